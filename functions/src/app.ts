@@ -1,0 +1,66 @@
+import { Firestore } from '@google-cloud/firestore';
+import { PubSub } from '@google-cloud/pubsub';
+import { GoogleDirectoryLister } from './google/directory-lister.js';
+import { WorkspaceAuth } from './google/workspace-auth.js';
+import { systemClock, type Clock } from './platform/clock.js';
+import { loadConfig, type RuntimeConfig } from './platform/config.js';
+import { log, type Logger } from './platform/log.js';
+import { syncPublisher } from './platform/sync-publisher.js';
+import { createSecretStoreFromEnv, type SecretStore } from './secrets/index.js';
+import type { SyncDeps } from './sync/sync-runner.js';
+
+/**
+ * The composition root: real clients built once per instance from validated configuration. Entry points take
+ * what they need from here; tests build the same object around the emulators.
+ */
+export interface App {
+  config: RuntimeConfig;
+  db: Firestore;
+  pubsub: PubSub;
+  secrets: SecretStore;
+  auth: WorkspaceAuth;
+  clock: Clock;
+  log: Logger;
+  syncDeps(): SyncDeps;
+}
+
+export function createApp(overrides: Partial<Omit<App, 'syncDeps'>> = {}): App {
+  const config = overrides.config ?? loadConfig();
+  const db = overrides.db ?? new Firestore({ projectId: config.projectId, ignoreUndefinedProperties: true });
+  const pubsub = overrides.pubsub ?? new PubSub({ projectId: config.projectId });
+  const secrets = overrides.secrets ?? createSecretStoreFromEnv({ ...process.env, GOOGLE_CLOUD_PROJECT: config.projectId });
+  const auth = overrides.auth ?? new WorkspaceAuth(config, secrets);
+  const clock = overrides.clock ?? systemClock;
+  const logger = overrides.log ?? log;
+  const publishSync = syncPublisher(pubsub);
+  const app: App = {
+    config,
+    db,
+    pubsub,
+    secrets,
+    auth,
+    clock,
+    log: logger,
+    syncDeps: () => ({
+      db,
+      config: config.sync,
+      clock,
+      log: logger,
+      listerFor: async (tenantId) => new GoogleDirectoryLister(config, await auth.clientFor(tenantId)),
+      publishSync,
+    }),
+  };
+  return app;
+}
+
+let singleton: App | null = null;
+
+/** Lazily, so importing the module (e.g. for deploy analysis) needs no environment. */
+export function app(): App {
+  singleton ??= createApp();
+  return singleton;
+}
+
+export function setApp(next: App | null): void {
+  singleton = next;
+}

@@ -1,0 +1,91 @@
+import { google, type admin_directory_v1 } from 'googleapis';
+import { z } from 'zod';
+import { ENTITIES, type EntityKind } from '../../../shared/entities.js';
+import type { RuntimeConfig } from '../platform/config.js';
+import { customSchemaNames, listFieldsMask } from './field-mask.js';
+
+export interface DirectoryPage {
+  items: Array<Record<string, unknown>>;
+  nextPageToken: string | null;
+}
+
+export interface ListRequest {
+  entity: EntityKind;
+  pageToken: string | null;
+  sourcePaths: readonly string[];
+  pageSize?: number;
+}
+
+/** One page of one entity. The sync loop only needs this, which keeps it testable and the client swappable. */
+export interface DirectoryLister {
+  listPage(req: ListRequest): Promise<DirectoryPage>;
+}
+
+// Responses are validated, but loosely: Google adds fields over time and we must not break on them.
+const itemsOf = (key: string) =>
+  z
+    .object({ [key]: z.array(z.record(z.string(), z.unknown())).optional(), nextPageToken: z.string().optional() })
+    .loose();
+
+type Auth = InstanceType<typeof google.auth.OAuth2>;
+
+export class GoogleDirectoryLister implements DirectoryLister {
+  private readonly admin: admin_directory_v1.Admin;
+
+  constructor(config: RuntimeConfig, auth: Auth) {
+    this.admin = google.admin({ version: 'directory_v1', auth, rootUrl: config.google.apiRoot });
+  }
+
+  async listPage(req: ListRequest): Promise<DirectoryPage> {
+    const d = ENTITIES[req.entity];
+    const fields = listFieldsMask(req.entity, req.sourcePaths);
+    const maxResults = d.maxPageSize === null ? undefined : Math.min(req.pageSize ?? d.maxPageSize, d.maxPageSize);
+    const pageToken = req.pageToken ?? undefined;
+    // Our retry loop owns retries (see backoff.ts).
+    const opts = { retry: false };
+    let data: unknown;
+    switch (req.entity) {
+      case 'users': {
+        const schemas = customSchemaNames(req.sourcePaths);
+        const res = await this.admin.users.list(
+          {
+            customer: 'my_customer',
+            maxResults,
+            pageToken,
+            fields,
+            ...(schemas.length > 0 ? { projection: 'custom', customFieldMask: schemas.join(',') } : {}),
+          },
+          opts,
+        );
+        data = res.data;
+        break;
+      }
+      case 'chromeos': {
+        const res = await this.admin.chromeosdevices.list(
+          { customerId: 'my_customer', maxResults, pageToken, projection: 'FULL', fields },
+          opts,
+        );
+        data = res.data;
+        break;
+      }
+      case 'mobile': {
+        const res = await this.admin.mobiledevices.list(
+          { customerId: 'my_customer', maxResults, pageToken, projection: 'FULL', fields },
+          opts,
+        );
+        data = res.data;
+        break;
+      }
+      case 'orgunits': {
+        const res = await this.admin.orgunits.list({ customerId: 'my_customer', type: 'all', fields }, opts);
+        data = res.data;
+        break;
+      }
+    }
+    const parsed = itemsOf(d.listKey).safeParse(data);
+    if (!parsed.success) throw new Error(`unexpected ${d.listKey} list response: ${parsed.error.message}`);
+    const items = (parsed.data[d.listKey] ?? []) as Array<Record<string, unknown>>;
+    const next = parsed.data.nextPageToken;
+    return { items, nextPageToken: typeof next === 'string' && next !== '' ? next : null };
+  }
+}

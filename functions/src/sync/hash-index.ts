@@ -1,0 +1,74 @@
+import type { Firestore } from '@google-cloud/firestore';
+import { paths } from '../../../shared/firestore-paths.js';
+import type { FirestoreMeter } from './firestore-meter.js';
+
+/** About 60 bytes an entry: 4,000 entries keep a shard near 250 KB, far below the 1 MiB document limit. */
+const ENTRIES_PER_SHARD = 4000;
+
+function fnv1a(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h;
+}
+
+export function shardOf(recordId: string, shardCount: number): number {
+  return fnv1a(recordId) % shardCount;
+}
+
+/**
+ * recordId -> content hash of every live record of a mapping, kept in a few shard documents. Reading a
+ * handful of shards per sync replaces reading every record to find out what changed.
+ */
+export async function loadHashIndex(db: Firestore, tenantId: string, mappingId: string, meter: FirestoreMeter) {
+  const snap = await db.collection(paths.indexShards(tenantId, mappingId)).get();
+  meter.reads += Math.max(1, snap.size);
+  const index = new Map<string, string>();
+  const shardContents = new Map<string, string>();
+  for (const doc of snap.docs) {
+    const entries = (doc.get('entries') ?? {}) as Record<string, string>;
+    for (const [id, h] of Object.entries(entries)) index.set(id, h);
+    shardContents.set(doc.id, JSON.stringify(entries));
+  }
+  return { index, shardContents };
+}
+
+/** Rewrites only the shards whose content changed, and drops shards left over from a larger layout. */
+export async function saveHashIndex(
+  db: Firestore,
+  tenantId: string,
+  mappingId: string,
+  index: Map<string, string>,
+  previous: Map<string, string>,
+  meter: FirestoreMeter,
+): Promise<void> {
+  const shardCount = Math.max(1, Math.ceil(index.size / ENTRIES_PER_SHARD));
+  const shards: Array<Record<string, string>> = Array.from({ length: shardCount }, () => ({}));
+  for (const id of [...index.keys()].sort()) shards[shardOf(id, shardCount)]![id] = index.get(id)!;
+  const col = db.collection(paths.indexShards(tenantId, mappingId));
+  let batch = db.batch();
+  let inBatch = 0;
+  const flush = async () => {
+    if (inBatch > 0) await batch.commit();
+    batch = db.batch();
+    inBatch = 0;
+  };
+  for (let i = 0; i < shardCount; i++) {
+    const id = String(i).padStart(4, '0');
+    const body = JSON.stringify(shards[i]);
+    if (previous.get(id) === body) continue;
+    batch.set(col.doc(id), { entries: shards[i], shardCount });
+    meter.bookkeepingWrites++;
+    if (++inBatch >= 20) await flush(); // shards are large: keep each commit well under 10 MiB
+  }
+  for (const id of previous.keys()) {
+    if (Number(id) >= shardCount) {
+      batch.delete(col.doc(id));
+      meter.bookkeepingWrites++;
+      inBatch++;
+    }
+  }
+  await flush();
+}

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+import { TENANT_ID_PATTERN } from '../../../shared/firestore-paths.js';
+
+/** Pub/Sub payloads. Anything else on these topics is rejected (and acked, so it cannot loop). */
+export const tickMessageSchema = z.strictObject({
+  kind: z.literal('tick'),
+  job: z.string().min(1).max(100),
+  /** Restrict a tick to one tenant (the "sync now" webhook and the initial sync after connecting use it). */
+  tenantId: z.string().regex(TENANT_ID_PATTERN).optional(),
+});
+export type TickMessage = z.infer<typeof tickMessageSchema>;
+
+export const SYNC_TRIGGERS = ['schedule', 'manual', 'initial', 'continuation'] as const;
+
+export const syncMessageSchema = z.strictObject({
+  kind: z.literal('sync'),
+  tenantId: z.string().regex(TENANT_ID_PATTERN),
+  mappingId: z.string().min(1).max(100),
+  /** Identifies the request that asked for a run; a redelivered request never starts a second run. */
+  requestId: z.string().min(1).max(300),
+  trigger: z.enum(SYNC_TRIGGERS),
+  /** Set on continuations: the run to resume. */
+  runId: z.string().min(1).max(100).optional(),
+  /** An admin confirmed that a removal above the safety threshold is intended. */
+  confirmRemovals: z.boolean().optional(),
+});
+export type SyncMessage = z.infer<typeof syncMessageSchema>;
+
+export function decodeJsonPayload(data: string | undefined): unknown {
+  if (!data) return undefined;
+  try {
+    return JSON.parse(Buffer.from(data, 'base64').toString('utf8')) as unknown;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,82 @@
+import { ENTITIES } from '../../../shared/entities.js';
+import type { MappingInput } from '../../../shared/mapping.js';
+import { contentHash } from './content-hash.js';
+import { recordIdFor } from './record-id.js';
+
+export type RecordStatus = 'active' | 'inactive';
+
+export interface MappedRecord {
+  recordId: string;
+  sourceId: string;
+  identifierValue: string;
+  status: RecordStatus;
+  inactiveReason: string | null;
+  /** The record body as written (without the bookkeeping `_sync` block). */
+  data: Record<string, unknown>;
+  hash: string;
+}
+
+export type MapOutcome =
+  | { kind: 'record'; record: MappedRecord }
+  | { kind: 'out_of_scope' }
+  | { kind: 'skipped'; reason: string; sourceId: string };
+
+type MappingForSync = Pick<MappingInput, 'entity' | 'identifier' | 'target' | 'fieldMap' | 'orgUnitScope'>;
+
+/** Reads a dotted path (`name.givenName`, `customSchemas.EmployeeData.grade`); absent -> null. */
+export function readPath(obj: Record<string, unknown>, path: string): unknown {
+  let cur: unknown = obj;
+  for (const part of path.split('.')) {
+    if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return null;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return cur === undefined ? null : cur;
+}
+
+export function inOrgUnitScope(path: unknown, scope: MappingForSync['orgUnitScope']): boolean {
+  if (!scope) return true;
+  if (typeof path !== 'string') return false;
+  return scope.paths.some((p) => {
+    if (path === p) return true;
+    if (!scope.includeChildren) return false;
+    return p === '/' || path.startsWith(`${p.replace(/\/+$/, '')}/`);
+  });
+}
+
+function statusOf(entity: MappingForSync['entity'], src: Record<string, unknown>): [RecordStatus, string | null] {
+  if (entity === 'users') {
+    if (src.suspended === true) return ['inactive', 'suspended'];
+    if (src.archived === true) return ['inactive', 'archived'];
+  }
+  if (entity === 'chromeos' && (src.status === 'DEPROVISIONED' || src.status === 'DISABLED')) {
+    return ['inactive', String(src.status).toLowerCase()];
+  }
+  return ['active', null];
+}
+
+/** Applies a mapping to one Directory object: scope check, identifier, field map, status. Pure. */
+export function mapSourceObject(mapping: MappingForSync, src: Record<string, unknown>): MapOutcome {
+  const entity = ENTITIES[mapping.entity];
+  const sourceId = String(src[entity.sourceIdField] ?? '');
+  // Every entity carries orgUnitPath (an org unit its own), so one scope rule serves all four.
+  if (!inOrgUnitScope(src.orgUnitPath, mapping.orgUnitScope)) return { kind: 'out_of_scope' };
+  const rawId = readPath(src, mapping.identifier);
+  if (rawId === null || rawId === '' || typeof rawId === 'object') {
+    return { kind: 'skipped', reason: `no ${mapping.identifier}`, sourceId };
+  }
+  const identifierValue = String(rawId);
+  const data: Record<string, unknown> = {};
+  for (const f of mapping.fieldMap) data[f.target] = readPath(src, f.source);
+  const [status, inactiveReason] = statusOf(mapping.entity, src);
+  if (mapping.target.kind === 'loginUsers') {
+    // A login user is a person who can sign in to the host product: suspended or archived means not now.
+    data.email = String(src.primaryEmail ?? identifierValue).toLowerCase();
+    data.role = mapping.target.role;
+    data.active = status === 'active';
+  }
+  const hash = contentHash({ data, status, inactiveReason, sourceId });
+  return {
+    kind: 'record',
+    record: { recordId: recordIdFor(mapping.identifier, identifierValue), sourceId, identifierValue, status, inactiveReason, data, hash },
+  };
+}

@@ -1,0 +1,407 @@
+import { FieldValue, type DocumentReference, type Firestore, type Timestamp } from '@google-cloud/firestore';
+import { paths } from '../../../shared/firestore-paths.js';
+import { objectIdOf, type Mapping } from '../../../shared/mapping.js';
+import { DEFAULT_BACKOFF, withDirectoryRetry, type BackoffPolicy } from '../google/backoff.js';
+import { DirectoryCallError, InvalidGrantError } from '../google/directory-errors.js';
+import type { DirectoryLister } from '../google/directory-lister.js';
+import { tenantRateLimiter } from '../google/rate-limiter.js';
+import { NotConnectedError } from '../google/workspace-auth.js';
+import type { Clock } from '../platform/clock.js';
+import type { SyncConfig } from '../platform/config.js';
+import type { Logger } from '../platform/log.js';
+import { markNeedsReauthorization, readTenant } from '../tenants/tenant-status.js';
+import { FirestoreMeter } from './firestore-meter.js';
+import { loadHashIndex, saveHashIndex } from './hash-index.js';
+import { syncMessageSchema, type SyncMessage } from './messages.js';
+import { mapSourceObject, type MappedRecord } from './record-mapper.js';
+import { readMapping } from './mapping-store.js';
+import { addCounts, zeroCounts, type SyncCounts } from './sync-counts.js';
+import { acquireLease, type SyncState } from './sync-lease.js';
+
+export interface SyncDeps {
+  db: Firestore;
+  config: SyncConfig;
+  clock: Clock;
+  log: Logger;
+  /** The tenant's Directory API access; throws NotConnectedError / InvalidGrantError when it has none. */
+  listerFor(tenantId: string): Promise<DirectoryLister>;
+  publishSync(msg: SyncMessage): Promise<void>;
+  /** Test seam to stop an invocation at a page boundary, as a crash or timeout would. */
+  afterPageCommitted?(info: { runId: string; pageNo: number }): Promise<void> | void;
+}
+
+export type SyncOutcome =
+  | { status: 'dropped'; reason: string }
+  | { status: 'continued'; runId: string; pages: number }
+  | { status: 'completed'; runId: string; counts: SyncCounts; held: boolean; meter: ReturnType<FirestoreMeter['snapshot']> }
+  | { status: 'failed'; runId: string | null; reason: string };
+
+/** Thrown to have Pub/Sub deliver the message again (transient trouble, or another invocation holds the lease). */
+export class RetryLaterError extends Error {
+  override name = 'RetryLaterError';
+}
+
+const MAX_RECORDED_ERRORS = 20;
+const BATCH_LIMIT = 450;
+const PAGE_DOC_TTL_MS = 7 * 24 * 3600 * 1000;
+
+interface RunContext {
+  deps: SyncDeps;
+  msg: SyncMessage;
+  mapping: Mapping;
+  runId: string;
+  stateRef: DocumentReference;
+  runRef: DocumentReference;
+  stateUpdateTime: Timestamp;
+  state: SyncState;
+  meter: FirestoreMeter;
+  startedAt: number;
+}
+
+export async function runSyncMessage(deps: SyncDeps, payload: unknown): Promise<SyncOutcome> {
+  const parsed = syncMessageSchema.safeParse(payload);
+  if (!parsed.success) {
+    deps.log.warn('rejected malformed sync message', { issues: parsed.error.issues.map((i) => i.message) });
+    return { status: 'dropped', reason: 'malformed message' };
+  }
+  const msg = parsed.data;
+  const log = deps.log.child({ tenantId: msg.tenantId, mappingId: msg.mappingId, requestId: msg.requestId });
+  const tenant = await readTenant(deps.db, msg.tenantId);
+  if (!tenant || tenant.status !== 'active') {
+    return { status: 'dropped', reason: `tenant is ${tenant?.status ?? 'unknown'}` };
+  }
+  const mapping = await readMapping(deps.db, msg.tenantId, msg.mappingId);
+  if (!mapping || !mapping.enabled) return { status: 'dropped', reason: 'mapping missing or disabled' };
+
+  const decision = await acquireLease(deps.db, msg, mapping, deps.clock.now(), deps.config.leaseMs);
+  if (decision.kind === 'drop') {
+    log.info('sync message needs no work', { reason: decision.reason });
+    return { status: 'dropped', reason: decision.reason };
+  }
+  if (decision.kind === 'retry-later') throw new RetryLaterError(decision.reason);
+
+  const ctx: RunContext = {
+    deps: { ...deps, log: log.child({ runId: decision.state.runId }) },
+    msg,
+    mapping,
+    runId: decision.state.runId!,
+    stateRef: deps.db.doc(paths.syncState(msg.tenantId, msg.mappingId)),
+    runRef: deps.db.doc(paths.run(msg.tenantId, decision.state.runId!)),
+    stateUpdateTime: decision.updateTime,
+    state: decision.state,
+    meter: new FirestoreMeter(),
+    startedAt: deps.clock.now(),
+  };
+  ctx.meter.reads += 4; // tenant, mapping, lease transaction read, lease re-read
+  return runPages(ctx, decision.resumed);
+}
+
+async function runPages(ctx: RunContext, resumed: boolean): Promise<SyncOutcome> {
+  const { deps, msg, mapping } = ctx;
+  let lister: DirectoryLister;
+  try {
+    lister = await deps.listerFor(msg.tenantId);
+  } catch (err) {
+    if (err instanceof NotConnectedError || err instanceof InvalidGrantError) return stopForReauth(ctx, err);
+    throw err;
+  }
+
+  const { index, shardContents } = await loadHashIndex(deps.db, msg.tenantId, msg.mappingId, ctx.meter);
+  // recordId -> "hash|sourceId" for every record this run has seen so far, including earlier invocations.
+  const seen = resumed ? await loadSeenPages(ctx) : new Map<string, string>();
+  const limiter = tenantRateLimiter(msg.tenantId, deps.config.tenantQpm, deps.clock);
+  const backoff: BackoffPolicy = { ...DEFAULT_BACKOFF, ...deps.config.backoff };
+  const sourcePaths = mapping.fieldMap.map((f) => f.source);
+  const objectId = objectIdOf(mapping.target);
+
+  for (;;) {
+    if (deps.clock.now() - ctx.startedAt > deps.config.invocationBudgetMs) return continueLater(ctx);
+
+    let retries = 0;
+    let page;
+    try {
+      await limiter.acquire();
+      page = await withDirectoryRetry(
+        () =>
+          lister.listPage({
+            entity: mapping.entity,
+            pageToken: ctx.state.pageToken,
+            sourcePaths,
+            ...(deps.config.pageSize ? { pageSize: deps.config.pageSize } : {}),
+          }),
+        backoff,
+        deps.clock,
+        { onRetry: (r) => { retries++; deps.log.info('retrying Directory call', r); } },
+      );
+    } catch (err) {
+      if (err instanceof InvalidGrantError) return stopForReauth(ctx, err);
+      if (err instanceof DirectoryCallError && err.classification.kind === 'invalid_page_token') {
+        // Page tokens expire (three days for users); the records seen so far still count, start the listing over.
+        await recordError(ctx, 'page token expired; restarting the listing from the first page');
+        ctx.state = { ...ctx.state, pageToken: null };
+        continue;
+      }
+      if (err instanceof DirectoryCallError && err.classification.kind === 'forbidden') {
+        return failRun(ctx, `Google refused the listing: ${err.classification.reason}`);
+      }
+      await recordError(ctx, err instanceof Error ? err.message : String(err));
+      await releaseLease(ctx);
+      throw new RetryLaterError(`page ${ctx.state.pageNo} failed; Pub/Sub will redeliver and resume`);
+    }
+
+    const pageCounts = zeroCounts();
+    const writes: MappedRecord[] = [];
+    const pageEntries: Record<string, string> = {};
+    const pageErrors: string[] = [];
+    for (const item of page.items) {
+      pageCounts.seen++;
+      const outcome = mapSourceObject(mapping, item);
+      if (outcome.kind === 'out_of_scope') {
+        pageCounts.outOfScope++;
+        continue;
+      }
+      if (outcome.kind === 'skipped') {
+        pageCounts.skipped++;
+        continue;
+      }
+      const r = outcome.record;
+      const already = seen.get(r.recordId) ?? pageEntries[r.recordId];
+      if (already !== undefined) {
+        const otherSource = already.slice(already.indexOf('|') + 1);
+        if (otherSource !== r.sourceId) {
+          // Duplicate serial numbers happen after re-enrolment: keep the first, report the rest.
+          pageCounts.failed++;
+          pageErrors.push(`duplicate ${mapping.identifier} "${r.identifierValue}" (${r.sourceId} and ${otherSource}); kept the first`);
+        }
+        continue;
+      }
+      pageEntries[r.recordId] = `${r.hash}|${r.sourceId}`;
+      const previous = index.get(r.recordId);
+      if (previous === r.hash) {
+        pageCounts.unchanged++;
+      } else {
+        if (previous === undefined) pageCounts.created++;
+        else pageCounts.updated++;
+        writes.push(r);
+      }
+    }
+
+    await writeRecords(ctx, objectId, writes);
+    for (const [id, v] of Object.entries(pageEntries)) seen.set(id, v);
+    await commitCheckpoint(ctx, page.nextPageToken, pageCounts, pageEntries, retries, pageErrors);
+    await deps.afterPageCommitted?.({ runId: ctx.runId, pageNo: ctx.state.pageNo });
+    if (page.nextPageToken === null) return completeRun(ctx, index, shardContents, seen, objectId);
+  }
+}
+
+async function writeRecords(ctx: RunContext, objectId: string, records: MappedRecord[]): Promise<void> {
+  const { db, clock } = ctx.deps;
+  const now = new Date(clock.now()).toISOString();
+  for (let i = 0; i < records.length; i += BATCH_LIMIT) {
+    const batch = db.batch();
+    for (const r of records.slice(i, i + BATCH_LIMIT)) {
+      batch.set(db.doc(paths.record(ctx.msg.tenantId, objectId, r.recordId)), {
+        ...r.data,
+        _sync: {
+          source: 'google',
+          entity: ctx.mapping.entity,
+          mappingId: ctx.mapping.id,
+          sourceId: r.sourceId,
+          identifier: { field: ctx.mapping.identifier, value: r.identifierValue },
+          status: r.status,
+          inactiveReason: r.inactiveReason,
+          hash: r.hash,
+          runId: ctx.runId,
+          updatedAt: now,
+          removedAt: null,
+          removedReason: null,
+        },
+      });
+    }
+    await batch.commit();
+    ctx.meter.recordWrites += Math.min(BATCH_LIMIT, records.length - i);
+  }
+}
+
+/**
+ * One atomic commit per page: checkpoint, the page's seen ids and the run's progress move together, guarded by
+ * the lease document's update time. Record writes before it are idempotent, so a crash in between only redoes
+ * them.
+ */
+async function commitCheckpoint(
+  ctx: RunContext,
+  nextPageToken: string | null,
+  pageCounts: SyncCounts,
+  pageEntries: Record<string, string>,
+  retries: number,
+  pageErrors: string[],
+): Promise<void> {
+  const { db, clock, config } = ctx.deps;
+  const now = clock.now();
+  const pageNo = ctx.state.pageNo + 1;
+  const counts = addCounts(ctx.state.counts, pageCounts);
+  const batch = db.batch();
+  batch.update(
+    ctx.stateRef,
+    { pageToken: nextPageToken, pageNo, counts, leaseExpiresAt: now + config.leaseMs, updatedAt: new Date(now).toISOString() },
+    { lastUpdateTime: ctx.stateUpdateTime },
+  );
+  batch.set(db.doc(`${paths.runPages(ctx.msg.tenantId, ctx.runId)}/${String(pageNo).padStart(6, '0')}`), {
+    entries: pageEntries,
+    expireAt: new Date(now + PAGE_DOC_TTL_MS),
+  });
+  const runUpdate: Record<string, unknown> = { counts, pages: pageNo, apiRetries: FieldValue.increment(retries) };
+  if (pageErrors.length > 0) {
+    runUpdate.errors = FieldValue.arrayUnion(...pageErrors.slice(0, MAX_RECORDED_ERRORS).map((m) => ({ at: new Date(now).toISOString(), message: m })));
+  }
+  batch.update(ctx.runRef, runUpdate);
+  const results = await batch.commit();
+  ctx.meter.bookkeepingWrites += 3;
+  ctx.stateUpdateTime = results[0]!.writeTime;
+  ctx.state = { ...ctx.state, pageToken: nextPageToken, pageNo, counts };
+}
+
+async function loadSeenPages(ctx: RunContext): Promise<Map<string, string>> {
+  const snap = await ctx.deps.db.collection(paths.runPages(ctx.msg.tenantId, ctx.runId)).get();
+  ctx.meter.reads += Math.max(1, snap.size);
+  const seen = new Map<string, string>();
+  for (const doc of snap.docs) {
+    for (const [id, v] of Object.entries((doc.get('entries') ?? {}) as Record<string, string>)) seen.set(id, v);
+  }
+  return seen;
+}
+
+async function completeRun(
+  ctx: RunContext,
+  index: Map<string, string>,
+  shardContents: Map<string, string>,
+  seen: Map<string, string>,
+  objectId: string,
+): Promise<SyncOutcome> {
+  const { db, clock } = ctx.deps;
+  const now = clock.now();
+  const candidates = [...index.keys()].filter((id) => !seen.has(id));
+  const share = index.size === 0 ? 0 : (candidates.length / index.size) * 100;
+  const held = candidates.length > 0 && share > ctx.mapping.removalThresholdPercent && ctx.msg.confirmRemovals !== true;
+
+  if (!held && candidates.length > 0) {
+    const removedAt = new Date(now).toISOString();
+    for (let i = 0; i < candidates.length; i += BATCH_LIMIT) {
+      const batch = db.batch();
+      for (const id of candidates.slice(i, i + BATCH_LIMIT)) {
+        // Marked, never deleted: the host product decides what a removal means (retire an asset, keep history).
+        const body: Record<string, unknown> = {
+          _sync: {
+            status: 'removed',
+            removedAt,
+            removedRunId: ctx.runId,
+            removedReason: 'not returned by Google Workspace in a complete sync (deleted there, or moved out of the mapped org units)',
+          },
+        };
+        if (ctx.mapping.target.kind === 'loginUsers') body.active = false;
+        batch.set(db.doc(paths.record(ctx.msg.tenantId, objectId, id)), body, { merge: true });
+      }
+      await batch.commit();
+      ctx.meter.recordWrites += Math.min(BATCH_LIMIT, candidates.length - i);
+    }
+  }
+
+  const nextIndex = new Map<string, string>();
+  for (const [id, v] of seen) nextIndex.set(id, v.slice(0, v.indexOf('|')));
+  if (held) for (const id of candidates) nextIndex.set(id, index.get(id)!);
+  await saveHashIndex(db, ctx.msg.tenantId, ctx.msg.mappingId, nextIndex, shardContents, ctx.meter);
+
+  const counts: SyncCounts = { ...ctx.state.counts, removed: held ? 0 : candidates.length };
+  const finishedAt = new Date(now).toISOString();
+  const runStartedAt = Date.parse(((await ctx.runRef.get()).get('startedAt') as string | undefined) ?? finishedAt);
+  ctx.meter.reads++;
+  const batch = db.batch();
+  batch.update(
+    ctx.stateRef,
+    {
+      status: 'idle',
+      leaseId: null,
+      leaseExpiresAt: 0,
+      pageToken: null,
+      lastRequestId: ctx.msg.requestId,
+      lastCompletedRunId: ctx.runId,
+      lastCompletedAt: finishedAt,
+      updatedAt: finishedAt,
+    },
+    { lastUpdateTime: ctx.stateUpdateTime },
+  );
+  batch.update(ctx.runRef, {
+    status: held ? 'held' : 'succeeded',
+    finishedAt,
+    durationMs: now - runStartedAt,
+    counts,
+    removal: {
+      candidates: candidates.length,
+      previousRecords: index.size,
+      sharePercent: Math.round(share * 10) / 10,
+      thresholdPercent: ctx.mapping.removalThresholdPercent,
+      held,
+      ...(held
+        ? { message: `${candidates.length} of ${index.size} records would be removed (over the ${ctx.mapping.removalThresholdPercent}% safety threshold); nothing was removed. Confirm to apply.` }
+        : {}),
+    },
+    firestore: { ...ctx.meter.snapshot(), bookkeepingWrites: ctx.meter.bookkeepingWrites + 2 },
+  });
+  await batch.commit();
+  ctx.meter.bookkeepingWrites += 2;
+  ctx.deps.log.info('sync run finished', { counts, held, firestore: ctx.meter.snapshot() });
+  return { status: 'completed', runId: ctx.runId, counts, held, meter: ctx.meter.snapshot() };
+}
+
+async function continueLater(ctx: RunContext): Promise<SyncOutcome> {
+  await releaseLease(ctx);
+  await ctx.deps.publishSync({ ...ctx.msg, trigger: 'continuation', runId: ctx.runId });
+  ctx.deps.log.info('invocation budget used; continuing in a new message', { pageNo: ctx.state.pageNo });
+  return { status: 'continued', runId: ctx.runId, pages: ctx.state.pageNo };
+}
+
+/** Lets the next delivery (continuation or redelivery) take over at once instead of waiting for expiry. */
+async function releaseLease(ctx: RunContext): Promise<void> {
+  const now = new Date(ctx.deps.clock.now()).toISOString();
+  const [res] = await ctx.deps.db
+    .batch()
+    .update(ctx.stateRef, { leaseId: null, leaseExpiresAt: 0, updatedAt: now }, { lastUpdateTime: ctx.stateUpdateTime })
+    .commit();
+  ctx.meter.bookkeepingWrites++;
+  ctx.stateUpdateTime = res!.writeTime;
+}
+
+async function recordError(ctx: RunContext, message: string): Promise<void> {
+  await ctx.runRef.update({
+    errors: FieldValue.arrayUnion({ at: new Date(ctx.deps.clock.now()).toISOString(), message }),
+  });
+  ctx.meter.bookkeepingWrites++;
+}
+
+async function failRun(ctx: RunContext, reason: string): Promise<SyncOutcome> {
+  const now = new Date(ctx.deps.clock.now()).toISOString();
+  const batch = ctx.deps.db.batch();
+  batch.update(
+    ctx.stateRef,
+    { status: 'idle', leaseId: null, leaseExpiresAt: 0, pageToken: null, lastRequestId: ctx.msg.requestId, updatedAt: now },
+    { lastUpdateTime: ctx.stateUpdateTime },
+  );
+  batch.update(ctx.runRef, {
+    status: 'failed',
+    finishedAt: now,
+    errors: FieldValue.arrayUnion({ at: now, message: reason }),
+  });
+  await batch.commit();
+  ctx.deps.log.warn('sync run failed', { reason });
+  return { status: 'failed', runId: ctx.runId, reason };
+}
+
+/** invalid_grant is final until an admin re-authorizes: stop this tenant's syncs, no retry storm. */
+async function stopForReauth(ctx: RunContext, err: Error): Promise<SyncOutcome> {
+  const reason =
+    err instanceof InvalidGrantError
+      ? 'Google revoked or expired the authorization (invalid_grant); re-authorize the connection'
+      : 'no stored Google authorization; connect Google Workspace';
+  await markNeedsReauthorization(ctx.deps.db, ctx.msg.tenantId, reason, new Date(ctx.deps.clock.now()));
+  return failRun(ctx, reason);
+}

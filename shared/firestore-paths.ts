@@ -1,0 +1,31 @@
+/**
+ * Where everything lives in Firestore. Every tenant-owned document sits under `tenants/{tenantId}`, which is
+ * what the security rules and the API's tenant checks rely on.
+ *
+ *   tenants/{tenantId}                                   tenant: name, status, connection metadata (never tokens)
+ *   tenants/{tenantId}/members/{uid}                     admins of the tenant: { email, role }
+ *   tenants/{tenantId}/mappings/{mappingId}              Mapping
+ *   tenants/{tenantId}/syncState/{mappingId}             lease + checkpoint of the current run
+ *   tenants/{tenantId}/syncState/{mappingId}/index/{n}   content-hash index shards (change detection)
+ *   tenants/{tenantId}/runs/{runId}                      SyncRun history
+ *   tenants/{tenantId}/runs/{runId}/pages/{n}            ids seen per page (for the removal sweep)
+ *   tenants/{tenantId}/objects/{objectId}/records/{id}   synced records (login users: objectId "login-users")
+ *   oauthStates/{stateId}                                pending OAuth authorizations (server only)
+ */
+export const paths = {
+  tenant: (t: string) => `tenants/${t}`,
+  members: (t: string) => `tenants/${t}/members`,
+  member: (t: string, uid: string) => `tenants/${t}/members/${uid}`,
+  mappings: (t: string) => `tenants/${t}/mappings`,
+  mapping: (t: string, m: string) => `tenants/${t}/mappings/${m}`,
+  syncState: (t: string, m: string) => `tenants/${t}/syncState/${m}`,
+  indexShards: (t: string, m: string) => `tenants/${t}/syncState/${m}/index`,
+  runs: (t: string) => `tenants/${t}/runs`,
+  run: (t: string, r: string) => `tenants/${t}/runs/${r}`,
+  runPages: (t: string, r: string) => `tenants/${t}/runs/${r}/pages`,
+  records: (t: string, objectId: string) => `tenants/${t}/objects/${objectId}/records`,
+  record: (t: string, objectId: string, id: string) => `tenants/${t}/objects/${objectId}/records/${id}`,
+  oauthStates: () => 'oauthStates',
+} as const;
+
+export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$|^[a-z0-9]$/;
