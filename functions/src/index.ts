@@ -1,13 +1,20 @@
 import * as functions from '@google-cloud/functions-framework';
 import type { CloudEvent } from '@google-cloud/functions-framework';
+import { createApiHandler } from './api/api-handler.js';
 import { app } from './app.js';
-import { handleTickEvent, handleSyncEvent } from './pubsub-handlers.js';
+import { handleSyncEvent, handleTickEvent } from './pubsub-handlers.js';
 
 /**
  * Entry points only: parsing and work happen in the modules behind them.
+ *   api         HTTP: admin API, OAuth connect/callback, refresh webhook (behind the console's /api rewrite)
  *   tick        Pub/Sub (Cloud Scheduler's topic) -> one sync message per tenant x mapping
  *   syncEntity  Pub/Sub -> one tenant/mapping sync invocation (resumable)
  */
+let api: ReturnType<typeof createApiHandler> | null = null;
+functions.http('api', (req, res) => {
+  api ??= createApiHandler(app());
+  return api(req, res);
+});
 functions.cloudEvent('tick', async (event: CloudEvent<unknown>) => {
   await handleTickEvent(app(), event);
 });

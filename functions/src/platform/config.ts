@@ -12,7 +12,7 @@ const envSchema = z.object({
   WORKSPACE_ENDPOINT: z.url().optional(),
   GOOGLE_OAUTH_CLIENT_ID: z.string().min(1).default('workspace-sync-local.apps.googleusercontent.com'),
   GOOGLE_OAUTH_CLIENT_SECRET: z.string().min(1).default('local-client-secret'),
-  OAUTH_REDIRECT_URI: z.url().default('http://127.0.0.1:8200/oauth/callback'),
+  OAUTH_REDIRECT_URI: z.url().default('http://127.0.0.1:5000/oauth/callback'),
   SYNC_INVOCATION_BUDGET_MS: intMs(480_000),
   SYNC_LEASE_MS: intMs(120_000),
   SYNC_TENANT_QPM: z.coerce.number().int().positive().default(1500),

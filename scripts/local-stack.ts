@@ -1,0 +1,138 @@
+import type { Server } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { PubSub } from '@google-cloud/pubsub';
+import { getTestServer } from '@google-cloud/functions-framework/testing';
+import { startEmulators, type RunningEmulators } from '../emulators/launcher/launcher.js';
+import { startSecretManagerEmulator } from '../emulators/secret-manager/index.js';
+import { startWorkspaceSimulator } from '../emulators/workspace-simulator/index.js';
+import { ensureLocalTopology } from '../infra/local-topology.js';
+import { startLocalScheduler } from '../infra/local-scheduler.js';
+import { createApp, setApp, type App } from '../functions/src/app.js';
+import { loadConfig } from '../functions/src/platform/config.js';
+import { createConsoleServer } from './static-server.js';
+import { LOCAL_HMAC_KEY, provisionDemoTenant, type DemoTenant } from './demo-tenant.js';
+
+export { LOCAL_HMAC_KEY };
+
+/** Fixed ports for `npm start` (the console's must match the OAuth redirect URI); tests use free ports. */
+export const LOCAL_PORTS = { console: 5000, api: 8201, tick: 8202, syncEntity: 8203, simulator: 8190, secretManager: 8195 };
+
+export interface LocalStackOptions {
+  ports?: 'config' | 'auto';
+  /** Provision and connect a demo tenant, with mappings, and run its first sync. */
+  demo?: boolean;
+  /** Workspace size for the demo. */
+  demoSize?: { users: number; chromeos: number; mobile: number };
+  /** Publish scheduler ticks at their cron times (off in tests: they trigger syncs explicitly). */
+  scheduler?: boolean;
+  /** Auto-approve Google consent (tests that want the consent page turn it off). */
+  autoApprove?: boolean;
+  log?: (line: string) => void;
+}
+
+export interface LocalStack {
+  consoleUrl: string;
+  apiUrl: string;
+  simulatorUrl: string;
+  projectId: string;
+  env: Record<string, string>;
+  app: App;
+  demo: DemoTenant | null;
+  stop(): Promise<void>;
+}
+
+function listen(server: Server, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => {
+      const addr = server.address();
+      resolve(typeof addr === 'object' && addr ? addr.port : port);
+    });
+  });
+}
+
+function close(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.closeAllConnections?.();
+    server.close(() => resolve());
+  });
+}
+
+export async function startLocalStack(opts: LocalStackOptions = {}): Promise<LocalStack> {
+  const auto = opts.ports === 'auto';
+  const port = (name: keyof typeof LOCAL_PORTS) => (auto ? 0 : LOCAL_PORTS[name]);
+  const log = opts.log ?? (() => {});
+  const cleanups: Array<() => Promise<void>> = [];
+  const stop = async () => {
+    for (const c of cleanups.reverse()) await c().catch(() => {});
+  };
+  try {
+    const emulators: RunningEmulators = await startEmulators({ ports: opts.ports ?? 'config' });
+    cleanups.push(() => emulators.stop());
+    Object.assign(process.env, emulators.env);
+    log(`firestore ${emulators.env.FIRESTORE_EMULATOR_HOST}, pubsub ${emulators.env.PUBSUB_EMULATOR_HOST} (${emulators.mode})`);
+
+    const sim = await startWorkspaceSimulator({ port: port('simulator'), autoApprove: opts.autoApprove ?? true });
+    cleanups.push(() => sim.close());
+    const secrets = await startSecretManagerEmulator({ port: port('secretManager') });
+    cleanups.push(() => secrets.close());
+
+    // The console's port goes into the OAuth redirect URI, so it listens before the app is configured.
+    let apiUrl = '';
+    const consoleServer = createConsoleServer(fileURLToPath(new URL('../console', import.meta.url)), () => apiUrl);
+    const consolePort = await listen(consoleServer, port('console'));
+    cleanups.push(() => close(consoleServer));
+    const consoleUrl = `http://127.0.0.1:${consolePort}`;
+
+    const projectId = auto ? `demo-stack-${Math.random().toString(16).slice(2, 10)}` : 'demo-workspace-sync';
+    const env: Record<string, string> = {
+      GOOGLE_CLOUD_PROJECT: projectId,
+      WORKSPACE_ENDPOINT: sim.url,
+      SECRET_MANAGER_EMULATOR_HOST: secrets.host,
+      OAUTH_REDIRECT_URI: `${consoleUrl}/oauth/callback`,
+      CONSOLE_ORIGIN: consoleUrl,
+      HOST_PRODUCT_HMAC_KEYS: `${LOCAL_HMAC_KEY.keyId}:${LOCAL_HMAC_KEY.secret}`,
+      METADATA_SERVER_DETECTION: 'none',
+      ...emulators.env,
+    };
+    Object.assign(process.env, env);
+    const app = createApp({ config: loadConfig(process.env) });
+    setApp(app);
+    await import('../functions/src/index.js');
+
+    // functions/src/index.ts registers the functions; it is imported only once the environment is set.
+    const servers = {
+      api: getTestServer('api'),
+      tick: getTestServer('tick'),
+      syncEntity: getTestServer('syncEntity'),
+    };
+    const apiPort = await listen(servers.api, port('api'));
+    const tickPort = await listen(servers.tick, port('tick'));
+    const syncPort = await listen(servers.syncEntity, port('syncEntity'));
+    for (const s of Object.values(servers)) cleanups.push(() => close(s));
+    apiUrl = `http://127.0.0.1:${apiPort}`;
+
+    const pubsub = new PubSub({ projectId });
+    cleanups.push(() => pubsub.close());
+    await ensureLocalTopology(pubsub, {
+      pushEndpoints: { tick: `http://127.0.0.1:${tickPort}/`, syncEntity: `http://127.0.0.1:${syncPort}/` },
+    });
+    if (opts.scheduler) {
+      const scheduler = startLocalScheduler({ pubsub });
+      cleanups.push(async () => scheduler.stop());
+    }
+    cleanups.push(async () => {
+      await app.db.terminate();
+      await app.pubsub.close();
+    });
+
+    const demo = opts.demo
+      ? await provisionDemoTenant({ app, simulatorUrl: sim.url, consoleUrl, size: opts.demoSize, log })
+      : null;
+
+    return { consoleUrl, apiUrl, simulatorUrl: sim.url, projectId, env, app, demo, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
