@@ -28,9 +28,9 @@ export async function loadHashIndex(db: Firestore, tenantId: string, mappingId: 
   const index = new Map<string, string>();
   const shardContents = new Map<string, string>();
   for (const doc of snap.docs) {
-    const entries = (doc.get('entries') ?? {}) as Record<string, string>;
-    for (const [id, h] of Object.entries(entries)) index.set(id, h);
-    shardContents.set(doc.id, JSON.stringify(entries));
+    const body = String(doc.get('entries') ?? '{}');
+    for (const [id, h] of Object.entries(JSON.parse(body) as Record<string, string>)) index.set(id, h);
+    shardContents.set(doc.id, body);
   }
   return { index, shardContents };
 }
@@ -59,7 +59,8 @@ export async function saveHashIndex(
     const id = String(i).padStart(4, '0');
     const body = JSON.stringify(shards[i]);
     if (previous.get(id) === body) continue;
-    batch.set(col.doc(id), { entries: shards[i], shardCount });
+    // One JSON string, not a map: a map of 4,000 keys would cost 4,000 index entries on every rewrite.
+    batch.set(col.doc(id), { entries: body, shardCount });
     meter.bookkeepingWrites++;
     if (++inBatch >= 20) await flush(); // shards are large: keep each commit well under 10 MiB
   }

@@ -91,7 +91,7 @@ export async function acquireLease(
     if (msg.requestId === state.lastRequestId) {
       return { kind: 'drop', reason: `request ${msg.requestId} was already synced (run ${state.lastCompletedRunId})` };
     }
-    const runId = newRunId(now);
+    const runId = msg.plannedRunId ?? newRunId(now);
     const next: SyncState = {
       ...state,
       status: 'running',

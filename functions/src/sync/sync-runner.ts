@@ -3,7 +3,7 @@ import { paths } from '../../../shared/firestore-paths.js';
 import { objectIdOf, type Mapping } from '../../../shared/mapping.js';
 import { DEFAULT_BACKOFF, withDirectoryRetry, type BackoffPolicy } from '../google/backoff.js';
 import { DirectoryCallError, InvalidGrantError } from '../google/directory-errors.js';
-import type { DirectoryLister } from '../google/directory-lister.js';
+import type { DirectoryLister, DirectoryPage } from '../google/directory-lister.js';
 import { tenantRateLimiter } from '../google/rate-limiter.js';
 import { NotConnectedError } from '../google/workspace-auth.js';
 import type { Clock } from '../platform/clock.js';
@@ -41,8 +41,13 @@ export class RetryLaterError extends Error {
   override name = 'RetryLaterError';
 }
 
+interface FetchedPage {
+  page: DirectoryPage;
+  retries: number;
+}
+
 const MAX_RECORDED_ERRORS = 20;
-const BATCH_LIMIT = 450;
+const BATCH_LIMIT = 500;
 const PAGE_DOC_TTL_MS = 7 * 24 * 3600 * 1000;
 
 interface RunContext {
@@ -114,25 +119,45 @@ async function runPages(ctx: RunContext, resumed: boolean): Promise<SyncOutcome>
   const sourcePaths = mapping.fieldMap.map((f) => f.source);
   const objectId = objectIdOf(mapping.target);
 
-  for (;;) {
-    if (deps.clock.now() - ctx.startedAt > deps.config.invocationBudgetMs) return continueLater(ctx);
-
-    let retries = 0;
-    let page;
-    try {
+  const fetchPage = (pageToken: string | null): Promise<FetchedPage> => {
+    const fetched = { retries: 0 };
+    const promise = (async () => {
       await limiter.acquire();
-      page = await withDirectoryRetry(
+      const page = await withDirectoryRetry(
         () =>
           lister.listPage({
             entity: mapping.entity,
-            pageToken: ctx.state.pageToken,
+            pageToken,
             sourcePaths,
             ...(deps.config.pageSize ? { pageSize: deps.config.pageSize } : {}),
           }),
         backoff,
         deps.clock,
-        { onRetry: (r) => { retries++; deps.log.info('retrying Directory call', r); } },
+        {
+          onRetry: (r) => {
+            fetched.retries++;
+            deps.log.info('retrying Directory call', r);
+          },
+        },
       );
+      return { page, retries: fetched.retries };
+    })();
+    promise.catch(() => {}); // a discarded prefetch must not become an unhandled rejection
+    return promise;
+  };
+
+  // The next page is fetched while the current one is written: API latency and Firestore writes overlap.
+  let prefetched: { token: string | null; promise: Promise<FetchedPage> } | null = null;
+  for (;;) {
+    if (deps.clock.now() - ctx.startedAt > deps.config.invocationBudgetMs) return continueLater(ctx);
+
+    let page: DirectoryPage;
+    let retries: number;
+    try {
+      const pending: Promise<FetchedPage> =
+        prefetched && prefetched.token === ctx.state.pageToken ? prefetched.promise : fetchPage(ctx.state.pageToken);
+      prefetched = null;
+      ({ page, retries } = await pending);
     } catch (err) {
       if (err instanceof InvalidGrantError) return stopForReauth(ctx, err);
       if (err instanceof DirectoryCallError && err.classification.kind === 'invalid_page_token') {
@@ -148,6 +173,7 @@ async function runPages(ctx: RunContext, resumed: boolean): Promise<SyncOutcome>
       await releaseLease(ctx);
       throw new RetryLaterError(`page ${ctx.state.pageNo} failed; Pub/Sub will redeliver and resume`);
     }
+    if (page.nextPageToken !== null) prefetched = { token: page.nextPageToken, promise: fetchPage(page.nextPageToken) };
 
     const pageCounts = zeroCounts();
     const writes: MappedRecord[] = [];
@@ -247,7 +273,8 @@ async function commitCheckpoint(
     { lastUpdateTime: ctx.stateUpdateTime },
   );
   batch.set(db.doc(`${paths.runPages(ctx.msg.tenantId, ctx.runId)}/${String(pageNo).padStart(6, '0')}`), {
-    entries: pageEntries,
+    // A JSON string rather than a map, so the page's ids are not each indexed.
+    entries: JSON.stringify(pageEntries),
     expireAt: new Date(now + PAGE_DOC_TTL_MS),
   });
   const runUpdate: Record<string, unknown> = { counts, pages: pageNo, apiRetries: FieldValue.increment(retries) };
@@ -266,7 +293,9 @@ async function loadSeenPages(ctx: RunContext): Promise<Map<string, string>> {
   ctx.meter.reads += Math.max(1, snap.size);
   const seen = new Map<string, string>();
   for (const doc of snap.docs) {
-    for (const [id, v] of Object.entries((doc.get('entries') ?? {}) as Record<string, string>)) seen.set(id, v);
+    for (const [id, v] of Object.entries(JSON.parse(String(doc.get('entries') ?? '{}')) as Record<string, string>)) {
+      seen.set(id, v);
+    }
   }
   return seen;
 }
