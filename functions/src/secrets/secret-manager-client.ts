@@ -34,7 +34,8 @@ export function parseEmulatorHost(value: string): { hostname: string; port: numb
 export function emulatorClientOptions(emulatorHost: string, projectId: string): SecretManagerClientOptions {
   const { hostname, port } = parseEmulatorHost(emulatorHost);
   return {
-    apiEndpoint: hostname,
+    // google-gax joins `${apiEndpoint}:${port}`, so an IPv6 literal needs its brackets back.
+    apiEndpoint: hostname.includes(':') ? `[${hostname}]` : hostname,
     port,
     projectId,
     grpc,

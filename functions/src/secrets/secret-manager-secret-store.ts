@@ -60,8 +60,9 @@ export class SecretManagerSecretStore implements SecretStore {
       } catch (err) {
         // Disabled or destroyed since listing: try the next one.
         const code = grpcCode(err);
-        if (code !== status.FAILED_PRECONDITION && code !== status.NOT_FOUND)
+        if (code !== status.FAILED_PRECONDITION && code !== status.NOT_FOUND) {
           throw wrap(err, 'access', secret);
+        }
       }
     }
     return null;
@@ -71,7 +72,7 @@ export class SecretManagerSecretStore implements SecretStore {
     await this.destroyVersions(this.secretRef(tenantId, provider), () => true);
   }
 
-  /** For tests and graceful shutdown; the interface does not need it. */
+  /** Closes the client, including an injected one; for tests and graceful shutdown. */
   async close(): Promise<void> {
     await this.client.close();
   }
