@@ -51,7 +51,8 @@ export function mergePerson(
 ): MergedPerson {
   const { source, person, at } = update;
   const atMs = Date.parse(at);
-  if (Number.isNaN(atMs)) throw new Error(`mergePerson: "at" must be an ISO-8601 time, got ${JSON.stringify(at)}`);
+  if (Number.isNaN(atMs))
+    throw new Error(`mergePerson: "at" must be an ISO-8601 time, got ${JSON.stringify(at)}`);
 
   const current = existing?.sources[source];
   if (existing && current && isOlderThanRecord(atMs, current)) return existing;
@@ -63,11 +64,17 @@ export function mergePerson(
       throw new Error(`mergePerson: update for ${source} carries a ${person.source} person`);
     }
     email = normalizeEmail(person.email);
-    if (!email.includes('@')) throw new Error(`mergePerson: ${source} person ${person.sourceId} has no usable email`);
+    if (!email.includes('@'))
+      throw new Error(`mergePerson: ${source} person ${person.sourceId} has no usable email`);
     if (existing && existing.email !== email) {
       throw new Error(`mergePerson: ${source} person ${email} was routed to ${existing.email}`);
     }
-    sources[source] = { sourceId: person.sourceId, fields: { ...person.fields }, active: person.active, lastSeenAt: at };
+    sources[source] = {
+      sourceId: person.sourceId,
+      fields: { ...person.fields },
+      active: person.active,
+      lastSeenAt: at,
+    };
   } else {
     if (!existing) throw new Error(`mergePerson: removal from ${source} needs the existing merged person`);
     if (!current || current.removedAt !== undefined) return existing;
@@ -97,7 +104,10 @@ export function mergePerson(
 type LiveSource = readonly [SourceName, SourceRecord];
 
 function isOlderThanRecord(atMs: number, record: SourceRecord): boolean {
-  const latest = Math.max(Date.parse(record.lastSeenAt), record.removedAt ? Date.parse(record.removedAt) : -Infinity);
+  const latest = Math.max(
+    Date.parse(record.lastSeenAt),
+    record.removedAt ? Date.parse(record.removedAt) : -Infinity,
+  );
   return atMs < latest;
 }
 
@@ -139,7 +149,10 @@ function resolveFields(
  * Credits `active` to the highest-precedence (default order) source that has the person active, or, when none
  * does, to the highest-precedence remaining source.
  */
-function resolveActive(live: readonly LiveSource[], policy: PrecedencePolicy): { value: boolean; source: SourceName } {
+function resolveActive(
+  live: readonly LiveSource[],
+  policy: PrecedencePolicy,
+): { value: boolean; source: SourceName } {
   const rank = (name: SourceName) => policy.default.indexOf(name);
   const ranked = [...live].sort(([a], [b]) => rank(b) - rank(a));
   const credited = ranked.find(([, record]) => record.active) ?? ranked[0];

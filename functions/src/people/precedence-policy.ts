@@ -23,9 +23,15 @@ const sourceOrderSchema = z
 
 const fieldNameSchema = z
   .string()
-  .regex(/^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$/, 'field names are identifiers, optionally dotted')
+  .regex(
+    /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*)*$/,
+    'field names are identifiers, optionally dotted',
+  )
   .max(100)
-  .refine((name) => !RESERVED_FIELDS.includes(name), 'active is derived from all sources and takes no precedence');
+  .refine(
+    (name) => !RESERVED_FIELDS.includes(name),
+    'active is derived from all sources and takes no precedence',
+  );
 
 /** Tenant configuration input; parse with this before handing a policy to mergePerson. */
 export const precedencePolicySchema = z.strictObject({

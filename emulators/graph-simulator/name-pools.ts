@@ -1,0 +1,127 @@
+// Deliberately international: diacritics, apostrophes, multi-word surnames and non-Latin scripts are what break
+// email derivation and sorting in real tenants.
+export const GIVEN_NAMES = [
+  'Ana',
+  'José',
+  'Zoë',
+  'Łukasz',
+  'Søren',
+  'Aoife',
+  'Chloé',
+  'Mateo',
+  'Priya',
+  'Kenji',
+  'Fatima',
+  'Olúwaseun',
+  'Björn',
+  'Noémie',
+  'Mei',
+  'Ahmed',
+  'Emma',
+  'Liam',
+  'Ngozi',
+  'Dmitri',
+  'Siobhán',
+  'Renée',
+  'Jürgen',
+  'Ayşe',
+  'Thảo',
+  'Matthew',
+  'Olivia',
+  'Noah',
+  'Sofía',
+  'Élodie',
+  'Hiroshi',
+  'Amara',
+  'Ines',
+  'Lars',
+  'Grace',
+  'Omar',
+] as const;
+
+export const SURNAMES = [
+  'García',
+  'Müller',
+  "O'Brien",
+  'Nguyễn',
+  'Kowalski',
+  'Østergaard',
+  'Smith',
+  'Johnson',
+  'Dubois',
+  'Rossi',
+  'Tanaka',
+  'Okafor',
+  'Papadopoulos',
+  'Novák',
+  'Fernández',
+  'van der Berg',
+  'Łukaszewicz',
+  'Yılmaz',
+  'Kim',
+  'Singh',
+  'Silva',
+  'Björk',
+  'Ivanova',
+  'Brown',
+  'Wilson',
+  'Moreau',
+  'Schneider',
+  'Haddad',
+  'Mensah',
+  'Lee',
+] as const;
+
+/** Names that fold to nothing in ASCII, so their addresses must fall back to something else. */
+export const NON_LATIN_NAMES = [
+  { givenName: '芳', surname: '王' },
+  { givenName: 'Юлия', surname: 'Иванова' },
+  { givenName: 'Αλέξανδρος', surname: 'Παπαδόπουλος' },
+  { givenName: 'さくら', surname: '佐藤' },
+] as const;
+
+export const DEPARTMENTS = [
+  'Mathematics',
+  'Science',
+  'English',
+  'Humanities',
+  'Languages',
+  'IT Services',
+  'Finance',
+  'Facilities',
+  'Student Services',
+  'Arts',
+  'Physical Education',
+  'Administration',
+  'Library',
+  'Research & Development',
+] as const;
+
+export const JOB_TITLES = [
+  'Teacher',
+  'Head of Department',
+  'Teaching Assistant',
+  'IT Technician',
+  'Network Engineer',
+  'Accountant',
+  'Librarian',
+  'Principal',
+  'Deputy Principal',
+  'Counsellor',
+  'Site Manager',
+  'Lab Technician',
+  'Registrar',
+] as const;
+
+export const OFFICES = [
+  'Main Building',
+  'North Campus',
+  'Science Block',
+  'Annex 2',
+  'Remote',
+  'Bât. B – 2ᵉ étage',
+] as const;
+
+export const GUEST_DOMAINS = ['gmail.com', 'outlook.com', 'partner.example', 'contractors.example'] as const;
+
+export const LANGUAGES = ['en-US', 'en-GB', 'fr-FR', 'de-DE', 'es-ES', 'ja-JP'] as const;

@@ -1,0 +1,272 @@
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import { ClientCredentialsTokenProvider, type AccessTokenSource } from './client-credentials-token.js';
+import type { EntraConnection } from './entra-connection.js';
+import { EntraError, safeServerText } from './entra-error.js';
+import { fetchWithRetry, type FetchLike } from './fetch-with-retry.js';
+import {
+  deltaPageSchema,
+  graphErrorSchema,
+  usersPageSchema,
+  type GraphUser,
+  type RemovedUser,
+} from './graph-schemas.js';
+import { ENTRA_USER_SELECT } from './map-graph-user.js';
+import { resolveRetryPolicy, type ResolvedRetryPolicy, type RetryOptions } from './retry-policy.js';
+
+export interface EntraGraphClientOptions {
+  retry?: RetryOptions;
+  fetch?: FetchLike;
+  /** Milliseconds since the epoch; injectable so tests can move past token expiry. */
+  clock?: () => number;
+  /** Replaces client-credentials acquisition (e.g. a shared cache); defaults to one provider per client. */
+  tokenSource?: AccessTokenSource;
+}
+
+export interface ListUsersOptions {
+  select?: readonly string[];
+  /** OData $filter, e.g. `accountEnabled eq true`. */
+  filter?: string;
+  /** Page size, 1..999 (Graph's maximum, and the default here to minimise round trips). */
+  top?: number;
+  onPage: (users: GraphUser[]) => Promise<void> | void;
+}
+
+export interface DeltaPage {
+  users: GraphUser[];
+  removed: RemovedUser[];
+  /** True in a round started without a deltaLink: the pages list everyone, so absentees can be reconciled. */
+  fullSync: boolean;
+}
+
+export interface DeltaUsersOptions {
+  /** From the previous round; omit for an initial (full) round. */
+  deltaLink?: string;
+  /** Only used by a full round: Graph carries the selection inside its links. */
+  select?: readonly string[];
+  onPage: (page: DeltaPage) => Promise<void> | void;
+}
+
+const DEFAULT_TOP = 999;
+
+/**
+ * Microsoft Graph users for one tenant connection, over plain fetch. Follows @odata.nextLink only on the
+ * configured Graph origin (a forged link must not receive our bearer token), refreshes the token once on a 401,
+ * and reports an expired delta state as EntraError RESYNC_REQUIRED so the caller can run a full round.
+ */
+export class EntraGraphClient {
+  readonly #connection: EntraConnection;
+  readonly #policy: ResolvedRetryPolicy;
+  readonly #fetch: FetchLike;
+  readonly #tokens: AccessTokenSource;
+  readonly #graphOrigin: string;
+
+  constructor(connection: EntraConnection, options: EntraGraphClientOptions = {}) {
+    this.#connection = connection;
+    this.#policy = resolveRetryPolicy(options.retry);
+    this.#fetch = options.fetch ?? ((url, init) => fetch(url, init));
+    this.#tokens =
+      options.tokenSource ??
+      new ClientCredentialsTokenProvider(connection, this.#policy, this.#fetch, options.clock ?? Date.now);
+    this.#graphOrigin = new URL(connection.graphBaseUrl).origin;
+  }
+
+  get tenantId(): string {
+    return this.#connection.tenantId;
+  }
+
+  /** Every user (soft-deleted ones are not listed by Graph), page by page. */
+  async listUsers(options: ListUsersOptions): Promise<{ pages: number; users: number }> {
+    const top = options.top ?? DEFAULT_TOP;
+    if (!Number.isInteger(top) || top < 1 || top > 999) {
+      throw new EntraError('INVALID_ARGUMENT', `listUsers: top must be 1..999, got ${top}`);
+    }
+    const query = [
+      `$select=${encodeURIComponent((options.select ?? ENTRA_USER_SELECT).join(','))}`,
+      `$top=${top}`,
+    ];
+    if (options.filter) query.push(`$filter=${encodeURIComponent(options.filter)}`);
+    let url: string | undefined = `${this.#connection.graphBaseUrl}/v1.0/users?${query.join('&')}`;
+    let pages = 0;
+    let users = 0;
+    while (url) {
+      const page: z.infer<typeof usersPageSchema> = await this.#getJson(
+        url,
+        usersPageSchema,
+        'GET /v1.0/users',
+      );
+      pages++;
+      users += page.value.length;
+      await options.onPage(page.value);
+      url =
+        page['@odata.nextLink'] === undefined
+          ? undefined
+          : this.#checkedLink(page['@odata.nextLink'], '/v1.0/users');
+    }
+    return { pages, users };
+  }
+
+  /**
+   * One delta round: all pages up to the new deltaLink, which the caller stores (only after its own writes
+   * succeeded) for the next round. Throws EntraError RESYNC_REQUIRED when Graph no longer knows the state.
+   */
+  async deltaUsers(
+    options: DeltaUsersOptions,
+  ): Promise<{ deltaLink: string; pages: number; fullSync: boolean }> {
+    const fullSync = options.deltaLink === undefined;
+    let url = fullSync
+      ? `${this.#connection.graphBaseUrl}/v1.0/users/delta?$select=${encodeURIComponent((options.select ?? ENTRA_USER_SELECT).join(','))}`
+      : this.#checkedLink(options.deltaLink ?? '', '/v1.0/users/delta', 'INVALID_ARGUMENT');
+    let pages = 0;
+    for (;;) {
+      const page: z.infer<typeof deltaPageSchema> = await this.#getJson(
+        url,
+        deltaPageSchema,
+        'GET /v1.0/users/delta',
+      );
+      pages++;
+      const users: GraphUser[] = [];
+      const removed: RemovedUser[] = [];
+      for (const item of page.value) {
+        if (item.kind === 'removed') removed.push({ id: item.id, reason: item.reason });
+        else users.push(item.user);
+      }
+      await options.onPage({ users, removed, fullSync });
+      const next = page['@odata.nextLink'];
+      const deltaLink = page['@odata.deltaLink'];
+      if (next !== undefined) url = this.#checkedLink(next, '/v1.0/users/delta');
+      else if (deltaLink !== undefined)
+        return { deltaLink: this.#checkedLink(deltaLink, '/v1.0/users/delta'), pages, fullSync };
+      else
+        throw new EntraError(
+          'BAD_RESPONSE',
+          'GET /v1.0/users/delta: page has neither nextLink nor deltaLink',
+        );
+    }
+  }
+
+  #checkedLink(
+    link: string,
+    expectedPath: string,
+    code: 'BAD_RESPONSE' | 'INVALID_ARGUMENT' = 'BAD_RESPONSE',
+  ): string {
+    let url: URL;
+    try {
+      url = new URL(link);
+    } catch {
+      throw new EntraError(code, `${expectedPath}: link is not an absolute URL`);
+    }
+    if (url.origin !== this.#graphOrigin || !url.pathname.endsWith(expectedPath)) {
+      throw new EntraError(
+        code,
+        `${expectedPath}: refusing to follow a link to ${url.origin}${url.pathname}`,
+      );
+    }
+    return url.toString();
+  }
+
+  async #getJson<T>(url: string, schema: z.ZodType<T>, label: string): Promise<T> {
+    let token = await this.#tokens.getToken();
+    let response = await this.#send(url, token, label);
+    if (response.status === 401) {
+      // A cached token can die early (consent revoked, key rollover): retry once with a fresh one. If consent
+      // is gone, the token request itself fails with CONSENT_REQUIRED.
+      await response.body?.cancel().catch(() => undefined);
+      this.#tokens.invalidate();
+      token = await this.#tokens.getToken();
+      response = await this.#send(url, token, label);
+    }
+    if (!response.ok) throw await this.#graphError(response, label, token);
+
+    let body: unknown;
+    try {
+      body = await response.json();
+    } catch {
+      throw new EntraError('BAD_RESPONSE', `${label}: response is not JSON`, { httpStatus: response.status });
+    }
+    const parsed = schema.safeParse(body);
+    if (!parsed.success) {
+      const where = parsed.error.issues
+        .slice(0, 3)
+        .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+        .join('; ');
+      throw new EntraError('BAD_RESPONSE', `${label}: unexpected response shape (${where})`, {
+        httpStatus: response.status,
+        requestId: response.headers.get('request-id') ?? undefined,
+      });
+    }
+    return parsed.data;
+  }
+
+  #send(url: string, token: string, label: string): Promise<Response> {
+    return fetchWithRetry(
+      this.#fetch,
+      url,
+      {
+        method: 'GET',
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'application/json',
+          'client-request-id': randomUUID(),
+        },
+      },
+      this.#policy,
+      label,
+    );
+  }
+
+  async #graphError(response: Response, label: string, token: string): Promise<EntraError> {
+    const body: unknown = await response.json().catch(() => undefined);
+    const parsed = graphErrorSchema.safeParse(body);
+    const graphCode = parsed.success ? parsed.data.error.code : undefined;
+    const serverText = parsed.success
+      ? safeServerText(parsed.data.error.message, [this.#connection.clientSecret, token])
+      : '';
+    const status = response.status;
+    const details = {
+      httpStatus: status,
+      graphCode,
+      requestId:
+        response.headers.get('request-id') ??
+        (parsed.success ? parsed.data.error.innerError?.['request-id'] : undefined),
+    };
+    const suffix = graphCode ? ` [${graphCode}${serverText ? `: ${serverText}` : ''}]` : '';
+    const tenant = `tenant ${this.#connection.tenantId}`;
+
+    if (status === 410 || /^(syncStateNotFound|resyncRequired|syncStateInvalid)$/i.test(graphCode ?? '')) {
+      return new EntraError(
+        'RESYNC_REQUIRED',
+        `${label} (${tenant}): delta state expired, a full sync is required${suffix}`,
+        details,
+      );
+    }
+    if (status === 401) {
+      return new EntraError(
+        'UNAUTHENTICATED',
+        `${label} (${tenant}): Graph rejected a freshly issued token${suffix}`,
+        details,
+      );
+    }
+    if (status === 403) {
+      return new EntraError(
+        'PERMISSION_DENIED',
+        `${label} (${tenant}): the application lacks the User.Read.All application permission or its admin consent${suffix}`,
+        details,
+      );
+    }
+    if (status === 429) {
+      return new EntraError('THROTTLED', `${label} (${tenant}): throttled, retries exhausted${suffix}`, {
+        ...details,
+        retryable: true,
+      });
+    }
+    if (status >= 500) {
+      return new EntraError(
+        'UNAVAILABLE',
+        `${label} (${tenant}): HTTP ${status}, retries exhausted${suffix}`,
+        { ...details, retryable: true },
+      );
+    }
+    return new EntraError('REQUEST_FAILED', `${label} (${tenant}): HTTP ${status}${suffix}`, details);
+  }
+}
