@@ -25,6 +25,7 @@ export function newOAuthClient(config: RuntimeConfig): OAuth2Client {
       oauth2TokenUrl: config.google.tokenUrl,
       oauth2RevokeUrl: config.google.revokeUrl,
       oauth2FederatedSignonJwkCertsUrl: config.google.certsUrl,
+      oauth2FederatedSignonPemCertsUrl: config.google.pemCertsUrl,
     },
   });
 }

@@ -29,6 +29,7 @@ export interface GoogleEndpoints {
   tokenUrl: string;
   revokeUrl: string;
   certsUrl: string;
+  pemCertsUrl: string;
   userinfoUrl: string;
   issuers: string[];
 }
@@ -39,6 +40,7 @@ export const GOOGLE_ENDPOINTS: GoogleEndpoints = {
   tokenUrl: 'https://oauth2.googleapis.com/token',
   revokeUrl: 'https://oauth2.googleapis.com/revoke',
   certsUrl: 'https://www.googleapis.com/oauth2/v3/certs',
+  pemCertsUrl: 'https://www.googleapis.com/oauth2/v1/certs',
   userinfoUrl: 'https://openidconnect.googleapis.com/v1/userinfo',
   issuers: ['https://accounts.google.com', 'accounts.google.com'],
 };
@@ -52,6 +54,7 @@ export function endpointsAt(base: string): GoogleEndpoints {
     tokenUrl: `${root}/token`,
     revokeUrl: `${root}/revoke`,
     certsUrl: `${root}/oauth2/v3/certs`,
+    pemCertsUrl: `${root}/oauth2/v1/certs`,
     userinfoUrl: `${root}/oauth2/v3/userinfo`,
     issuers: [root],
   };

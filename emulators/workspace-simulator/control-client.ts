@@ -1,0 +1,218 @@
+import type { WorkspaceSummary } from './control-api.js';
+import type {
+  ChromeOsUpdateInput,
+  ConsentDecisionInput,
+  FaultsInput,
+  IssueTokenInput,
+  MobileUpdateInput,
+  NewChromeOsInput,
+  NewMobileInput,
+  NewOrgUnitInput,
+  NewUserInput,
+  OAuthClientInput,
+  OrgUnitUpdateInput,
+  UndeleteUserInput,
+  UserUpdateInput,
+} from './control-schemas.js';
+import type { FaultState } from './faults.js';
+import type { ApiChromeOsDevice, ApiMobileDevice, ApiOrgUnit, ApiUser } from './model.js';
+import type { SeedSpec } from './seed.js';
+import type { StatsSnapshot } from './stats.js';
+
+export type { WorkspaceSummary };
+
+export interface CreatedWorkspace {
+  customerId: string;
+  domain: string;
+  adminEmail: string;
+}
+
+export interface IssuedToken {
+  access_token: string;
+  refresh_token?: string;
+  expires_in: number;
+  /** Absolute expiry in ms, ready for `OAuth2Client.setCredentials`. */
+  expiry_date: number;
+  scope: string;
+  token_type: 'Bearer';
+}
+
+export class SimulatorControlError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly body: unknown,
+  ) {
+    super(message);
+    this.name = 'SimulatorControlError';
+  }
+}
+
+/** Typed client for the simulator's `/_control` API. `workspace` arguments take a customerId or a domain. */
+export class SimulatorControl {
+  private readonly base: string;
+
+  constructor(baseUrl: string) {
+    this.base = `${baseUrl.replace(/\/+$/, '')}/_control`;
+  }
+
+  private async call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const res = await fetch(`${this.base}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    const parsed: unknown = text ? JSON.parse(text) : undefined;
+    if (!res.ok) {
+      const message =
+        (parsed as { error?: { message?: string } } | undefined)?.error?.message ?? res.statusText;
+      throw new SimulatorControlError(res.status, `${method} ${path}: ${res.status} ${message}`, parsed);
+    }
+    return parsed as T;
+  }
+
+  private ws(workspace: string): string {
+    return `/workspaces/${encodeURIComponent(workspace)}`;
+  }
+
+  // workspaces
+  createWorkspace(spec: SeedSpec): Promise<CreatedWorkspace> {
+    return this.call('POST', '/workspaces', spec);
+  }
+  async listWorkspaces(): Promise<WorkspaceSummary[]> {
+    return (await this.call<{ workspaces: WorkspaceSummary[] }>('GET', '/workspaces')).workspaces;
+  }
+  getWorkspace(workspace: string): Promise<WorkspaceSummary> {
+    return this.call('GET', this.ws(workspace));
+  }
+
+  // users
+  getUser(workspace: string, userKey: string): Promise<ApiUser> {
+    return this.call('GET', `${this.ws(workspace)}/users/${encodeURIComponent(userKey)}`);
+  }
+  addUser(workspace: string, user: NewUserInput): Promise<ApiUser> {
+    return this.call('POST', `${this.ws(workspace)}/users`, user);
+  }
+  updateUser(workspace: string, userKey: string, patch: UserUpdateInput): Promise<ApiUser> {
+    return this.call('PATCH', `${this.ws(workspace)}/users/${encodeURIComponent(userKey)}`, patch);
+  }
+  suspendUser(workspace: string, userKey: string): Promise<ApiUser> {
+    return this.userAction(workspace, userKey, 'suspend');
+  }
+  unsuspendUser(workspace: string, userKey: string): Promise<ApiUser> {
+    return this.userAction(workspace, userKey, 'unsuspend');
+  }
+  archiveUser(workspace: string, userKey: string): Promise<ApiUser> {
+    return this.userAction(workspace, userKey, 'archive');
+  }
+  unarchiveUser(workspace: string, userKey: string): Promise<ApiUser> {
+    return this.userAction(workspace, userKey, 'unarchive');
+  }
+  /** Sets deletionTime: the user leaves normal listings and shows up with showDeleted=true. */
+  deleteUser(workspace: string, userKey: string): Promise<ApiUser> {
+    return this.call('DELETE', `${this.ws(workspace)}/users/${encodeURIComponent(userKey)}`);
+  }
+  undeleteUser(workspace: string, userKey: string, input: UndeleteUserInput = {}): Promise<ApiUser> {
+    return this.userAction(workspace, userKey, 'undelete', input);
+  }
+  /** Renames `count` users spread over the workspace (default: the newest workspace) in one call. */
+  bulkRenameUsers(count: number, workspace?: string): Promise<{ customerId: string; renamed: number }> {
+    return this.call('POST', '/users/bulk-rename', { count, ...(workspace ? { workspace } : {}) });
+  }
+  private userAction(
+    workspace: string,
+    userKey: string,
+    action: string,
+    body: unknown = {},
+  ): Promise<ApiUser> {
+    return this.call('POST', `${this.ws(workspace)}/users/${encodeURIComponent(userKey)}/${action}`, body);
+  }
+
+  // org units
+  addOrgUnit(workspace: string, input: NewOrgUnitInput): Promise<ApiOrgUnit> {
+    return this.call('POST', `${this.ws(workspace)}/orgunits`, input);
+  }
+  /** Rename and/or move; descendants, users and devices follow. */
+  updateOrgUnit(workspace: string, input: OrgUnitUpdateInput): Promise<ApiOrgUnit> {
+    return this.call('PATCH', `${this.ws(workspace)}/orgunits`, input);
+  }
+
+  // devices
+  addChromeOsDevice(workspace: string, input: NewChromeOsInput): Promise<ApiChromeOsDevice> {
+    return this.call('POST', `${this.ws(workspace)}/chromeos`, input);
+  }
+  updateChromeOsDevice(
+    workspace: string,
+    deviceId: string,
+    patch: ChromeOsUpdateInput,
+  ): Promise<ApiChromeOsDevice> {
+    return this.call('PATCH', `${this.ws(workspace)}/chromeos/${encodeURIComponent(deviceId)}`, patch);
+  }
+  async removeChromeOsDevice(workspace: string, deviceId: string): Promise<void> {
+    await this.call('DELETE', `${this.ws(workspace)}/chromeos/${encodeURIComponent(deviceId)}`);
+  }
+  addMobileDevice(workspace: string, input: NewMobileInput): Promise<ApiMobileDevice> {
+    return this.call('POST', `${this.ws(workspace)}/mobile`, input);
+  }
+  updateMobileDevice(
+    workspace: string,
+    resourceId: string,
+    patch: MobileUpdateInput,
+  ): Promise<ApiMobileDevice> {
+    return this.call('PATCH', `${this.ws(workspace)}/mobile/${encodeURIComponent(resourceId)}`, patch);
+  }
+  async removeMobileDevice(workspace: string, resourceId: string): Promise<void> {
+    await this.call('DELETE', `${this.ws(workspace)}/mobile/${encodeURIComponent(resourceId)}`);
+  }
+
+  // grants and tokens
+  /** Revokes every grant of the customer: the next refresh gets invalid_grant. */
+  async revokeGrants(workspace: string): Promise<{ revokedGrants: number }> {
+    return this.call('POST', `${this.ws(workspace)}/grants/revoke`, {});
+  }
+  /** Mints tokens without the browser dance (as if the admin had consented). */
+  issueToken(input: IssueTokenInput): Promise<IssuedToken> {
+    return this.call('POST', '/tokens', input);
+  }
+  async expireAccessToken(accessToken: string): Promise<void> {
+    await this.call('POST', '/tokens/expire', { accessToken });
+  }
+
+  // oauth
+  /** Scripts the next consent decision (takes precedence over autoApprove and the consent page). */
+  async setNextConsentDecision(decision: ConsentDecisionInput): Promise<void> {
+    await this.call('POST', '/oauth/next-decision', decision);
+  }
+  async registerOAuthClient(client: OAuthClientInput): Promise<void> {
+    await this.call('POST', '/oauth/clients', client);
+  }
+
+  // quotas, faults, stats
+  async getQuota(): Promise<{ userQpm: number }> {
+    return this.call('GET', '/quotas');
+  }
+  async setQuota(input: { userQpm: number }): Promise<{ userQpm: number }> {
+    return this.call('PUT', '/quotas', input);
+  }
+  getFaults(): Promise<FaultState> {
+    return this.call('GET', '/faults');
+  }
+  /** Adds faults (and/or reseeds, sets failTokenEndpoint); existing faults stay until consumed or cleared. */
+  setFaults(input: FaultsInput): Promise<FaultState> {
+    return this.call('POST', '/faults', input);
+  }
+  clearFaults(): Promise<FaultState> {
+    return this.call('DELETE', '/faults');
+  }
+  getStats(): Promise<StatsSnapshot> {
+    return this.call('GET', '/stats');
+  }
+  resetStats(): Promise<StatsSnapshot> {
+    return this.call('DELETE', '/stats');
+  }
+  /** Forget all workspaces, grants, faults, quotas and stats. */
+  async reset(): Promise<void> {
+    await this.call('POST', '/reset');
+  }
+}

@@ -1,0 +1,111 @@
+import type { admin_directory_v1 } from 'googleapis';
+
+export type ApiUser = admin_directory_v1.Schema$User;
+export type ApiOrgUnit = admin_directory_v1.Schema$OrgUnit;
+export type ApiChromeOsDevice = admin_directory_v1.Schema$ChromeOsDevice;
+export type ApiMobileDevice = admin_directory_v1.Schema$MobileDevice;
+export type ApiCustomer = admin_directory_v1.Schema$Customer;
+
+/**
+ * The in-memory records are compact on purpose: a 200k-user tenant must stay well under 1 KB per user, so only
+ * what is needed for lookups, filters and sorting lives here. Everything else (phones, organizations, ...) is
+ * re-derived on demand from `detailSeed`, and admin edits are layered on top through `patch`.
+ */
+export interface OrgUnitRecord {
+  orgUnitId: string;
+  name: string;
+  description: string;
+  parentId: string | null;
+}
+
+export type UserRole = 'student' | 'staff' | 'other';
+
+/** Fields whose generated value an admin edit can replace; `null` removes the field from the resource. */
+export const PATCHABLE_USER_DETAILS = [
+  'phones',
+  'organizations',
+  'externalIds',
+  'locations',
+  'relations',
+  'addresses',
+  'customSchemas',
+  'recoveryEmail',
+  'recoveryPhone',
+  'thumbnailPhotoUrl',
+  'includeInGlobalAddressList',
+  'languages',
+  'websites',
+  'notes',
+  'ims',
+  'keywords',
+  'gender',
+  'nonEditableAliases',
+] as const;
+export type PatchableUserDetail = (typeof PATCHABLE_USER_DETAILS)[number];
+export type UserDetailPatch = { [K in PatchableUserDetail]?: ApiUser[K] | null };
+
+export interface UserRecord {
+  id: string;
+  primaryEmail: string;
+  givenName: string;
+  familyName: string;
+  ouId: string;
+  role: UserRole;
+  isAdmin: boolean;
+  isDelegatedAdmin: boolean;
+  suspended: boolean;
+  suspensionReason: string | undefined;
+  suspensionTime: number | undefined;
+  archived: boolean;
+  archivalTime: number | undefined;
+  isEnrolledIn2Sv: boolean;
+  isEnforcedIn2Sv: boolean;
+  changePasswordAtNextLogin: boolean;
+  creationTime: number;
+  /** 0 = never signed in (the API then reports the Unix epoch). */
+  lastLoginTime: number;
+  deletionTime: number | undefined;
+  aliases: string[] | undefined;
+  detailSeed: number;
+  patch: UserDetailPatch | undefined;
+}
+
+export type ChromeOsStatus = 'ACTIVE' | 'DISABLED' | 'DEPROVISIONED' | 'PROVISIONED';
+
+export interface ChromeOsRecord {
+  deviceId: string;
+  serialNumber: string;
+  status: ChromeOsStatus;
+  ouId: string;
+  annotatedUser: string | undefined;
+  annotatedAssetId: string | undefined;
+  annotatedLocation: string | undefined;
+  notes: string | undefined;
+  model: string;
+  lastSync: number;
+  firstEnrollmentTime: number;
+  lastEnrollmentTime: number;
+  /** Email of the most recent signed-in user, when there is one. */
+  recentUser: string | undefined;
+  detailSeed: number;
+  patch: Partial<ApiChromeOsDevice> | undefined;
+}
+
+export type MobileType = 'ANDROID' | 'IOS_SYNC' | 'GOOGLE_SYNC';
+export type MobileStatus = 'APPROVED' | 'PENDING' | 'BLOCKED';
+
+export interface MobileRecord {
+  resourceId: string;
+  deviceId: string;
+  serialNumber: string;
+  type: MobileType;
+  status: MobileStatus;
+  ownerEmails: string[];
+  ownerNames: string[];
+  model: string;
+  os: string;
+  firstSync: number;
+  lastSync: number;
+  detailSeed: number;
+  patch: Partial<ApiMobileDevice> | undefined;
+}

@@ -1,0 +1,203 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { NamedSchema } from '../../emulators/workspace-simulator/discovery-schema.js';
+import {
+  documentedKind,
+  loadDirectorySchemas,
+  refineUserAnyFields,
+  validateAgainst,
+} from '../../emulators/workspace-simulator/discovery-schema.js';
+import type { SimFixture } from './helpers.js';
+import { rawGet, startFixture } from './helpers.js';
+
+/**
+ * Contract: every JSON object the simulator serves must use only properties the Directory API discovery
+ * schema declares (recursively, with compatible JSON types), and `kind` must be what the schema documents.
+ * The schema is read at test time from the googleapis typings, so a googleapis upgrade that drops or renames a
+ * field makes this fail rather than letting the simulator drift from the real API.
+ */
+
+/** List schemas whose `kind` comment does not state a value; these are the values the API returns. */
+const UNDOCUMENTED_LIST_KINDS: Record<string, string> = {
+  Users: 'admin#directory#users',
+  ChromeOsDevices: 'admin#directory#chromeosdevices',
+  MobileDevices: 'admin#directory#mobiledevices',
+};
+
+/** Item kinds (items inside list responses are checked against these too). */
+const ITEM_SCHEMA: Record<string, { key: string; item: string }> = {
+  Users: { key: 'users', item: 'User' },
+  ChromeOsDevices: { key: 'chromeosdevices', item: 'ChromeOsDevice' },
+  MobileDevices: { key: 'mobiledevices', item: 'MobileDevice' },
+  OrgUnits: { key: 'organizationUnits', item: 'OrgUnit' },
+};
+
+let schemas: Map<string, NamedSchema>;
+let f: SimFixture;
+
+beforeAll(async () => {
+  schemas = loadDirectorySchemas();
+  refineUserAnyFields(schemas);
+  f = await startFixture({ domain: 'contract.example', users: 400, chromeos: 150, mobile: 120, seed: 5 });
+  // Odd-but-legal shapes: hand-made user with every optional structure, deleted user, unicode everywhere.
+  await f.control.addUser(f.customerId, {
+    primaryEmail: `everything@${f.domain}`,
+    givenName: 'Ævar',
+    familyName: 'Ørnólfsson',
+    aliases: [`ae@${f.domain}`],
+    phones: [{ value: '+354 555 1234', type: 'mobile', primary: true }],
+    organizations: [
+      {
+        name: 'District',
+        title: 'Lead',
+        department: 'IT',
+        primary: true,
+        costCenter: '42',
+        fullTimeEquivalent: 100000,
+      },
+    ],
+    externalIds: [{ value: 'X-1', type: 'organization' }],
+    locations: [{ type: 'desk', area: 'desk', buildingId: 'HQ', floorName: '3' }],
+    relations: [{ value: `admin@${f.domain}`, type: 'manager' }],
+    addresses: [{ type: 'work', formatted: 'Laugavegur 1\n101 Reykjavík', primary: true }],
+    languages: [{ languageCode: 'is', preference: 'preferred' }],
+    websites: [{ value: 'https://example.is', type: 'work', primary: true }],
+    keywords: [{ type: 'occupation', value: 'admin' }],
+    gender: { type: 'other', customGender: 'n/a' },
+    notes: { contentType: 'text_plain', value: 'hello' },
+    ims: [{ protocol: 'matrix', im: '@ae:example.is', type: 'work' }],
+    recoveryEmail: 'ae@personal.example',
+    recoveryPhone: '+3545550000',
+    customSchemas: {
+      EmployeeData: { employeeNumber: 'E1', certifications: [{ type: 'work', value: 'CPR' }] },
+    },
+  });
+  await f.control.addUser(f.customerId, {
+    primaryEmail: `leaver@${f.domain}`,
+    givenName: 'Lee',
+    familyName: 'Ver',
+  });
+  await f.control.deleteUser(f.customerId, `leaver@${f.domain}`);
+});
+
+afterAll(async () => {
+  await f.sim.close();
+});
+
+function expectConforms(schemaName: string, body: Record<string, unknown>): void {
+  const problems = validateAgainst(schemas, schemaName, body);
+  expect(problems, problems.slice(0, 20).join('\n')).toEqual([]);
+  const schema = schemas.get(schemaName);
+  if (!schema) throw new Error(`no schema ${schemaName}`);
+  const kind = documentedKind(schema) ?? UNDOCUMENTED_LIST_KINDS[schemaName];
+  expect(kind, `kind of ${schemaName}`).toBeDefined();
+  expect(body['kind']).toBe(kind);
+  const list = ITEM_SCHEMA[schemaName];
+  if (list) {
+    const items = body[list.key] as Array<Record<string, unknown>> | undefined;
+    expect(items?.length, `${schemaName}.${list.key} should not be empty in this fixture`).toBeGreaterThan(0);
+    const itemKind = documentedKind(schemas.get(list.item) as NamedSchema);
+    for (const item of items ?? []) expect(item['kind']).toBe(itemKind);
+  }
+}
+
+async function get(path: string): Promise<Record<string, unknown>> {
+  const res = await rawGet(f.sim, `/admin/directory/v1/${path}`, f.accessToken);
+  expect(res.status, `${path}: ${JSON.stringify(res.body).slice(0, 300)}`).toBe(200);
+  return res.body;
+}
+
+describe('discovery schema parsing', () => {
+  it('reads the Directory schemas out of the googleapis typings', () => {
+    for (const name of [
+      'User',
+      'UserName',
+      'ChromeOsDevice',
+      'MobileDevice',
+      'OrgUnit',
+      'Customer',
+      'Users',
+      'ChromeOsDevices',
+      'MobileDevices',
+      'OrgUnits',
+    ]) {
+      expect(schemas.get(name)?.type.properties.size, name).toBeGreaterThan(2);
+    }
+    expect(documentedKind(schemas.get('User') as NamedSchema)).toBe('admin#directory#user');
+    expect(documentedKind(schemas.get('OrgUnits') as NamedSchema)).toBe('admin#directory#orgUnits');
+    expect(documentedKind(schemas.get('Customer') as NamedSchema)).toBe('admin#directory#customer');
+  });
+
+  it('catches drift: undeclared keys, wrong types and nulls are reported', () => {
+    const problems = validateAgainst(schemas, 'User', {
+      kind: 'admin#directory#user',
+      primaryEmail: 42,
+      name: { givenName: 'A', nickname: 'x' },
+      phones: [{ value: '1', extension: '2' }],
+      suspended: null,
+      madeUp: true,
+    });
+    expect(problems).toEqual([
+      '$<User>.primaryEmail: expected string, got number',
+      '$<User>.name<UserName>.nickname: not declared in the schema',
+      '$<User>.phones[0]<UserPhone>.extension: not declared in the schema',
+      '$<User>.suspended: null (Google omits absent fields)',
+      '$<User>.madeUp: not declared in the schema',
+    ]);
+  });
+});
+
+describe('served shapes match the discovery schema', () => {
+  it.each([
+    ['users basic', 'users?customer=my_customer&maxResults=500'],
+    ['users full', 'users?customer=my_customer&maxResults=500&projection=full&orderBy=email'],
+    [
+      'users custom',
+      'users?customer=my_customer&maxResults=200&projection=custom&customFieldMask=EmployeeData',
+    ],
+    ['users domain_public', 'users?domain=contract.example&maxResults=50&viewType=domain_public'],
+    ['deleted users', 'users?customer=my_customer&showDeleted=true'],
+  ])('Users: %s', async (_label, path) => {
+    expectConforms('Users', await get(path));
+  });
+
+  it('User: get (full) for the hand-made user and the admin', async () => {
+    expectConforms('User', await get(`users/everything@contract.example?projection=full`));
+    expectConforms('User', await get(`users/${encodeURIComponent(f.adminEmail)}?projection=full`));
+  });
+
+  it.each([
+    ['FULL', 'customer/my_customer/devices/chromeos?maxResults=300&projection=FULL'],
+    ['BASIC', 'customer/my_customer/devices/chromeos?maxResults=300&projection=BASIC&orderBy=serialNumber'],
+  ])('ChromeOsDevices %s and each ChromeOsDevice get', async (_label, path) => {
+    const list = await get(path);
+    expectConforms('ChromeOsDevices', list);
+    const first = (list['chromeosdevices'] as Array<{ deviceId: string }>)[0];
+    expectConforms('ChromeOsDevice', await get(`customer/my_customer/devices/chromeos/${first?.deviceId}`));
+  });
+
+  it.each([
+    ['FULL', 'customer/my_customer/devices/mobile?maxResults=100&projection=FULL'],
+    ['BASIC', 'customer/my_customer/devices/mobile?maxResults=100&projection=BASIC'],
+  ])('MobileDevices %s and MobileDevice get', async (_label, path) => {
+    const list = await get(path);
+    expectConforms('MobileDevices', list);
+    const first = (list['mobiledevices'] as Array<{ resourceId: string }>)[0];
+    expectConforms(
+      'MobileDevice',
+      await get(`customer/my_customer/devices/mobile/${encodeURIComponent(first?.resourceId ?? '')}`),
+    );
+  });
+
+  it('OrgUnits (all, allIncludingParent) and OrgUnit get incl. root', async () => {
+    expectConforms('OrgUnits', await get('customer/my_customer/orgunits?type=all'));
+    expectConforms(
+      'OrgUnits',
+      await get('customer/my_customer/orgunits?type=allIncludingParent&orgUnitPath=/'),
+    );
+    expectConforms('OrgUnit', await get('customer/my_customer/orgunits/Staff/IT'));
+  });
+
+  it('Customer', async () => {
+    expectConforms('Customer', await get('customers/my_customer'));
+  });
+});
