@@ -4,6 +4,7 @@ import type { FirestoreMeter } from './firestore-meter.js';
 
 /** About 60 bytes an entry: 4,000 entries keep a shard near 250 KB, far below the 1 MiB document limit. */
 const ENTRIES_PER_SHARD = 4000;
+const MAX_COMMIT_BYTES = 3 * 1024 * 1024;
 
 function fnv1a(s: string): number {
   let h = 0x811c9dc5;
@@ -50,19 +51,24 @@ export async function saveHashIndex(
   const col = db.collection(paths.indexShards(tenantId, mappingId));
   let batch = db.batch();
   let inBatch = 0;
+  let bytes = 0;
   const flush = async () => {
     if (inBatch > 0) await batch.commit();
     batch = db.batch();
     inBatch = 0;
+    bytes = 0;
   };
   for (let i = 0; i < shardCount; i++) {
     const id = String(i).padStart(4, '0');
     const body = JSON.stringify(shards[i]);
     if (previous.get(id) === body) continue;
+    // Shards are large: keep each commit under gRPC's default 4 MiB message size (the emulator enforces it).
+    if (bytes + body.length > MAX_COMMIT_BYTES) await flush();
     // One JSON string, not a map: a map of 4,000 keys would cost 4,000 index entries on every rewrite.
     batch.set(col.doc(id), { entries: body, shardCount });
     meter.bookkeepingWrites++;
-    if (++inBatch >= 20) await flush(); // shards are large: keep each commit well under 10 MiB
+    inBatch++;
+    bytes += body.length;
   }
   for (const id of previous.keys()) {
     if (Number(id) >= shardCount) {
