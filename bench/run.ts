@@ -70,7 +70,7 @@ try {
       name: 'People',
       entity: 'users',
       identifier: 'primaryEmail',
-      target: { kind: 'collection', objectId: 'people' },
+      target: { kind: 'collection', objectId: 'staff' },
       fieldMap: [
         { source: 'primaryEmail', target: 'email' },
         { source: 'name.givenName', target: 'firstName' },

@@ -12,13 +12,15 @@ export const DEMO_MAPPINGS = [
     name: 'Staff and students (people)',
     entity: 'users',
     identifier: 'primaryEmail',
-    target: { kind: 'collection', objectId: 'people' },
+    // Merged people (objects/people, keyed by normalized email; `email` is written by the merge itself). Field
+    // names match the Entra source's, so a connected Entra directory fills the same person fields.
+    target: { kind: 'people' },
     fieldMap: [
-      { source: 'primaryEmail', target: 'email' },
-      { source: 'name.givenName', target: 'firstName' },
-      { source: 'name.familyName', target: 'lastName' },
+      { source: 'name.givenName', target: 'givenName' },
+      { source: 'name.familyName', target: 'familyName' },
+      { source: 'name.fullName', target: 'fullName' },
       { source: 'orgUnitPath', target: 'orgUnit' },
-      { source: 'customSchemas.EmployeeData.employeeNumber', target: 'employeeNumber' },
+      { source: 'customSchemas.EmployeeData.employeeNumber', target: 'employeeId' },
     ],
   },
   {

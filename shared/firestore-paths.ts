@@ -2,14 +2,18 @@
  * Where everything lives in Firestore. Every tenant-owned document sits under `tenants/{tenantId}`, which is
  * what the security rules and the API's tenant checks rely on.
  *
- *   tenants/{tenantId}                                   tenant: name, status, connection metadata (never tokens)
+ *   tenants/{tenantId}                                   tenant: name, status, connection metadata (never tokens),
+ *                                                        entra: Entra connection metadata (never the client secret),
+ *                                                        peoplePrecedence: per-field source order for people
  *   tenants/{tenantId}/members/{uid}                     admins of the tenant: { email, role }
  *   tenants/{tenantId}/mappings/{mappingId}              Mapping
  *   tenants/{tenantId}/syncState/{mappingId}             lease + checkpoint of the current run
  *   tenants/{tenantId}/syncState/{mappingId}/index/{n}   content-hash index shards (change detection)
+ *   tenants/{tenantId}/syncState/entra-people            Entra people sync: lease + deltaLink; index/{n}: Entra id -> email
  *   tenants/{tenantId}/runs/{runId}                      SyncRun history
  *   tenants/{tenantId}/runs/{runId}/pages/{n}            ids seen per page (for the removal sweep)
- *   tenants/{tenantId}/objects/{objectId}/records/{id}   synced records (login users: objectId "login-users")
+ *   tenants/{tenantId}/objects/{objectId}/records/{id}   synced records (login users: objectId "login-users";
+ *                                                        merged people: objectId "people", id = normalized email)
  *   oauthStates/{stateId}                                pending OAuth authorizations (server only)
  */
 export const paths = {

@@ -19,6 +19,9 @@ const targetFieldName = z
   .regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'a letter followed by letters, digits or underscores')
   .refine((s) => !s.startsWith('_sync'), 'names starting with _sync are reserved');
 
+/** A people mapping cannot target `email` (always the normalized join key) or `active` (derived from every source). */
+const RESERVED_PEOPLE_FIELDS: ReadonlySet<string> = new Set(['email', 'active']);
+
 export const fieldMappingSchema = z.strictObject({
   source: z.string().min(1).max(200),
   target: targetFieldName,
@@ -36,14 +39,24 @@ export const orgUnitScopeSchema = z.strictObject({
 });
 
 export const LOGIN_USERS_OBJECT = 'login-users';
+/** Merged people (Google Workspace + Microsoft Entra, joined by normalized email), one record per person. */
+export const PEOPLE_OBJECT = 'people';
 
 export const mappingTargetSchema = z.discriminatedUnion('kind', [
   /** Users become people who can sign in to the host product, with this role. */
   z.strictObject({ kind: z.literal('loginUsers'), role: z.string().min(1).max(60) }),
+  /**
+   * Users feed the merged people object (its Google source); mapped fields become person fields. Name them as
+   * the Entra source does (givenName, familyName, fullName, jobTitle, department, phone, employeeId) for both
+   * sources to fill the same field.
+   */
+  z.strictObject({ kind: z.literal('people') }),
   /** Records in a host-product object (collection), e.g. "chromebooks" or "students". */
   z.strictObject({
     kind: z.literal('collection'),
-    objectId: slug.refine((s) => s !== LOGIN_USERS_OBJECT, `${LOGIN_USERS_OBJECT} is reserved for login users`),
+    objectId: slug
+      .refine((s) => s !== LOGIN_USERS_OBJECT, `${LOGIN_USERS_OBJECT} is reserved for login users`)
+      .refine((s) => s !== PEOPLE_OBJECT, `${PEOPLE_OBJECT} is reserved for merged people (use the people target)`),
   }),
 ]);
 
@@ -71,6 +84,14 @@ export const mappingInputSchema = z
     if (m.target.kind === 'loginUsers' && m.entity !== 'users') {
       ctx.addIssue({ code: 'custom', path: ['target', 'kind'], message: 'only Users can become login users' });
     }
+    const people = m.target.kind === 'people';
+    if (people && m.entity !== 'users') {
+      ctx.addIssue({ code: 'custom', path: ['target', 'kind'], message: 'only Users can become people' });
+    }
+    if (people && m.identifier !== 'primaryEmail') {
+      // Sources are joined by email: the record id of a person is their normalized email.
+      ctx.addIssue({ code: 'custom', path: ['identifier'], message: 'people are identified by primaryEmail' });
+    }
     const seenTargets = new Set<string>();
     m.fieldMap.forEach((f, i) => {
       if (!isKnownSourceField(m.entity, f.source)) {
@@ -84,6 +105,9 @@ export const mappingInputSchema = z
         ctx.addIssue({ code: 'custom', path: ['fieldMap', i, 'target'], message: `${f.target} is mapped twice` });
       }
       seenTargets.add(f.target);
+      if (people && RESERVED_PEOPLE_FIELDS.has(f.target)) {
+        ctx.addIssue({ code: 'custom', path: ['fieldMap', i, 'target'], message: `${f.target} is set by the people merge` });
+      }
     });
   });
 
@@ -102,7 +126,14 @@ export interface Mapping extends MappingInput {
 }
 
 export function objectIdOf(target: MappingTarget): string {
-  return target.kind === 'loginUsers' ? LOGIN_USERS_OBJECT : target.objectId;
+  switch (target.kind) {
+    case 'loginUsers':
+      return LOGIN_USERS_OBJECT;
+    case 'people':
+      return PEOPLE_OBJECT;
+    case 'collection':
+      return target.objectId;
+  }
 }
 
 export function entityOf(m: { entity: EntityKind }) {

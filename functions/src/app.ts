@@ -1,5 +1,6 @@
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
+import type { EntraSyncDeps } from './entra/entra-sync.js';
 import { GoogleDirectoryLister } from './google/directory-lister.js';
 import { WorkspaceAuth } from './google/workspace-auth.js';
 import { systemClock, type Clock } from './platform/clock.js';
@@ -22,9 +23,11 @@ export interface App {
   clock: Clock;
   log: Logger;
   syncDeps(): SyncDeps;
+  /** The Entra people sync (Microsoft Graph -> merged people); the client secret comes from `secrets`. */
+  entraSyncDeps(): EntraSyncDeps;
 }
 
-export function createApp(overrides: Partial<Omit<App, 'syncDeps'>> = {}): App {
+export function createApp(overrides: Partial<Omit<App, 'syncDeps' | 'entraSyncDeps'>> = {}): App {
   const config = overrides.config ?? loadConfig();
   const db = overrides.db ?? new Firestore({ projectId: config.projectId, ignoreUndefinedProperties: true });
   const pubsub = overrides.pubsub ?? new PubSub({ projectId: config.projectId });
@@ -49,6 +52,7 @@ export function createApp(overrides: Partial<Omit<App, 'syncDeps'>> = {}): App {
       listerFor: async (tenantId) => new GoogleDirectoryLister(config, await auth.clientFor(tenantId)),
       publishSync,
     }),
+    entraSyncDeps: () => ({ db, clock, log: logger, secrets, leaseMs: config.sync.leaseMs }),
   };
   return app;
 }

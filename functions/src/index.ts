@@ -8,7 +8,8 @@ import { handleSyncEvent, handleTickEvent } from './pubsub-handlers.js';
  * Entry points only: parsing and work happen in the modules behind them.
  *   api         HTTP: admin API, OAuth connect/callback, refresh webhook (behind the console's /api rewrite)
  *   tick        Pub/Sub (Cloud Scheduler's topic) -> one sync message per tenant x mapping
- *   syncEntity  Pub/Sub -> one tenant/mapping sync invocation (resumable)
+ *   syncEntity  Pub/Sub -> one tenant/mapping sync invocation (resumable), or an Entra people delta round
+ *               (mappingId `entra-people`)
  */
 let api: ReturnType<typeof createApiHandler> | null = null;
 functions.http('api', (req, res) => {

@@ -1,6 +1,7 @@
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import { z } from 'zod';
 import type { App } from './app.js';
+import { entraSyncRequestOf, runEntraPeopleSync, type EntraSyncOutcome } from './entra/entra-sync.js';
 import { fanOutTick } from './sync/fan-out.js';
 import { decodeJsonPayload } from './sync/messages.js';
 import { runSyncMessage, type SyncOutcome } from './sync/sync-runner.js';
@@ -21,8 +22,13 @@ export async function handleTickEvent(app: App, event: CloudEvent<unknown>): Pro
   await fanOutTick({ db: d.db, log: d.log, publishSync: d.publishSync }, payload, messageId);
 }
 
-/** Resolving acks the message; throwing (RetryLaterError, transient failures) makes Pub/Sub redeliver it. */
-export async function handleSyncEvent(app: App, event: CloudEvent<unknown>): Promise<SyncOutcome> {
+/**
+ * Resolving acks the message; throwing (RetryLaterError, transient failures) makes Pub/Sub redeliver it. A sync
+ * message for `entra-people` runs the Entra people sync, any other one the Google sync of that mapping.
+ */
+export async function handleSyncEvent(app: App, event: CloudEvent<unknown>): Promise<SyncOutcome | EntraSyncOutcome> {
   const { payload } = payloadOf(event);
+  const entra = entraSyncRequestOf(payload);
+  if (entra) return runEntraPeopleSync(app.entraSyncDeps(), entra);
   return runSyncMessage(app.syncDeps(), payload);
 }

@@ -7,7 +7,7 @@ const PEOPLE = {
   name: 'People',
   entity: 'users',
   identifier: 'primaryEmail',
-  target: { kind: 'collection', objectId: 'people' },
+  target: { kind: 'collection', objectId: 'staff' },
   fieldMap: [
     { source: 'primaryEmail', target: 'email' },
     { source: 'name.givenName', target: 'firstName' },
@@ -44,7 +44,7 @@ describe('sync engine against the Workspace simulator and the Firestore emulator
     expect(out.counts.created).toBe(expected.length);
     expect(out.counts.unchanged).toBe(0);
 
-    const records = await recordsOf(h.db, h.tenantId, 'people');
+    const records = await recordsOf(h.db, h.tenantId, 'staff');
     expect(records.size).toBe(expected.length);
     const sample = expected.find((u) => u.name?.givenName && u.customSchemas)!;
     const rec = records.get(recordIdFor('primaryEmail', sample.primaryEmail))!;
@@ -62,7 +62,7 @@ describe('sync engine against the Workspace simulator and the Firestore emulator
   });
 
   it('a re-sync of unchanged data writes no record and reads only a few index documents', async () => {
-    const before = await recordsOf(h.db, h.tenantId, 'people');
+    const before = await recordsOf(h.db, h.tenantId, 'staff');
     const out = await h.sync('people');
     expect(out.status).toBe('completed');
     if (out.status !== 'completed') return;
@@ -70,7 +70,7 @@ describe('sync engine against the Workspace simulator and the Firestore emulator
     expect(out.counts.created + out.counts.updated + out.counts.removed).toBe(0);
     expect(out.meter.recordWrites).toBe(0);
     expect(out.meter.reads).toBeLessThan(15);
-    const after = await recordsOf(h.db, h.tenantId, 'people');
+    const after = await recordsOf(h.db, h.tenantId, 'staff');
     for (const [id, r] of before) expect(after.get(id)!.updateTime).toBe(r.updateTime);
   });
 
@@ -81,7 +81,7 @@ describe('sync engine against the Workspace simulator and the Firestore emulator
     if (out.status !== 'completed') throw new Error(out.status);
     expect(out.counts.updated).toBe(1);
     expect(out.meter.recordWrites).toBe(1);
-    const rec = (await h.db.doc(paths.record(h.tenantId, 'people', recordIdFor('primaryEmail', u!.primaryEmail))).get()).data()!;
+    const rec = (await h.db.doc(paths.record(h.tenantId, 'staff', recordIdFor('primaryEmail', u!.primaryEmail))).get()).data()!;
     expect(rec.firstName).toBe('Renée');
   });
 
@@ -106,7 +106,7 @@ describe('sync engine against the Workspace simulator and the Firestore emulator
     const out = await h.sync('people');
     if (out.status !== 'completed') throw new Error(out.status);
     expect(out.counts.removed).toBe(1);
-    const snap = await h.db.doc(paths.record(h.tenantId, 'people', recordIdFor('primaryEmail', u!.primaryEmail))).get();
+    const snap = await h.db.doc(paths.record(h.tenantId, 'staff', recordIdFor('primaryEmail', u!.primaryEmail))).get();
     expect(snap.exists).toBe(true);
     expect(snap.get('_sync.status')).toBe('removed');
     expect(snap.get('_sync.removedRunId')).toBe(out.runId);
@@ -131,7 +131,7 @@ describe('sync engine against the Workspace simulator and the Firestore emulator
     expect(run.status).toBe('held');
     expect(run.removal).toMatchObject({ candidates: victims.length, held: true });
     expect(run.removal!.message).toMatch(/safety threshold/);
-    const victimDoc = await h.db.doc(paths.record(h.tenantId, 'people', recordIdFor('primaryEmail', victims[0]!.primaryEmail))).get();
+    const victimDoc = await h.db.doc(paths.record(h.tenantId, 'staff', recordIdFor('primaryEmail', victims[0]!.primaryEmail))).get();
     expect(victimDoc.get('_sync.status')).not.toBe('removed');
 
     const confirmed = await h.sync('people', { confirmRemovals: true });

@@ -18,7 +18,7 @@ const PEOPLE = {
   name: 'People',
   entity: 'users',
   identifier: 'id',
-  target: { kind: 'collection', objectId: 'people' },
+  target: { kind: 'collection', objectId: 'staff' },
   fieldMap: [
     { source: 'primaryEmail', target: 'email' },
     { source: 'name.givenName', target: 'firstName' },
@@ -75,7 +75,7 @@ describe('sync resilience', () => {
     expect(pagesBeforeCrash).toBe(3);
     expect(pagesSeen[0]).toBe(4);
     expect(out.counts.created).toBe(total);
-    expect((await recordsOf(h.db, h.tenantId, 'people')).size).toBe(total);
+    expect((await recordsOf(h.db, h.tenantId, 'staff')).size).toBe(total);
     const run = await runDoc(h.db, h.tenantId, out.runId);
     expect(run.invocations).toBe(2);
   });

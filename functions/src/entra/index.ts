@@ -1,11 +1,34 @@
 export {
   DEFAULT_AUTHORITY_BASE_URL,
   DEFAULT_GRAPH_BASE_URL,
+  ENTRA_CONNECTION_STATES,
+  GRAPH_ADMIN_CONSENT_SCOPE,
+  buildAdminConsentUrl,
+  completeAdminConsent,
   entraConnectionSchema,
+  loadEntraConnection,
+  markEntraState,
   parseEntraConnection,
+  parseTenantEntra,
+  tenantEntraSchema,
+  type AdminConsentUrlInput,
+  type CompleteAdminConsentDeps,
+  type CompleteAdminConsentInput,
+  type CompleteAdminConsentResult,
   type EntraConnection,
   type EntraConnectionInput,
+  type EntraConnectionState,
+  type TenantEntra,
 } from './entra-connection.js';
+export {
+  ENTRA_PEOPLE_MAPPING_NAME,
+  entraSyncRequestOf,
+  runEntraPeopleSync,
+  type EntraSyncDeps,
+  type EntraSyncOutcome,
+  type EntraSyncRequest,
+  type EntraSyncState,
+} from './entra-sync.js';
 export { EntraError, isResyncRequired, type EntraErrorCode, type EntraErrorDetails } from './entra-error.js';
 export {
   ClientCredentialsTokenProvider,

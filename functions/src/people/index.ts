@@ -15,3 +15,15 @@ export {
   type SourceRecord,
   type SourceUpdate,
 } from './merge-person.js';
+export { personRecordId } from './person-record-id.js';
+export {
+  PeopleStore,
+  addApplyResults,
+  emptyApplyResult,
+  loadPrecedencePolicy,
+  parseStoredPerson,
+  type ApplyContext,
+  type ApplyResult,
+  type PeopleStoreOptions,
+  type PersonChange,
+} from './people-store.js';

@@ -1,7 +1,8 @@
-import type { Firestore } from '@google-cloud/firestore';
+import type { DocumentData, Firestore } from '@google-cloud/firestore';
+import { parseTenantEntra } from '../entra/entra-connection.js';
 import type { Logger } from '../platform/log.js';
 import { listEnabledMappings } from './mapping-store.js';
-import { tickMessageSchema, type SyncMessage } from './messages.js';
+import { ENTRA_PEOPLE_SYNC_ID, tickMessageSchema, type SyncMessage } from './messages.js';
 
 export interface FanOutDeps {
   db: Firestore;
@@ -12,7 +13,8 @@ export interface FanOutDeps {
 const TENANT_PAGE = 200;
 
 /**
- * A scheduler tick becomes one sync message per active tenant and enabled mapping. The tick's own message id
+ * A scheduler tick becomes one sync message per active tenant and enabled mapping, plus one Entra people sync
+ * (mappingId `entra-people`) per active tenant whose Entra connection is `connected`. The tick's own message id
  * goes into every request id, so a redelivered tick starts no second run.
  */
 export async function fanOutTick(deps: FanOutDeps, payload: unknown, tickId: string): Promise<{ published: number }> {
@@ -23,27 +25,24 @@ export async function fanOutTick(deps: FanOutDeps, payload: unknown, tickId: str
   }
   const tick = parsed.data;
   let published = 0;
-  const publishFor = async (tenantId: string) => {
-    for (const m of await listEnabledMappings(deps.db, tenantId)) {
-      await deps.publishSync({
-        kind: 'sync',
-        tenantId,
-        mappingId: m.id,
-        requestId: `${tick.job}:${tickId}:${m.id}`,
-        trigger: tick.tenantId ? 'manual' : 'schedule',
-      });
+  const trigger = tick.tenantId ? 'manual' : 'schedule';
+  const publishFor = async (tenantId: string, tenant: DocumentData) => {
+    const mappingIds = (await listEnabledMappings(deps.db, tenantId)).map((m) => m.id);
+    if (parseTenantEntra(tenant.entra)?.state === 'connected') mappingIds.push(ENTRA_PEOPLE_SYNC_ID);
+    for (const mappingId of mappingIds) {
+      await deps.publishSync({ kind: 'sync', tenantId, mappingId, requestId: `${tick.job}:${tickId}:${mappingId}`, trigger });
       published++;
     }
   };
 
   if (tick.tenantId) {
     const t = await deps.db.doc(`tenants/${tick.tenantId}`).get();
-    if (t.get('status') === 'active') await publishFor(tick.tenantId);
+    if (t.get('status') === 'active') await publishFor(tick.tenantId, t.data() ?? {});
   } else {
     let query = deps.db.collection('tenants').where('status', '==', 'active').orderBy('__name__').limit(TENANT_PAGE);
     for (;;) {
       const snap = await query.get();
-      for (const doc of snap.docs) await publishFor(doc.id);
+      for (const doc of snap.docs) await publishFor(doc.id, doc.data());
       if (snap.size < TENANT_PAGE) break;
       query = query.startAfter(snap.docs[snap.docs.length - 1]!);
     }

@@ -1,5 +1,6 @@
 import { ENTITIES } from '../../../shared/entities.js';
 import type { MappingInput } from '../../../shared/mapping.js';
+import { personRecordId } from '../people/person-record-id.js';
 import { contentHash } from './content-hash.js';
 import { recordIdFor } from './record-id.js';
 
@@ -75,8 +76,10 @@ export function mapSourceObject(mapping: MappingForSync, src: Record<string, unk
     data.active = status === 'active';
   }
   const hash = contentHash({ data, status, inactiveReason, sourceId });
+  // A person's id is the merge key every source computes the same way (see people-store).
+  const recordId = mapping.target.kind === 'people' ? personRecordId(identifierValue) : recordIdFor(mapping.identifier, identifierValue);
   return {
     kind: 'record',
-    record: { recordId: recordIdFor(mapping.identifier, identifierValue), sourceId, identifierValue, status, inactiveReason, data, hash },
+    record: { recordId, sourceId, identifierValue, status, inactiveReason, data, hash },
   };
 }

@@ -1,6 +1,6 @@
 import { FieldValue, type DocumentReference, type Firestore, type Timestamp } from '@google-cloud/firestore';
 import { paths } from '../../../shared/firestore-paths.js';
-import { objectIdOf, type Mapping } from '../../../shared/mapping.js';
+import type { Mapping } from '../../../shared/mapping.js';
 import { DEFAULT_BACKOFF, withDirectoryRetry, type BackoffPolicy } from '../google/backoff.js';
 import { DirectoryCallError, InvalidGrantError } from '../google/directory-errors.js';
 import type { DirectoryLister, DirectoryPage } from '../google/directory-lister.js';
@@ -15,6 +15,7 @@ import { loadHashIndex, saveHashIndex } from './hash-index.js';
 import { syncMessageSchema, type SyncMessage } from './messages.js';
 import { mapSourceObject, type MappedRecord } from './record-mapper.js';
 import { readMapping } from './mapping-store.js';
+import { recordSinkFor, type RecordSink } from './record-sink.js';
 import { addCounts, zeroCounts, type SyncCounts } from './sync-counts.js';
 import { acquireLease, type SyncState } from './sync-lease.js';
 
@@ -47,7 +48,6 @@ interface FetchedPage {
 }
 
 const MAX_RECORDED_ERRORS = 20;
-const BATCH_LIMIT = 500;
 const PAGE_DOC_TTL_MS = 7 * 24 * 3600 * 1000;
 
 interface RunContext {
@@ -60,6 +60,8 @@ interface RunContext {
   stateUpdateTime: Timestamp;
   state: SyncState;
   meter: FirestoreMeter;
+  /** Where records go: the mapping's object, or the merged people object (see record-sink.ts). */
+  sink: RecordSink;
   startedAt: number;
 }
 
@@ -85,16 +87,20 @@ export async function runSyncMessage(deps: SyncDeps, payload: unknown): Promise<
   }
   if (decision.kind === 'retry-later') throw new RetryLaterError(decision.reason);
 
+  const runLog = log.child({ runId: decision.state.runId });
+  const runId = decision.state.runId!;
+  const meter = new FirestoreMeter();
   const ctx: RunContext = {
-    deps: { ...deps, log: log.child({ runId: decision.state.runId }) },
+    deps: { ...deps, log: runLog },
     msg,
     mapping,
-    runId: decision.state.runId!,
+    runId,
     stateRef: deps.db.doc(paths.syncState(msg.tenantId, msg.mappingId)),
-    runRef: deps.db.doc(paths.run(msg.tenantId, decision.state.runId!)),
+    runRef: deps.db.doc(paths.run(msg.tenantId, runId)),
     stateUpdateTime: decision.updateTime,
     state: decision.state,
-    meter: new FirestoreMeter(),
+    meter,
+    sink: recordSinkFor({ db: deps.db, clock: deps.clock, log: runLog, tenantId: msg.tenantId, mapping, runId, meter }),
     startedAt: deps.clock.now(),
   };
   ctx.meter.reads += 4; // tenant, mapping, lease transaction read, lease re-read
@@ -117,7 +123,6 @@ async function runPages(ctx: RunContext, resumed: boolean): Promise<SyncOutcome>
   const limiter = tenantRateLimiter(msg.tenantId, deps.config.tenantQpm, deps.clock);
   const backoff: BackoffPolicy = { ...DEFAULT_BACKOFF, ...deps.config.backoff };
   const sourcePaths = mapping.fieldMap.map((f) => f.source);
-  const objectId = objectIdOf(mapping.target);
 
   const fetchPage = (pageToken: string | null): Promise<FetchedPage> => {
     const fetched = { retries: 0 };
@@ -212,40 +217,11 @@ async function runPages(ctx: RunContext, resumed: boolean): Promise<SyncOutcome>
       }
     }
 
-    await writeRecords(ctx, objectId, writes);
+    await ctx.sink.write(writes);
     for (const [id, v] of Object.entries(pageEntries)) seen.set(id, v);
     await commitCheckpoint(ctx, page.nextPageToken, pageCounts, pageEntries, retries, pageErrors);
     await deps.afterPageCommitted?.({ runId: ctx.runId, pageNo: ctx.state.pageNo });
-    if (page.nextPageToken === null) return completeRun(ctx, index, shardContents, seen, objectId);
-  }
-}
-
-async function writeRecords(ctx: RunContext, objectId: string, records: MappedRecord[]): Promise<void> {
-  const { db, clock } = ctx.deps;
-  const now = new Date(clock.now()).toISOString();
-  for (let i = 0; i < records.length; i += BATCH_LIMIT) {
-    const batch = db.batch();
-    for (const r of records.slice(i, i + BATCH_LIMIT)) {
-      batch.set(db.doc(paths.record(ctx.msg.tenantId, objectId, r.recordId)), {
-        ...r.data,
-        _sync: {
-          source: 'google',
-          entity: ctx.mapping.entity,
-          mappingId: ctx.mapping.id,
-          sourceId: r.sourceId,
-          identifier: { field: ctx.mapping.identifier, value: r.identifierValue },
-          status: r.status,
-          inactiveReason: r.inactiveReason,
-          hash: r.hash,
-          runId: ctx.runId,
-          updatedAt: now,
-          removedAt: null,
-          removedReason: null,
-        },
-      });
-    }
-    await batch.commit();
-    ctx.meter.recordWrites += Math.min(BATCH_LIMIT, records.length - i);
+    if (page.nextPageToken === null) return completeRun(ctx, index, shardContents, seen);
   }
 }
 
@@ -305,7 +281,6 @@ async function completeRun(
   index: Map<string, string>,
   shardContents: Map<string, string>,
   seen: Map<string, string>,
-  objectId: string,
 ): Promise<SyncOutcome> {
   const { db, clock } = ctx.deps;
   const now = clock.now();
@@ -313,27 +288,7 @@ async function completeRun(
   const share = index.size === 0 ? 0 : (candidates.length / index.size) * 100;
   const held = candidates.length > 0 && share > ctx.mapping.removalThresholdPercent && ctx.msg.confirmRemovals !== true;
 
-  if (!held && candidates.length > 0) {
-    const removedAt = new Date(now).toISOString();
-    for (let i = 0; i < candidates.length; i += BATCH_LIMIT) {
-      const batch = db.batch();
-      for (const id of candidates.slice(i, i + BATCH_LIMIT)) {
-        // Marked, never deleted: the host product decides what a removal means (retire an asset, keep history).
-        const body: Record<string, unknown> = {
-          _sync: {
-            status: 'removed',
-            removedAt,
-            removedRunId: ctx.runId,
-            removedReason: 'not returned by Google Workspace in a complete sync (deleted there, or moved out of the mapped org units)',
-          },
-        };
-        if (ctx.mapping.target.kind === 'loginUsers') body.active = false;
-        batch.set(db.doc(paths.record(ctx.msg.tenantId, objectId, id)), body, { merge: true });
-      }
-      await batch.commit();
-      ctx.meter.recordWrites += Math.min(BATCH_LIMIT, candidates.length - i);
-    }
-  }
+  if (!held && candidates.length > 0) await ctx.sink.markRemoved(candidates);
 
   const nextIndex = new Map<string, string>();
   for (const [id, v] of seen) nextIndex.set(id, v.slice(0, v.indexOf('|')));
