@@ -10,7 +10,7 @@ import { mapSourceObject } from '../functions/src/sync/record-mapper.js';
  * reads its records back (getAll) to decide what changed, and every record is written on a first pass. It has
  * no removal sweep, leases or checkpoints, so it flatters the baseline.
  */
-export async function naiveSync(db: Firestore, tenantId: string, mapping: Mapping, lister: DirectoryLister) {
+export async function naiveSync(db: Firestore, tenantId: string, mapping: Mapping, lister: DirectoryLister, prefix = 'naive') {
   let reads = 0;
   let writes = 0;
   let pageToken: string | null = null;
@@ -22,7 +22,7 @@ export async function naiveSync(db: Firestore, tenantId: string, mapping: Mappin
       const o = mapSourceObject(mapping, item);
       return o.kind === 'record' ? [o.record] : [];
     });
-    const refs = records.map((r) => db.doc(paths.record(tenantId, `naive-${objectId}`, r.recordId)));
+    const refs = records.map((r) => db.doc(paths.record(tenantId, `${prefix}-${objectId}`, r.recordId)));
     const existing = refs.length > 0 ? await db.getAll(...refs) : [];
     reads += existing.length;
     const batch = db.batch();
