@@ -137,18 +137,21 @@ export async function provisionDemoTenant(ctx: Ctx): Promise<DemoTenant> {
     }
   }
 
-  const { authorizationUrl } = await json<{ authorizationUrl: string }>(
-    await call(ctx.consoleUrl, `/api/tenants/${DEMO.tenantId}/connection/authorize`, {
-      method: 'POST',
-      idToken,
-      body: JSON.stringify({ loginHint: ws.adminEmail }),
-    }),
-    'starting authorization',
-  );
+  const authorize = await call(ctx.consoleUrl, `/api/tenants/${DEMO.tenantId}/connection/authorize`, {
+    method: 'POST',
+    idToken,
+    body: JSON.stringify({ loginHint: ws.adminEmail }),
+  });
+  // The flow is bound to the browser that started it by an HttpOnly cookie; play that browser's part.
+  const cookie = authorize.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
+  const { authorizationUrl } = await json<{ authorizationUrl: string }>(authorize, 'starting authorization');
   const consent = await fetch(authorizationUrl, { redirect: 'manual' });
   const callback = consent.headers.get('location');
   if (!callback) throw new Error(`Google consent did not redirect (${consent.status})`);
-  const done = await fetch(callback, { redirect: 'manual' });
+  const done = await fetch(callback, { redirect: 'manual', headers: { cookie } });
   const landing = new URL(done.headers.get('location') ?? '', ctx.consoleUrl);
   if (landing.searchParams.get('connectError')) throw new Error(`connecting failed: ${landing.searchParams.get('connectError')}`);
   ctx.log('connected the demo tenant to its Google Workspace; first sync started');

@@ -10,6 +10,7 @@ import { startLocalScheduler } from '../infra/local-scheduler.js';
 import { createApp, setApp, type App } from '../functions/src/app.js';
 import { loadConfig } from '../functions/src/platform/config.js';
 import { createConsoleServer } from './static-server.js';
+import { TOPICS } from '../shared/topology.js';
 import { LOCAL_HMAC_KEY, provisionDemoTenant, type DemoTenant } from './demo-tenant.js';
 
 export { LOCAL_HMAC_KEY };
@@ -115,7 +116,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const pubsub = new PubSub({ projectId });
     cleanups.push(() => pubsub.close());
     await ensureLocalTopology(pubsub, {
-      pushEndpoints: { tick: `http://127.0.0.1:${tickPort}/`, syncEntity: `http://127.0.0.1:${syncPort}/` },
+      // functions-framework reads the topic for the CloudEvent's source from this path, as on Cloud Run.
+      pushEndpoints: {
+        tick: `http://127.0.0.1:${tickPort}/projects/${projectId}/topics/${TOPICS.tick}`,
+        syncEntity: `http://127.0.0.1:${syncPort}/projects/${projectId}/topics/${TOPICS.sync}`,
+      },
     });
     if (opts.scheduler) {
       const scheduler = startLocalScheduler({ pubsub });

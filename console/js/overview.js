@@ -1,0 +1,218 @@
+// Tenant overview: the Google Workspace connection, the schedule and the mappings at a glance.
+import { post, tenantPath } from './api.js';
+import {
+  append,
+  badge,
+  busy,
+  button,
+  card,
+  confirmDialog,
+  entityLabel,
+  h,
+  pageHeader,
+  replace,
+  table,
+  time,
+} from './dom.js';
+import { connectButton, loadTenant, notify, showError } from './shell.js';
+
+const SCOPES = {
+  user: 'Users',
+  orgunit: 'Org units',
+  'device.chromeos': 'Chrome OS devices',
+  'device.mobile': 'Mobile devices',
+  customer: 'Customer details',
+};
+
+/** "0 5,9 * * *" -> "Every day at 05:00 and 09:00"; anything else is shown as written. */
+export function describeCron(cron) {
+  const m = /^(\d+) ([\d,]+) \* \* \*$/.exec(cron ?? '');
+  if (!m) return cron ?? '—';
+  const times = (m[2] ?? '').split(',').map((x) => `${x.padStart(2, '0')}:${(m[1] ?? '').padStart(2, '0')}`);
+  return `Every day at ${times.length > 1 ? `${times.slice(0, -1).join(', ')} and ${times.at(-1)}` : times[0]}`;
+}
+
+const dl = (rows) =>
+  h(
+    'dl',
+    { class: 'props' },
+    rows.map(([k, v]) => h('div', null, h('dt', null, k), h('dd', null, v || '—'))),
+  );
+
+/** @type {import('./router.js').View} */
+export async function renderOverview(route, el) {
+  const t = route.params.t ?? '';
+  const tenant = await loadTenant(t, true);
+  const conn = tenant.connection ?? {};
+  const status = tenant.status;
+  const mappings = tenant.mappings ?? [];
+  const result = h('div', { role: 'status' });
+
+  const test = button('Test connection', {
+    onclick: (e) =>
+      busy(e.currentTarget, async () => {
+        replace(result, h('p', { class: 'muted' }, 'Testing the connection…'));
+        try {
+          const r = await post(tenantPath(t, '/connection/test'));
+          replace(
+            result,
+            r.ok
+              ? h(
+                  'p',
+                  { class: 'ok' },
+                  `Connection works: Google Workspace answered for ${r.domain} (customer ${r.customerId}).`,
+                )
+              : h('p', { class: 'bad' }, `Connection failed: ${r.reason}`),
+          );
+          if (r.needsReauthorization) await loadTenant(t, true);
+        } catch (err) {
+          result.replaceChildren();
+          showError(err, 'The connection test could not run');
+        }
+      }),
+  });
+
+  const revoke = button('Revoke access', {
+    class: 'btn btn-danger-outline',
+    onclick: async (e) => {
+      const btn = e.currentTarget;
+      const ok = await confirmDialog({
+        title: 'Revoke access to Google Workspace?',
+        message: [
+          h(
+            'p',
+            null,
+            `Workspace Sync gives up its authorization for ${conn.domain ?? 'this Google Workspace'} and stops syncing this tenant. Records already synced stay as they are.`,
+          ),
+          h(
+            'p',
+            null,
+            'You can connect again later; a Google Workspace admin will have to approve access again.',
+          ),
+        ],
+        confirm: 'Revoke access',
+        danger: true,
+      });
+      if (ok)
+        await busy(btn, async () => {
+          try {
+            await post(tenantPath(t, '/connection/revoke'));
+            el.replaceChildren();
+            await renderOverview(route, el);
+            notify('Access was revoked. Syncing is paused until you connect again.');
+          } catch (err) {
+            showError(err, 'Access could not be revoked');
+          }
+        });
+    },
+  });
+
+  const actions =
+    status === 'active'
+      ? [test, revoke]
+      : status === 'needs_reauth'
+        ? [connectButton('Reconnect'), revoke]
+        : [connectButton(status === 'paused' ? 'Connect again' : 'Connect Google Workspace')];
+
+  const scopes = (conn.scopes ?? []).map((s) => {
+    const short = s.replace(/^.*\/auth\/(admin\.directory\.)?/, '').replace('.readonly', '');
+    return h('li', { title: s }, SCOPES[short] ?? short);
+  });
+
+  const connection = card(
+    'Google Workspace connection',
+    [
+      status === 'pending'
+        ? h(
+            'p',
+            null,
+            'A Google Workspace admin signs in and approves read-only access to users, org units and devices. Nothing is ever written to Google Workspace.',
+          )
+        : dl(
+            [
+              ['Status', badge(status)],
+              ['Domain', conn.domain],
+              ['Customer ID', conn.customerId && h('code', null, conn.customerId)],
+              ['Authorized by', conn.adminEmail],
+              [
+                'Connected',
+                conn.connectedAt && [time(conn.connectedAt), conn.connectedBy && ` by ${conn.connectedBy}`],
+              ],
+              conn.revokedAt
+                ? ['Revoked', [time(conn.revokedAt), conn.revokedBy && ` by ${conn.revokedBy}`]]
+                : null,
+              ['Read-only access', scopes.length && h('ul', { class: 'chips' }, scopes)],
+            ].filter(Boolean),
+          ),
+      result,
+    ],
+    actions,
+  );
+
+  const s = tenant.schedule;
+  const schedule = card(
+    'Schedule',
+    dl([
+      ['Runs', s ? describeCron(s.cron) : 'Not scheduled'],
+      ['Time zone', s?.timeZone],
+      ['Next run', status === 'active' ? time(s?.nextRunAt) : 'Not while disconnected'],
+    ]),
+  );
+
+  const list = card(
+    'Mappings',
+    mappings.length
+      ? table(
+          'Mappings',
+          ['Name', 'Last run'],
+          mappings.map((m) => [
+            [
+              h('a', { href: `#/t/${t}/mappings/${m.id}` }, m.name),
+              h('div', { class: 'muted small' }, entityLabel(m.entity)),
+            ],
+            m.lastRun
+              ? [
+                  badge(m.lastRun.status),
+                  h('div', { class: 'muted small' }, time(m.lastRun.finishedAt ?? m.lastRun.startedAt)),
+                ]
+              : 'Never',
+          ]),
+        )
+      : h('p', { class: 'muted' }, 'No mappings yet. A mapping chooses what to sync and where it goes.'),
+    h('a', { class: 'btn', href: `#/t/${t}/mappings/new` }, 'New mapping'),
+  );
+
+  const done = (d, title, text) =>
+    h(
+      'li',
+      { class: d && 'done' },
+      h('strong', null, title),
+      ` ${text}`,
+      d && h('span', { class: 'visually-hidden' }, ' (done)'),
+    );
+
+  append(el, [
+    pageHeader(tenant.name || t, null, [`${t} `, badge(status)]),
+    (status === 'pending' || !mappings.length) &&
+      card(
+        'Get started',
+        h(
+          'ol',
+          { class: 'steps' },
+          done(
+            status !== 'pending',
+            'Connect Google Workspace.',
+            'A Google Workspace admin approves read-only access.',
+          ),
+          done(
+            mappings.length > 0,
+            'Create a mapping.',
+            'Choose an entity, its unique identifier and the fields to copy.',
+          ),
+          done(false, 'Sync.', 'Run the first sync now; after that it runs on the schedule.'),
+        ),
+      ),
+    h('div', { class: 'grid-2' }, connection, h('div', null, schedule, list)),
+  ]);
+  return tenant.name || t;
+}

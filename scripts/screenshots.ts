@@ -1,0 +1,215 @@
+/**
+ * `npm run screenshots`: starts the local stack, walks the admin console's main screens in headless Chromium
+ * (Debian's, /usr/bin/chromium or CHROMIUM_PATH) and writes PNGs to screenshots/.
+ *
+ *   sign-in, Google consent, connection overview, mappings list, mapping editor with preview, sync progress,
+ *   run history with a held run, records with removed records, re-authorization banner, field errors, and the
+ *   overview and editor at a phone's width.
+ */
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { launchBrowser, signIn, viaGoogle } from '../test/console/support/browser.js';
+import { startConsoleStack } from '../test/console/support/console-stack.js';
+
+const OUT = fileURLToPath(new URL('../screenshots/', import.meta.url));
+const log = (line: string) => console.log(`[screenshots] ${line}`);
+
+// Small pages, so a sync shows progress page by page.
+process.env.SYNC_PAGE_SIZE ??= '40';
+
+const MAPPINGS = [
+  {
+    name: 'Staff and students',
+    entity: 'users',
+    identifier: 'primaryEmail',
+    target: { kind: 'collection', objectId: 'directory-users' },
+    fieldMap: [
+      { source: 'primaryEmail', target: 'email' },
+      { source: 'name.givenName', target: 'firstName' },
+      { source: 'name.familyName', target: 'lastName' },
+      { source: 'orgUnitPath', target: 'orgUnit' },
+      { source: 'isAdmin', target: 'isAdmin' },
+    ],
+  },
+  {
+    name: 'IT technicians can sign in',
+    entity: 'users',
+    identifier: 'primaryEmail',
+    target: { kind: 'loginUsers', role: 'technician' },
+    fieldMap: [{ source: 'name.fullName', target: 'displayName' }],
+    orgUnitScope: { paths: ['/Staff'], includeChildren: true },
+  },
+  {
+    name: 'Mobile devices',
+    entity: 'mobile',
+    identifier: 'deviceId',
+    target: { kind: 'collection', objectId: 'mobile-devices' },
+    fieldMap: [
+      { source: 'model', target: 'model' },
+      { source: 'os', target: 'os' },
+      { source: 'status', target: 'status' },
+    ],
+  },
+];
+
+async function main() {
+  mkdirSync(OUT, { recursive: true });
+  log('starting the local stack…');
+  const cs = await startConsoleStack({ size: { users: 320, chromeos: 160, mobile: 40 } });
+  const browser = await launchBrowser();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.setDefaultTimeout(30_000);
+    const h1 = () => page.getByRole('heading', { level: 1 });
+    const shot = async (name: string, fullPage = false) => {
+      await page.evaluate(() => document.fonts.ready);
+      await page.screenshot({ path: `${OUT}${name}.png`, fullPage });
+      log(`wrote screenshots/${name}.png`);
+    };
+    const open = async (route: string, title: string | RegExp) => {
+      await page.goto('about:blank');
+      await page.goto(`${cs.consoleUrl}/#/t/${cs.tenantId}${route}`);
+      await waitFor(async () => (await h1().textContent())?.match(title) != null);
+      await page.waitForLoadState('networkidle');
+    };
+    const api = async (path: string, init: RequestInit = {}) => {
+      const token = await page.evaluate(() => sessionStorage.getItem('ws.idToken'));
+      const res = await fetch(`${cs.consoleUrl}/api/tenants/${cs.tenantId}${path}`, {
+        ...init,
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      });
+      if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+      // eslint-disable-next-line @typescript-eslint/no-explicit-any -- API answers, read loosely by a script
+      return res.json() as Promise<any>;
+    };
+    const syncAndWait = async (mappingId?: string, confirmRemovals = false) => {
+      const { runs } = await api('/sync', {
+        method: 'POST',
+        body: JSON.stringify({ mappingId, confirmRemovals }),
+      });
+      for (const r of runs as Array<{ runId: string }>) {
+        await waitFor(async () => {
+          const run = await api(`/runs/${r.runId}`).catch(() => null);
+          return run && run.status !== 'running';
+        }, 60_000);
+      }
+    };
+
+    // Sign-in and Google's consent screen.
+    await page.goto(cs.consoleUrl);
+    await h1().waitFor();
+    await shot('01-sign-in');
+    await signIn(page, cs.consoleUrl);
+    for (const m of MAPPINGS) await api('/mappings', { method: 'POST', body: JSON.stringify(m) });
+    await page.reload();
+    await h1().waitFor();
+    await page.getByRole('button', { name: 'Connect Google Workspace' }).first().click();
+    await page.getByRole('button', { name: 'Allow' }).waitFor();
+    await shot('02-google-consent');
+    await viaGoogle(
+      page,
+      cs.consoleUrl,
+      () => page.getByRole('button', { name: 'Allow' }).click(),
+      'approve',
+    );
+    await page.locator('#notice').getByText('connected').waitFor();
+    await waitFor(
+      async () =>
+        (await api('/runs?limit=10')).runs.filter((r: { status: string }) => r.status !== 'running').length >=
+        MAPPINGS.length,
+      60_000,
+    );
+    await open('', cs.tenantName);
+    await shot('03-connection');
+
+    // Mapping editor with a live preview, then the new mapping.
+    await open('/mappings/new', 'New mapping');
+    await page.getByLabel('Name', { exact: true }).fill('Student Chromebooks');
+    await page.getByLabel(/Chrome OS devices/).check();
+    await page.getByLabel('Removal safety threshold (%)').fill('5');
+    await page.getByRole('button', { name: 'Preview' }).click();
+    await page.locator('#preview tbody tr').first().waitFor();
+    await shot('04-mapping-editor-preview', true);
+    await page.getByRole('button', { name: 'Create mapping' }).click();
+    await page.locator('#notice').getByText('was created').waitFor();
+
+    // Sync now, with Google answering slowly enough to watch the pages come in.
+    await cs.control.setFaults({ faults: [{ kind: 'latency', latencyMs: 700, rate: 1 }] });
+    await page.getByRole('button', { name: 'Sync now' }).click();
+    await waitFor(
+      async () => Number((await page.locator('#sync-progress dd').first().textContent()) ?? 0) >= 2,
+    );
+    await shot('05-sync-progress');
+    await cs.control.clearFaults();
+    await page.locator('#sync-progress').getByText('Succeeded').waitFor({ timeout: 60_000 });
+    const mappings = (await api('/mappings')).mappings as Array<{ id: string; name: string; entity: string }>;
+    await open('/mappings', 'Mappings');
+    await shot('06-mappings');
+
+    // Devices disappear: more than the 5% threshold, so the sync holds the removals for review.
+    const chromebooks = mappings.find((m) => m.entity === 'chromeos')!;
+    const devices = (await api(`/objects/chromebooks/records?limit=12`)).records as Array<{
+      sync: { sourceId: string };
+    }>;
+    for (const d of devices.slice(0, 12))
+      await cs.control.removeChromeOsDevice(cs.workspace.domain, d.sync.sourceId);
+    await syncAndWait(chromebooks.id);
+    // Two people leave: under the threshold, removed right away.
+    const people = mappings.find((m) => m.name === 'Staff and students')!;
+    const users = (await api('/objects/directory-users/records?limit=6')).records as Array<{
+      recordId: string;
+    }>;
+    const leavers = users
+      .map((u) => decodeURIComponent(u.recordId))
+      .filter((e) => e !== cs.workspace.adminEmail);
+    for (const email of leavers.slice(0, 2)) await cs.control.deleteUser(cs.workspace.domain, email);
+    await syncAndWait(people.id);
+    await open('/runs', 'Sync runs');
+    await shot('07-sync-history');
+
+    await open('/records/directory-users?status=removed', 'Records');
+    await shot('08-records-removed');
+
+    // Field errors from the API, next to their inputs.
+    await open('/mappings/new', 'New mapping');
+    await page.getByLabel('Name', { exact: true }).fill('Badges');
+    await page.getByLabel('Object ID').fill('Badge Holders');
+    await page.getByLabel('Field in your product, row 2').fill('first name');
+    await page.getByRole('button', { name: 'Create mapping' }).click();
+    await page.locator('.error-summary').waitFor();
+    await shot('09-mapping-field-errors');
+
+    // Google revokes the grant: the test finds out and every page says to reconnect.
+    await cs.control.revokeGrants(cs.workspace.domain);
+    await open('', cs.tenantName);
+    await page.getByRole('button', { name: 'Test connection' }).click();
+    await page.getByRole('region', { name: 'Google Workspace needs re-authorization' }).waitFor();
+    await shot('10-needs-reauthorization');
+
+    // A phone's width.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await open('/mappings', 'Mappings');
+    await shot('11-narrow-mappings');
+    await open(`/mappings/${encodeURIComponent(chromebooks.id)}`, 'Student Chromebooks');
+    await shot('12-narrow-editor');
+  } finally {
+    await browser.close();
+    await cs.stop();
+  }
+}
+
+async function waitFor(check: () => Promise<unknown>, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out waiting for the console');
+    await new Promise((r) => setTimeout(r, 150));
+  }
+}
+
+await main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
