@@ -10,14 +10,25 @@ import { mapSourceObject } from '../functions/src/sync/record-mapper.js';
  * reads its records back (getAll) to decide what changed, and every record is written on a first pass. It has
  * no removal sweep, leases or checkpoints, so it flatters the baseline.
  */
-export async function naiveSync(db: Firestore, tenantId: string, mapping: Mapping, lister: DirectoryLister, prefix = 'naive') {
+export async function naiveSync(
+  db: Firestore,
+  tenantId: string,
+  mapping: Mapping,
+  lister: DirectoryLister,
+  prefix = 'naive',
+) {
   let reads = 0;
   let writes = 0;
   let pageToken: string | null = null;
   const objectId = objectIdOf(mapping.target);
   const sourcePaths = mapping.fieldMap.map((f) => f.source);
   do {
-    const page = await lister.listPage({ entity: mapping.entity, pageToken, sourcePaths, pageSize: ENTITIES[mapping.entity].maxPageSize ?? undefined });
+    const page = await lister.listPage({
+      entity: mapping.entity,
+      pageToken,
+      sourcePaths,
+      pageSize: ENTITIES[mapping.entity].maxPageSize ?? undefined,
+    });
     const records = page.items.flatMap((item) => {
       const o = mapSourceObject(mapping, item);
       return o.kind === 'record' ? [o.record] : [];

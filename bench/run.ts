@@ -33,9 +33,13 @@ const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsa
 
 function startSimulatorProcess(): Promise<{ url: string; stop: () => void }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'emulators/workspace-simulator/cli.ts', '--port', '0'], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'emulators/workspace-simulator/cli.ts', '--port', '0'],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     child.stdout.on('data', (b: Buffer) => {
       out += b.toString();
@@ -51,17 +55,32 @@ Object.assign(process.env, emulators.env);
 const sim = await startSimulatorProcess();
 const secretsEmu = await startSecretManagerEmulator({ port: 0 });
 const projectId = 'demo-bench';
-const config = loadConfig({ GOOGLE_CLOUD_PROJECT: projectId, WORKSPACE_ENDPOINT: sim.url, SYNC_TENANT_QPM: '100000' });
+const config = loadConfig({
+  GOOGLE_CLOUD_PROJECT: projectId,
+  WORKSPACE_ENDPOINT: sim.url,
+  SYNC_TENANT_QPM: '100000',
+});
 const db = new Firestore({ projectId });
-const secrets = createSecretStoreFromEnv({ GOOGLE_CLOUD_PROJECT: projectId, SECRET_MANAGER_EMULATOR_HOST: secretsEmu.host });
+const secrets = createSecretStoreFromEnv({
+  GOOGLE_CLOUD_PROJECT: projectId,
+  SECRET_MANAGER_EMULATOR_HOST: secretsEmu.host,
+});
 const app = createApp({ config, db, secrets, log: createLogger() });
 const tenantId = 'bench';
 
 try {
   const control = new SimulatorControl(sim.url);
   const t0 = performance.now();
-  const ws = await control.createWorkspace({ domain: 'bench.example', seed: 1, users: USERS, chromeos: CHROMEOS, mobile: 10 });
-  console.log(`seeded ${USERS} users + ${CHROMEOS} Chromebooks in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  const ws = await control.createWorkspace({
+    domain: 'bench.example',
+    seed: 1,
+    users: USERS,
+    chromeos: CHROMEOS,
+    mobile: 10,
+  });
+  console.log(
+    `seeded ${USERS} users + ${CHROMEOS} Chromebooks in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
   const { refreshToken } = await authorizeAgainstSimulator(config, ws.adminEmail);
   await secrets.putRefreshToken(tenantId, refreshToken);
   await db.doc(paths.tenant(tenantId)).set({ name: 'Bench', status: 'active' });
@@ -110,7 +129,16 @@ try {
     const secs = (performance.now() - start) / 1000;
     if (out.status !== 'completed') throw new Error(`${label}: ${JSON.stringify(out)}`);
     const n = out.counts.seen;
-    rows.push([label, String(n), (n / secs).toFixed(0), secs.toFixed(1), String(out.meter.reads), String(out.meter.recordWrites), String(out.meter.bookkeepingWrites), (peakRss / 2 ** 20).toFixed(0)]);
+    rows.push([
+      label,
+      String(n),
+      (n / secs).toFixed(0),
+      secs.toFixed(1),
+      String(out.meter.reads),
+      String(out.meter.recordWrites),
+      String(out.meter.bookkeepingWrites),
+      (peakRss / 2 ** 20).toFixed(0),
+    ]);
   };
   const measureNaive = async (label: string, mappingId: string, prefix = 'naive') => {
     const mapping = (await readMapping(db, tenantId, mappingId))!;
@@ -120,7 +148,16 @@ try {
     const r = await naiveSync(db, tenantId, mapping, lister, prefix);
     const secs = (performance.now() - start) / 1000;
     const n = mappingId === 'people' ? USERS : CHROMEOS;
-    rows.push([label, String(n), (n / secs).toFixed(0), secs.toFixed(1), String(r.reads), String(r.writes), '0', (peakRss / 2 ** 20).toFixed(0)]);
+    rows.push([
+      label,
+      String(n),
+      (n / secs).toFixed(0),
+      secs.toFixed(1),
+      String(r.reads),
+      String(r.writes),
+      '0',
+      (peakRss / 2 ** 20).toFixed(0),
+    ]);
   };
 
   // Warm the emulator's JVM first, so neither design pays for a cold start in its figures.
@@ -138,12 +175,24 @@ try {
   await control.bulkRenameUsers(changed, ws.customerId);
   await measure('people: re-sync after changes', 'people');
 
-  const header = ['sync', 'records', 'records/s', 'seconds', 'FS reads', 'record writes', 'bookkeeping writes', 'peak RSS MiB'];
+  const header = [
+    'sync',
+    'records',
+    'records/s',
+    'seconds',
+    'FS reads',
+    'record writes',
+    'bookkeeping writes',
+    'peak RSS MiB',
+  ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const line = (r: string[]) =>
+    r.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   console.log(`\n${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}`);
   for (const r of rows) console.log(line(r));
-  console.log(`\nFirestore: ${emulators.mode} emulator on this machine (2 cores); Directory API: simulator in its own process.`);
+  console.log(
+    `\nFirestore: ${emulators.mode} emulator on this machine (2 cores); Directory API: simulator in its own process.`,
+  );
 } finally {
   clearInterval(sampler);
   await db.terminate();

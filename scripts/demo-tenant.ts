@@ -114,7 +114,9 @@ export async function provisionDemoTenant(ctx: Ctx): Promise<DemoTenant> {
   const control = new SimulatorControl(ctx.simulatorUrl);
   const size = ctx.size ?? { users: 250, chromeos: 120, mobile: 60 };
   const ws = await control.createWorkspace({ domain: DEMO.domain, seed: 42, ...size });
-  ctx.log(`workspace simulator: ${ws.domain} (${size.users} users, ${size.chromeos} Chromebooks, ${size.mobile} mobiles)`);
+  ctx.log(
+    `workspace simulator: ${ws.domain} (${size.users} users, ${size.chromeos} Chromebooks, ${size.mobile} mobiles)`,
+  );
 
   const body = JSON.stringify({ tenantId: DEMO.tenantId, name: DEMO.name, ownerEmail: ws.adminEmail });
   const ts = String(Math.floor(Date.now() / 1000));
@@ -124,7 +126,8 @@ export async function provisionDemoTenant(ctx: Ctx): Promise<DemoTenant> {
     body,
     headers: { 'x-ws-key-id': LOCAL_HMAC_KEY.keyId, 'x-ws-timestamp': ts, 'x-ws-signature': `sha256=${sig}` },
   });
-  if (!created.ok && created.status !== 409) throw new Error(`creating the demo tenant: ${created.status} ${await created.text()}`);
+  if (!created.ok && created.status !== 409)
+    throw new Error(`creating the demo tenant: ${created.status} ${await created.text()}`);
 
   const idToken = await signInAs(ctx.app, ws.adminEmail);
   const existing = await json<{ mappings: unknown[] }>(
@@ -133,7 +136,14 @@ export async function provisionDemoTenant(ctx: Ctx): Promise<DemoTenant> {
   );
   if (existing.mappings.length === 0) {
     for (const m of DEMO_MAPPINGS) {
-      await json(await call(ctx.consoleUrl, `/api/tenants/${DEMO.tenantId}/mappings`, { method: 'POST', idToken, body: JSON.stringify(m) }), `creating mapping ${m.name}`);
+      await json(
+        await call(ctx.consoleUrl, `/api/tenants/${DEMO.tenantId}/mappings`, {
+          method: 'POST',
+          idToken,
+          body: JSON.stringify(m),
+        }),
+        `creating mapping ${m.name}`,
+      );
     }
   }
 
@@ -153,7 +163,8 @@ export async function provisionDemoTenant(ctx: Ctx): Promise<DemoTenant> {
   if (!callback) throw new Error(`Google consent did not redirect (${consent.status})`);
   const done = await fetch(callback, { redirect: 'manual', headers: { cookie } });
   const landing = new URL(done.headers.get('location') ?? '', ctx.consoleUrl);
-  if (landing.searchParams.get('connectError')) throw new Error(`connecting failed: ${landing.searchParams.get('connectError')}`);
+  if (landing.searchParams.get('connectError'))
+    throw new Error(`connecting failed: ${landing.searchParams.get('connectError')}`);
   ctx.log('connected the demo tenant to its Google Workspace; first sync started');
 
   const runs = await waitForFirstRuns(ctx.consoleUrl, idToken, DEMO_MAPPINGS.length);
@@ -164,14 +175,14 @@ export async function provisionDemoTenant(ctx: Ctx): Promise<DemoTenant> {
 async function waitForFirstRuns(consoleUrl: string, idToken: string, expected: number, timeoutMs = 120_000) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { runs } = await json<{ runs: Array<{ mappingId: string; status: string; counts: Record<string, number> }> }>(
-      await call(consoleUrl, `/api/tenants/${DEMO.tenantId}/runs?limit=50`, { idToken }),
-      'reading runs',
-    );
+    const { runs } = await json<{
+      runs: Array<{ mappingId: string; status: string; counts: Record<string, number> }>;
+    }>(await call(consoleUrl, `/api/tenants/${DEMO.tenantId}/runs?limit=50`, { idToken }), 'reading runs');
     const finished = runs.filter((r) => r.status !== 'running');
     const byMapping = new Map(finished.map((r) => [r.mappingId, r]));
     if (byMapping.size >= expected) return [...byMapping.values()];
-    if (Date.now() > deadline) throw new Error(`demo sync did not finish in ${timeoutMs} ms: ${JSON.stringify(runs)}`);
+    if (Date.now() > deadline)
+      throw new Error(`demo sync did not finish in ${timeoutMs} ms: ${JSON.stringify(runs)}`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }

@@ -16,7 +16,14 @@ import { LOCAL_HMAC_KEY, provisionDemoTenant, type DemoTenant } from './demo-ten
 export { LOCAL_HMAC_KEY };
 
 /** Fixed ports for `npm start` (the console's must match the OAuth redirect URI); tests use free ports. */
-export const LOCAL_PORTS = { console: 5000, api: 8201, tick: 8202, syncEntity: 8203, simulator: 8190, secretManager: 8195 };
+export const LOCAL_PORTS = {
+  console: 5000,
+  api: 8201,
+  tick: 8202,
+  syncEntity: 8203,
+  simulator: 8190,
+  secretManager: 8195,
+};
 
 export interface LocalStackOptions {
   ports?: 'config' | 'auto';
@@ -71,16 +78,24 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const emulators: RunningEmulators = await startEmulators({ ports: opts.ports ?? 'config' });
     cleanups.push(() => emulators.stop());
     Object.assign(process.env, emulators.env);
-    log(`firestore ${emulators.env.FIRESTORE_EMULATOR_HOST}, pubsub ${emulators.env.PUBSUB_EMULATOR_HOST} (${emulators.mode})`);
+    log(
+      `firestore ${emulators.env.FIRESTORE_EMULATOR_HOST}, pubsub ${emulators.env.PUBSUB_EMULATOR_HOST} (${emulators.mode})`,
+    );
 
-    const sim = await startWorkspaceSimulator({ port: port('simulator'), autoApprove: opts.autoApprove ?? true });
+    const sim = await startWorkspaceSimulator({
+      port: port('simulator'),
+      autoApprove: opts.autoApprove ?? true,
+    });
     cleanups.push(() => sim.close());
     const secrets = await startSecretManagerEmulator({ port: port('secretManager') });
     cleanups.push(() => secrets.close());
 
     // The console's port goes into the OAuth redirect URI, so it listens before the app is configured.
     let apiUrl = '';
-    const consoleServer = createConsoleServer(fileURLToPath(new URL('../console', import.meta.url)), () => apiUrl);
+    const consoleServer = createConsoleServer(
+      fileURLToPath(new URL('../console', import.meta.url)),
+      () => apiUrl,
+    );
     const consolePort = await listen(consoleServer, port('console'));
     cleanups.push(() => close(consoleServer));
     const consoleUrl = `http://127.0.0.1:${consolePort}`;

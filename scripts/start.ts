@@ -1,12 +1,15 @@
 import { startLocalStack } from './local-stack.js';
 
 // `npm start`: the whole local stack with a connected, synced demo tenant, until Ctrl-C.
-const stack = await startLocalStack({ ports: 'config', demo: true, scheduler: true, log: (l) => console.log(l) }).catch(
-  (err: unknown) => {
-    console.error(`local stack failed to start: ${err instanceof Error ? err.message : String(err)}`);
-    process.exit(1);
-  },
-);
+const stack = await startLocalStack({
+  ports: 'config',
+  demo: true,
+  scheduler: true,
+  log: (l) => console.log(l),
+}).catch((err: unknown) => {
+  console.error(`local stack failed to start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exit(1);
+});
 console.log(`
 workspace-sync is running
   console            ${stack.consoleUrl}   (sign in as ${stack.demo?.adminEmail ?? 'an admin of a simulated workspace'})

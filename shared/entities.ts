@@ -141,7 +141,15 @@ export const ENTITIES: Record<EntityKind, EntityDescriptor> = {
     maxPageSize: null,
     scope: DIRECTORY_SCOPES.orgunit,
     listKey: 'organizationUnits',
-    fields: ['orgUnitId', 'orgUnitPath', 'name', 'description', 'parentOrgUnitId', 'parentOrgUnitPath', 'blockInheritance'],
+    fields: [
+      'orgUnitId',
+      'orgUnitPath',
+      'name',
+      'description',
+      'parentOrgUnitId',
+      'parentOrgUnitPath',
+      'blockInheritance',
+    ],
     systemFields: ['orgUnitId', 'orgUnitPath', 'etag'],
   },
 };
@@ -150,5 +158,7 @@ export const ENTITIES: Record<EntityKind, EntityDescriptor> = {
 export function isKnownSourceField(kind: EntityKind, path: string): boolean {
   const fields = ENTITIES[kind].fields;
   if (fields.includes(path)) return true;
-  return fields.some((f) => f.endsWith('.*') && path.startsWith(f.slice(0, -1)) && path.length > f.length - 1);
+  return fields.some(
+    (f) => f.endsWith('.*') && path.startsWith(f.slice(0, -1)) && path.length > f.length - 1,
+  );
 }

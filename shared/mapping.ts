@@ -56,7 +56,10 @@ export const mappingTargetSchema = z.discriminatedUnion('kind', [
     kind: z.literal('collection'),
     objectId: slug
       .refine((s) => s !== LOGIN_USERS_OBJECT, `${LOGIN_USERS_OBJECT} is reserved for login users`)
-      .refine((s) => s !== PEOPLE_OBJECT, `${PEOPLE_OBJECT} is reserved for merged people (use the people target)`),
+      .refine(
+        (s) => s !== PEOPLE_OBJECT,
+        `${PEOPLE_OBJECT} is reserved for merged people (use the people target)`,
+      ),
   }),
 ]);
 
@@ -82,7 +85,11 @@ export const mappingInputSchema = z
       });
     }
     if (m.target.kind === 'loginUsers' && m.entity !== 'users') {
-      ctx.addIssue({ code: 'custom', path: ['target', 'kind'], message: 'only Users can become login users' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['target', 'kind'],
+        message: 'only Users can become login users',
+      });
     }
     const people = m.target.kind === 'people';
     if (people && m.entity !== 'users') {
@@ -90,7 +97,11 @@ export const mappingInputSchema = z
     }
     if (people && m.identifier !== 'primaryEmail') {
       // Sources are joined by email: the record id of a person is their normalized email.
-      ctx.addIssue({ code: 'custom', path: ['identifier'], message: 'people are identified by primaryEmail' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['identifier'],
+        message: 'people are identified by primaryEmail',
+      });
     }
     const seenTargets = new Set<string>();
     m.fieldMap.forEach((f, i) => {
@@ -102,11 +113,19 @@ export const mappingInputSchema = z
         });
       }
       if (seenTargets.has(f.target)) {
-        ctx.addIssue({ code: 'custom', path: ['fieldMap', i, 'target'], message: `${f.target} is mapped twice` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['fieldMap', i, 'target'],
+          message: `${f.target} is mapped twice`,
+        });
       }
       seenTargets.add(f.target);
       if (people && RESERVED_PEOPLE_FIELDS.has(f.target)) {
-        ctx.addIssue({ code: 'custom', path: ['fieldMap', i, 'target'], message: `${f.target} is set by the people merge` });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['fieldMap', i, 'target'],
+          message: `${f.target} is set by the people merge`,
+        });
       }
     });
   });

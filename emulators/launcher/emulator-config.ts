@@ -33,7 +33,9 @@ export function readEmulatorEndpoints(path = FIREBASE_JSON_PATH): EmulatorEndpoi
   const raw: unknown = JSON.parse(readFileSync(path, 'utf8'));
   const parsed = firebaseJsonSchema.safeParse(raw);
   if (!parsed.success) {
-    throw new Error(`${path}: emulators.firestore and emulators.pubsub need host/port: ${parsed.error.message}`);
+    throw new Error(
+      `${path}: emulators.firestore and emulators.pubsub need host/port: ${parsed.error.message}`,
+    );
   }
   return { firestore: parsed.data.emulators.firestore, pubsub: parsed.data.emulators.pubsub };
 }

@@ -4,7 +4,12 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { readEmulatorEndpoints, hostPort, FIREBASE_JSON_PATH, type EmulatorEndpoints } from './emulator-config.js';
+import {
+  readEmulatorEndpoints,
+  hostPort,
+  FIREBASE_JSON_PATH,
+  type EmulatorEndpoints,
+} from './emulator-config.js';
 import { findFirebaseCli, findGcloudEmulatorBinaries, javaMajorVersion } from './toolchain.js';
 
 const SUPERVISOR = fileURLToPath(new URL('./supervise.sh', import.meta.url));
@@ -86,7 +91,13 @@ interface Child {
   exited: Promise<number | null>;
 }
 
-function startSupervised(name: string, command: string, args: string[], env: NodeJS.ProcessEnv, log: (l: string) => void): Child {
+function startSupervised(
+  name: string,
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  log: (l: string) => void,
+): Child {
   const proc = spawn(SUPERVISOR, [String(process.pid), command, ...args], {
     env,
     detached: true, // own process group, so stop() can signal the JVM grandchildren too
@@ -138,7 +149,9 @@ async function waitHealthy(children: Child[], endpoints: string[], timeoutMs: nu
     for (const e of [...pending]) if (await answersOk(e)) pending.delete(e);
     if (pending.size === 0) return;
     if (Date.now() > deadline) {
-      throw new EmulatorSetupError(`emulators did not answer within ${timeoutMs} ms: ${[...pending].join(', ')}`);
+      throw new EmulatorSetupError(
+        `emulators did not answer within ${timeoutMs} ms: ${[...pending].join(', ')}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 250));
   }
@@ -151,7 +164,12 @@ function writeFirebaseConfig(endpoints: EmulatorEndpoints): string {
   const rulesPath = join(REPO_ROOT, 'infra/firestore.rules');
   const config = {
     firestore: { rules: rulesPath },
-    emulators: { ...(base.emulators as object), firestore: endpoints.firestore, pubsub: endpoints.pubsub, ui: { enabled: false } },
+    emulators: {
+      ...(base.emulators as object),
+      firestore: endpoints.firestore,
+      pubsub: endpoints.pubsub,
+      ui: { enabled: false },
+    },
   };
   const file = join(dir, 'firebase.json');
   writeFileSync(file, JSON.stringify(config, null, 2));
@@ -170,7 +188,9 @@ export async function startEmulators(opts: LaunchOptions = {}): Promise<RunningE
       : configured;
   for (const [name, e] of Object.entries(endpoints)) {
     if (await portInUse(e.host, e.port)) {
-      throw new EmulatorSetupError(`${name} port ${hostPort(e)} is already in use (another emulator running?)`);
+      throw new EmulatorSetupError(
+        `${name} port ${hostPort(e)} is already in use (another emulator running?)`,
+      );
     }
   }
 
@@ -230,7 +250,11 @@ export async function startEmulators(opts: LaunchOptions = {}): Promise<RunningE
   };
 
   try {
-    await waitHealthy(children, [hostPort(endpoints.firestore), hostPort(endpoints.pubsub)], opts.healthTimeoutMs ?? 90_000);
+    await waitHealthy(
+      children,
+      [hostPort(endpoints.firestore), hostPort(endpoints.pubsub)],
+      opts.healthTimeoutMs ?? 90_000,
+    );
   } catch (err) {
     await stop();
     throw err;
@@ -239,7 +263,10 @@ export async function startEmulators(opts: LaunchOptions = {}): Promise<RunningE
   return {
     mode,
     endpoints,
-    env: { FIRESTORE_EMULATOR_HOST: hostPort(endpoints.firestore), PUBSUB_EMULATOR_HOST: hostPort(endpoints.pubsub) },
+    env: {
+      FIRESTORE_EMULATOR_HOST: hostPort(endpoints.firestore),
+      PUBSUB_EMULATOR_HOST: hostPort(endpoints.pubsub),
+    },
     stop,
   };
 }

@@ -31,7 +31,8 @@ export function createApp(overrides: Partial<Omit<App, 'syncDeps' | 'entraSyncDe
   const config = overrides.config ?? loadConfig();
   const db = overrides.db ?? new Firestore({ projectId: config.projectId, ignoreUndefinedProperties: true });
   const pubsub = overrides.pubsub ?? new PubSub({ projectId: config.projectId });
-  const secrets = overrides.secrets ?? createSecretStoreFromEnv({ ...process.env, GOOGLE_CLOUD_PROJECT: config.projectId });
+  const secrets =
+    overrides.secrets ?? createSecretStoreFromEnv({ ...process.env, GOOGLE_CLOUD_PROJECT: config.projectId });
   const auth = overrides.auth ?? new WorkspaceAuth(config, secrets);
   const clock = overrides.clock ?? systemClock;
   const logger = overrides.log ?? log;

@@ -13,7 +13,10 @@ const pubsubEventSchema = z.object({
 function payloadOf(event: CloudEvent<unknown>): { payload: unknown; messageId: string } {
   const parsed = pubsubEventSchema.safeParse(event.data);
   if (!parsed.success) return { payload: undefined, messageId: event.id };
-  return { payload: decodeJsonPayload(parsed.data.message.data), messageId: parsed.data.message.messageId ?? event.id };
+  return {
+    payload: decodeJsonPayload(parsed.data.message.data),
+    messageId: parsed.data.message.messageId ?? event.id,
+  };
 }
 
 export async function handleTickEvent(app: App, event: CloudEvent<unknown>): Promise<void> {
@@ -26,7 +29,10 @@ export async function handleTickEvent(app: App, event: CloudEvent<unknown>): Pro
  * Resolving acks the message; throwing (RetryLaterError, transient failures) makes Pub/Sub redeliver it. A sync
  * message for `entra-people` runs the Entra people sync, any other one the Google sync of that mapping.
  */
-export async function handleSyncEvent(app: App, event: CloudEvent<unknown>): Promise<SyncOutcome | EntraSyncOutcome> {
+export async function handleSyncEvent(
+  app: App,
+  event: CloudEvent<unknown>,
+): Promise<SyncOutcome | EntraSyncOutcome> {
   const { payload } = payloadOf(event);
   const entra = entraSyncRequestOf(payload);
   if (entra) return runEntraPeopleSync(app.entraSyncDeps(), entra);

@@ -135,7 +135,9 @@ describe('infra/firestore.rules in the Firestore emulator', () => {
     expect((await request('GET', paths.oauthStates(), member())).status).toBe(403);
     expect((await request('GET', paths.member('t1', 'alice@school.example'), member())).status).toBe(403);
     // An unverified email address proves nothing.
-    expect((await request('GET', paths.run('t1', 'r1'), idToken(projectId, 'alice', false))).status).toBe(403);
+    expect((await request('GET', paths.run('t1', 'r1'), idToken(projectId, 'alice', false))).status).toBe(
+      403,
+    );
     expect((await request('GET', `${paths.indexShards('t1', 'm1')}/0000`, member())).status).toBe(403);
     expect((await request('GET', 'tenants', member())).status).toBe(403);
   });

@@ -12,7 +12,11 @@ import { paths } from '../../shared/firestore-paths.js';
 describe('local stack (npm start)', () => {
   let stack: LocalStack;
   beforeAll(async () => {
-    stack = await startLocalStack({ ports: 'auto', demo: true, demoSize: { users: 150, chromeos: 60, mobile: 20 } });
+    stack = await startLocalStack({
+      ports: 'auto',
+      demo: true,
+      demoSize: { users: 150, chromeos: 60, mobile: 20 },
+    });
   }, 180_000);
   afterAll(async () => {
     await stack?.stop();
@@ -39,7 +43,9 @@ describe('local stack (npm start)', () => {
     let finished: FirebaseFirestoreRun[] = [];
     while (Date.now() < deadline) {
       const snap = await stack.app.db.collection(paths.runs('demo')).orderBy('startedAt', 'desc').get();
-      finished = snap.docs.map((d) => d.data() as FirebaseFirestoreRun).filter((r) => r.trigger === 'schedule' && r.status !== 'running');
+      finished = snap.docs
+        .map((d) => d.data() as FirebaseFirestoreRun)
+        .filter((r) => r.trigger === 'schedule' && r.status !== 'running');
       if (snap.size >= before + 4 && finished.length >= 4) break;
       await new Promise((r) => setTimeout(r, 500));
     }

@@ -6,7 +6,10 @@ import { startEmulators } from '../../emulators/launcher/launcher.js';
 export default async function setup(project: TestProject) {
   // The Google clients otherwise probe for a GCE metadata server that does not exist here.
   process.env.METADATA_SERVER_DETECTION = 'none';
-  const running = await startEmulators({ ports: 'auto', log: process.env.EMULATOR_LOGS ? console.log : undefined });
+  const running = await startEmulators({
+    ports: 'auto',
+    log: process.env.EMULATOR_LOGS ? console.log : undefined,
+  });
   Object.assign(process.env, running.env);
   project.provide('emulatorEnv', running.env);
   return async () => {

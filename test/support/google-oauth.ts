@@ -33,5 +33,9 @@ export async function authorizeAgainstSimulator(
   if (!code) throw new Error(`no code: ${back.searchParams.get('error')}`);
   const { tokens } = await client.getToken({ code, codeVerifier });
   if (!tokens.refresh_token || !tokens.access_token) throw new Error('no refresh token issued');
-  return { refreshToken: tokens.refresh_token, accessToken: tokens.access_token, idToken: tokens.id_token ?? null };
+  return {
+    refreshToken: tokens.refresh_token,
+    accessToken: tokens.access_token,
+    idToken: tokens.id_token ?? null,
+  };
 }

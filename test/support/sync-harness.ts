@@ -61,7 +61,10 @@ export async function startSyncHarness(opts: HarnessOptions = {}): Promise<SyncH
     SYNC_LEASE_MS: '60000',
     ...opts.env,
   });
-  const secrets = createSecretStoreFromEnv({ GOOGLE_CLOUD_PROJECT: projectId, SECRET_MANAGER_EMULATOR_HOST: secretsEmu.host });
+  const secrets = createSecretStoreFromEnv({
+    GOOGLE_CLOUD_PROJECT: projectId,
+    SECRET_MANAGER_EMULATOR_HOST: secretsEmu.host,
+  });
   const logLines: string[] = [];
   const log: Logger = createLogger({ test: true });
   const pubsub = testPubSub(projectId);

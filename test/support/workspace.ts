@@ -16,7 +16,16 @@ export interface WorkspaceUnderTest {
   adminEmail: string;
   control: SimulatorControl;
   /** Ground truth read straight from the simulator with googleapis, independent of the sync code. */
-  listUsers(): Promise<Array<admin_directory_v1.Schema$User & { primaryEmail: string; id: string; orgUnitPath: string; name: admin_directory_v1.Schema$UserName }>>;
+  listUsers(): Promise<
+    Array<
+      admin_directory_v1.Schema$User & {
+        primaryEmail: string;
+        id: string;
+        orgUnitPath: string;
+        name: admin_directory_v1.Schema$UserName;
+      }
+    >
+  >;
   listChromeOs(): Promise<Array<admin_directory_v1.Schema$ChromeOsDevice & { serialNumber: string }>>;
   listMobile(): Promise<admin_directory_v1.Schema$MobileDevice[]>;
   updateUser(email: string, patch: UserUpdateInput): Promise<void>;
@@ -40,19 +49,41 @@ const FAULT_KINDS: Record<string, Partial<FaultSpec>> = {
   expiredPageToken: { kind: 'expiredPageToken' },
 };
 
-export async function startWorkspace(spec: { users: number; chromeos: number; mobile: number; seed: number; domain?: string }): Promise<WorkspaceUnderTest> {
+export async function startWorkspace(spec: {
+  users: number;
+  chromeos: number;
+  mobile: number;
+  seed: number;
+  domain?: string;
+}): Promise<WorkspaceUnderTest> {
   const sim = await startWorkspaceSimulator({ port: 0, autoApprove: true });
   const control = new SimulatorControl(sim.url);
-  const ws = await control.createWorkspace({ domain: spec.domain ?? 'school.example', seed: spec.seed, users: spec.users, chromeos: spec.chromeos, mobile: spec.mobile });
-  const config = loadConfig({ WORKSPACE_ENDPOINT: sim.url, GOOGLE_OAUTH_CLIENT_ID: DEFAULT_OAUTH_CLIENT.clientId, GOOGLE_OAUTH_CLIENT_SECRET: DEFAULT_OAUTH_CLIENT.clientSecret });
+  const ws = await control.createWorkspace({
+    domain: spec.domain ?? 'school.example',
+    seed: spec.seed,
+    users: spec.users,
+    chromeos: spec.chromeos,
+    mobile: spec.mobile,
+  });
+  const config = loadConfig({
+    WORKSPACE_ENDPOINT: sim.url,
+    GOOGLE_OAUTH_CLIENT_ID: DEFAULT_OAUTH_CLIENT.clientId,
+    GOOGLE_OAUTH_CLIENT_SECRET: DEFAULT_OAUTH_CLIENT.clientSecret,
+  });
 
   // A separate grant for the ground-truth reader, so revoking the tenant's grant in a test does not blind it.
   const readerGrant = await authorizeAgainstSimulator(config, ws.adminEmail);
-  const reader = new google.auth.OAuth2({ clientId: config.oauthClient.clientId, clientSecret: config.oauthClient.clientSecret, endpoints: { oauth2TokenUrl: endpointsAt(sim.url).tokenUrl } });
+  const reader = new google.auth.OAuth2({
+    clientId: config.oauthClient.clientId,
+    clientSecret: config.oauthClient.clientSecret,
+    endpoints: { oauth2TokenUrl: endpointsAt(sim.url).tokenUrl },
+  });
   reader.setCredentials({ refresh_token: readerGrant.refreshToken });
   const admin = google.admin({ version: 'directory_v1', auth: reader, rootUrl: `${sim.url}/` });
 
-  async function all<T>(fetchPage: (pageToken?: string) => Promise<{ items: T[]; next?: string | null }>): Promise<T[]> {
+  async function all<T>(
+    fetchPage: (pageToken?: string) => Promise<{ items: T[]; next?: string | null }>,
+  ): Promise<T[]> {
     const out: T[] = [];
     let token: string | undefined;
     do {
@@ -71,12 +102,22 @@ export async function startWorkspace(spec: { users: number; chromeos: number; mo
     control,
     listUsers: () =>
       all(async (pageToken) => {
-        const r = await admin.users.list({ customer: 'my_customer', maxResults: 500, pageToken, projection: 'full' });
+        const r = await admin.users.list({
+          customer: 'my_customer',
+          maxResults: 500,
+          pageToken,
+          projection: 'full',
+        });
         return { items: (r.data.users ?? []) as never[], next: r.data.nextPageToken };
       }),
     listChromeOs: () =>
       all(async (pageToken) => {
-        const r = await admin.chromeosdevices.list({ customerId: 'my_customer', maxResults: 300, pageToken, projection: 'FULL' });
+        const r = await admin.chromeosdevices.list({
+          customerId: 'my_customer',
+          maxResults: 300,
+          pageToken,
+          projection: 'FULL',
+        });
         return { items: (r.data.chromeosdevices ?? []) as never[], next: r.data.nextPageToken };
       }),
     listMobile: () =>

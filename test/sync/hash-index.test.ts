@@ -9,7 +9,8 @@ describe('hash index shards in the Firestore emulator', () => {
 
   it('stores 120,000 entries (more than one 4 MiB commit), reads them back, and rewrites only changed shards', async () => {
     const index = new Map<string, string>();
-    for (let i = 0; i < 120_000; i++) index.set(`user${i}%40district.example`, (i * 2654435761).toString(16).padStart(16, '0').slice(-16));
+    for (let i = 0; i < 120_000; i++)
+      index.set(`user${i}%40district.example`, (i * 2654435761).toString(16).padStart(16, '0').slice(-16));
     const meter = new FirestoreMeter();
     await saveHashIndex(db, 't1', 'people', index, new Map(), meter);
     expect(meter.bookkeepingWrites).toBe(30);
@@ -29,11 +30,17 @@ describe('hash index shards in the Firestore emulator', () => {
   });
 
   it('drops shards left over when the index shrinks', async () => {
-    const small = new Map([['a', '1'], ['b', '2']]);
+    const small = new Map([
+      ['a', '1'],
+      ['b', '2'],
+    ]);
     const before = await loadHashIndex(db, 't1', 'people', new FirestoreMeter());
     await saveHashIndex(db, 't1', 'people', small, before.shardContents, new FirestoreMeter());
     const after = await loadHashIndex(db, 't1', 'people', new FirestoreMeter());
     expect(after.shardContents.size).toBe(1);
-    expect([...after.index.entries()]).toEqual([['a', '1'], ['b', '2']]);
+    expect([...after.index.entries()]).toEqual([
+      ['a', '1'],
+      ['b', '2'],
+    ]);
   });
 });

@@ -53,7 +53,12 @@ describe('sync engine against the Workspace simulator and the Firestore emulator
     expect(rec.data.employeeNumber ?? null).toEqual(
       (sample.customSchemas?.EmployeeData as Record<string, unknown> | undefined)?.employeeNumber ?? null,
     );
-    expect(rec.data._sync).toMatchObject({ source: 'google', entity: 'users', sourceId: sample.id, removedAt: null });
+    expect(rec.data._sync).toMatchObject({
+      source: 'google',
+      entity: 'users',
+      sourceId: sample.id,
+      removedAt: null,
+    });
 
     const run = await runDoc(h.db, h.tenantId, out.runId);
     expect(run.status).toBe('succeeded');
@@ -81,7 +86,9 @@ describe('sync engine against the Workspace simulator and the Firestore emulator
     if (out.status !== 'completed') throw new Error(out.status);
     expect(out.counts.updated).toBe(1);
     expect(out.meter.recordWrites).toBe(1);
-    const rec = (await h.db.doc(paths.record(h.tenantId, 'staff', recordIdFor('primaryEmail', u!.primaryEmail))).get()).data()!;
+    const rec = (
+      await h.db.doc(paths.record(h.tenantId, 'staff', recordIdFor('primaryEmail', u!.primaryEmail))).get()
+    ).data()!;
     expect(rec.firstName).toBe('Renée');
   });
 
@@ -94,9 +101,21 @@ describe('sync engine against the Workspace simulator and the Firestore emulator
     const out = await h.sync('logins');
     if (out.status !== 'completed') throw new Error(out.status);
     expect(out.counts.updated).toBe(2);
-    const la = (await h.db.doc(paths.record(h.tenantId, 'login-users', recordIdFor('primaryEmail', a!.primaryEmail))).get()).data()!;
-    const lb = (await h.db.doc(paths.record(h.tenantId, 'login-users', recordIdFor('primaryEmail', b!.primaryEmail))).get()).data()!;
-    expect(la).toMatchObject({ active: false, role: 'technician', _sync: { status: 'inactive', inactiveReason: 'suspended' } });
+    const la = (
+      await h.db
+        .doc(paths.record(h.tenantId, 'login-users', recordIdFor('primaryEmail', a!.primaryEmail)))
+        .get()
+    ).data()!;
+    const lb = (
+      await h.db
+        .doc(paths.record(h.tenantId, 'login-users', recordIdFor('primaryEmail', b!.primaryEmail)))
+        .get()
+    ).data()!;
+    expect(la).toMatchObject({
+      active: false,
+      role: 'technician',
+      _sync: { status: 'inactive', inactiveReason: 'suspended' },
+    });
     expect(lb).toMatchObject({ active: false, _sync: { status: 'inactive', inactiveReason: 'archived' } });
   });
 
@@ -106,7 +125,9 @@ describe('sync engine against the Workspace simulator and the Firestore emulator
     const out = await h.sync('people');
     if (out.status !== 'completed') throw new Error(out.status);
     expect(out.counts.removed).toBe(1);
-    const snap = await h.db.doc(paths.record(h.tenantId, 'staff', recordIdFor('primaryEmail', u!.primaryEmail))).get();
+    const snap = await h.db
+      .doc(paths.record(h.tenantId, 'staff', recordIdFor('primaryEmail', u!.primaryEmail)))
+      .get();
     expect(snap.exists).toBe(true);
     expect(snap.get('_sync.status')).toBe('removed');
     expect(snap.get('_sync.removedRunId')).toBe(out.runId);
@@ -131,7 +152,9 @@ describe('sync engine against the Workspace simulator and the Firestore emulator
     expect(run.status).toBe('held');
     expect(run.removal).toMatchObject({ candidates: victims.length, held: true });
     expect(run.removal!.message).toMatch(/safety threshold/);
-    const victimDoc = await h.db.doc(paths.record(h.tenantId, 'staff', recordIdFor('primaryEmail', victims[0]!.primaryEmail))).get();
+    const victimDoc = await h.db
+      .doc(paths.record(h.tenantId, 'staff', recordIdFor('primaryEmail', victims[0]!.primaryEmail)))
+      .get();
     expect(victimDoc.get('_sync.status')).not.toBe('removed');
 
     const confirmed = await h.sync('people', { confirmRemovals: true });
@@ -160,7 +183,8 @@ describe('sync engine against the Workspace simulator and the Firestore emulator
     expect(out.counts.created).toBe(serials.size);
     expect(out.counts.failed).toBe(devices.length - serials.size);
     const run = await runDoc(h.db, h.tenantId, out.runId);
-    if (devices.length > serials.size) expect(run.errors.some((e) => /duplicate serialNumber/.test(e.message))).toBe(true);
+    if (devices.length > serials.size)
+      expect(run.errors.some((e) => /duplicate serialNumber/.test(e.message))).toBe(true);
     const again = await h.sync('chromebooks');
     if (again.status !== 'completed') throw new Error(again.status);
     expect(again.meter.recordWrites).toBe(0);
@@ -169,7 +193,13 @@ describe('sync engine against the Workspace simulator and the Firestore emulator
   it('limits a mapping to an org unit subtree and removes records that move out of it', async () => {
     const users = (await h.ws.listUsers()).filter((u) => u.orgUnitPath.split('/').length > 2);
     const ou = '/' + users[0]!.orgUnitPath.split('/')[1]!;
-    await h.addMapping('scoped', { ...PEOPLE, name: 'Scoped', target: { kind: 'collection', objectId: 'scoped' }, orgUnitScope: { paths: [ou], includeChildren: true }, removalThresholdPercent: 100 });
+    await h.addMapping('scoped', {
+      ...PEOPLE,
+      name: 'Scoped',
+      target: { kind: 'collection', objectId: 'scoped' },
+      orgUnitScope: { paths: [ou], includeChildren: true },
+      removalThresholdPercent: 100,
+    });
     const all = await h.ws.listUsers();
     const inScope = all.filter((u) => u.orgUnitPath === ou || u.orgUnitPath.startsWith(`${ou}/`));
     const out = await h.sync('scoped');

@@ -37,7 +37,11 @@ describe('sync resilience', () => {
   afterAll(() => h.close());
 
   it('survives a storm of 429, 5xx and 403 rate-limit answers with backoff', async () => {
-    await h.ws.setFaults({ rate: 0.35, kinds: ['429', '500', '503', 'userRateLimitExceeded', 'reset'], path: '/devices/chromeos' });
+    await h.ws.setFaults({
+      rate: 0.35,
+      kinds: ['429', '500', '503', 'userRateLimitExceeded', 'reset'],
+      path: '/devices/chromeos',
+    });
     try {
       const out = await h.sync('devices');
       if (out.status !== 'completed') throw new Error(JSON.stringify(out));
@@ -70,7 +74,9 @@ describe('sync resilience', () => {
 
     await new Promise((r) => setTimeout(r, 400));
     const pagesSeen: number[] = [];
-    const out = await h.sync('people', msg, { afterPageCommitted: ({ pageNo }) => void pagesSeen.push(pageNo) });
+    const out = await h.sync('people', msg, {
+      afterPageCommitted: ({ pageNo }) => void pagesSeen.push(pageNo),
+    });
     if (out.status !== 'completed') throw new Error(JSON.stringify(out));
     expect(pagesBeforeCrash).toBe(3);
     expect(pagesSeen[0]).toBe(4);
@@ -85,10 +91,14 @@ describe('sync resilience', () => {
     h.published.length = 0;
     let clock = 0;
     const slowClock = { now: () => (clock += 1000), sleep: async () => {} };
-    const first = await h.sync('people', { requestId: 'budget-1' }, {
-      clock: slowClock,
-      config: { ...h.config.sync, invocationBudgetMs: 5000 },
-    });
+    const first = await h.sync(
+      'people',
+      { requestId: 'budget-1' },
+      {
+        clock: slowClock,
+        config: { ...h.config.sync, invocationBudgetMs: 5000 },
+      },
+    );
     expect(first.status).toBe('continued');
     expect(h.published).toHaveLength(1);
     const cont = h.published[0]!;
@@ -112,7 +122,14 @@ describe('sync resilience', () => {
     const hold = { afterPageCommitted: () => gate };
     const deliveries = [h.sync('devices', msg, hold), h.sync('devices', msg, hold)];
     // The delivery that lost the lease answers at once, asking Pub/Sub to retry later.
-    const loser = await Promise.race(deliveries.map((p) => p.then(() => 'finished', (e: unknown) => e)));
+    const loser = await Promise.race(
+      deliveries.map((p) =>
+        p.then(
+          () => 'finished',
+          (e: unknown) => e,
+        ),
+      ),
+    );
     expect(loser).toBeInstanceOf(RetryLaterError);
     release();
     const results = await Promise.allSettled(deliveries);

@@ -10,7 +10,14 @@ export type DirectoryErrorClass =
   | { kind: 'fatal'; status: number | null; reason: string; message: string };
 
 const RETRYABLE_403_REASONS = new Set(['userRateLimitExceeded', 'rateLimitExceeded', 'quotaExceeded']);
-const RETRYABLE_NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPIPE', 'UND_ERR_SOCKET', 'EAI_AGAIN']);
+const RETRYABLE_NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ETIMEDOUT',
+  'EPIPE',
+  'UND_ERR_SOCKET',
+  'EAI_AGAIN',
+]);
 
 interface ErrorLike {
   code?: unknown;
@@ -24,7 +31,8 @@ function googleReason(data: unknown): { reason: string; message: string } {
   if (data && typeof data === 'object') {
     const d = data as { error?: unknown; error_description?: unknown };
     // OAuth token endpoint: {"error":"invalid_grant","error_description":"..."}
-    if (typeof d.error === 'string') return { reason: d.error, message: String(d.error_description ?? d.error) };
+    if (typeof d.error === 'string')
+      return { reason: d.error, message: String(d.error_description ?? d.error) };
     if (d.error && typeof d.error === 'object') {
       const e = d.error as { errors?: Array<{ reason?: unknown }>; message?: unknown; status?: unknown };
       const reason = e.errors?.[0]?.reason ?? e.status ?? 'unknown';
@@ -37,7 +45,10 @@ function googleReason(data: unknown): { reason: string; message: string } {
 function networkCode(err: ErrorLike): string | null {
   for (let e: ErrorLike | undefined = err, i = 0; e && i < 5; e = e.cause as ErrorLike | undefined, i++) {
     if (typeof e.code === 'string' && RETRYABLE_NETWORK_CODES.has(e.code)) return e.code;
-    if (typeof e.message === 'string' && /socket hang up|other side closed|ECONNRESET|fetch failed/i.test(e.message)) {
+    if (
+      typeof e.message === 'string' &&
+      /socket hang up|other side closed|ECONNRESET|fetch failed/i.test(e.message)
+    ) {
       return 'ECONNRESET';
     }
   }

@@ -24,7 +24,10 @@ export interface DirectoryLister {
 // Responses are validated, but loosely: Google adds fields over time and we must not break on them.
 const itemsOf = (key: string) =>
   z
-    .object({ [key]: z.array(z.record(z.string(), z.unknown())).optional(), nextPageToken: z.string().optional() })
+    .object({
+      [key]: z.array(z.record(z.string(), z.unknown())).optional(),
+      nextPageToken: z.string().optional(),
+    })
     .loose();
 
 type Auth = InstanceType<typeof google.auth.OAuth2>;
@@ -39,7 +42,8 @@ export class GoogleDirectoryLister implements DirectoryLister {
   async listPage(req: ListRequest): Promise<DirectoryPage> {
     const d = ENTITIES[req.entity];
     const fields = listFieldsMask(req.entity, req.sourcePaths);
-    const maxResults = d.maxPageSize === null ? undefined : Math.min(req.pageSize ?? d.maxPageSize, d.maxPageSize);
+    const maxResults =
+      d.maxPageSize === null ? undefined : Math.min(req.pageSize ?? d.maxPageSize, d.maxPageSize);
     const pageToken = req.pageToken ?? undefined;
     // Our retry loop owns retries (see backoff.ts).
     const opts = { retry: false };

@@ -9,7 +9,9 @@ export function listFieldsMask(entity: EntityKind, sourcePaths: readonly string[
   const wanted = new Set<string>();
   for (const p of [...descriptor.systemFields, ...sourcePaths]) wanted.add(p.replace(/\./g, '/'));
   // A parent selector already covers its children: `customSchemas` makes `customSchemas/X/y` redundant.
-  const selectors = [...wanted].sort().filter((s, _, all) => !all.some((o) => o !== s && s.startsWith(`${o}/`)));
+  const selectors = [...wanted]
+    .sort()
+    .filter((s, _, all) => !all.some((o) => o !== s && s.startsWith(`${o}/`)));
   const items = `${descriptor.listKey}(${selectors.join(',')})`;
   return descriptor.maxPageSize === null ? items : `nextPageToken,${items}`;
 }

@@ -7,7 +7,8 @@ type Level = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
 
 const SECRET_KEYS = /token|secret|code_verifier|codeVerifier|password|authorization|^code$|cookie|assertion/i;
 // Google OAuth tokens: access "ya29.", refresh "1//"; plus our simulator's opaque tokens and JWTs.
-const TOKEN_SHAPES = /\b(ya29\.[\w-]+|1\/\/[\w-]+|eyJ[\w-]+\.[\w-]+\.[\w-]*|(?:sim|rt|at)_[A-Za-z0-9_-]{16,})/g;
+const TOKEN_SHAPES =
+  /\b(ya29\.[\w-]+|1\/\/[\w-]+|eyJ[\w-]+\.[\w-]+\.[\w-]*|(?:sim|rt|at)_[A-Za-z0-9_-]{16,})/g;
 
 export function redact(value: unknown, depth = 0): unknown {
   if (depth > 8) return '[depth]';
@@ -16,7 +17,8 @@ export function redact(value: unknown, depth = 0): unknown {
   if (value instanceof Error) return { name: value.name, message: redact(value.message, depth + 1) };
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEYS.test(k) ? '[redacted]' : redact(v, depth + 1);
+    for (const [k, v] of Object.entries(value))
+      out[k] = SECRET_KEYS.test(k) ? '[redacted]' : redact(v, depth + 1);
     return out;
   }
   return value;

@@ -14,6 +14,8 @@ export function syncPublisher(pubsub: PubSub): (msg: SyncMessage) => Promise<voi
   };
 }
 
-export function tickPublisher(pubsub: PubSub): (payload: { kind: 'tick'; job: string; tenantId?: string }) => Promise<string> {
+export function tickPublisher(
+  pubsub: PubSub,
+): (payload: { kind: 'tick'; job: string; tenantId?: string }) => Promise<string> {
   return (payload) => pubsub.topic(TOPICS.tick).publishMessage({ json: payload });
 }

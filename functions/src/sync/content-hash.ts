@@ -15,5 +15,8 @@ function canonical(value: unknown): unknown {
  * and small enough that 100k of them fit in a few index documents.
  */
 export function contentHash(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(canonical(value))).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(JSON.stringify(canonical(value)))
+    .digest('hex')
+    .slice(0, 16);
 }

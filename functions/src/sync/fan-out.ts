@@ -17,7 +17,11 @@ const TENANT_PAGE = 200;
  * (mappingId `entra-people`) per active tenant whose Entra connection is `connected`. The tick's own message id
  * goes into every request id, so a redelivered tick starts no second run.
  */
-export async function fanOutTick(deps: FanOutDeps, payload: unknown, tickId: string): Promise<{ published: number }> {
+export async function fanOutTick(
+  deps: FanOutDeps,
+  payload: unknown,
+  tickId: string,
+): Promise<{ published: number }> {
   const parsed = tickMessageSchema.safeParse(payload);
   if (!parsed.success) {
     deps.log.warn('rejected malformed tick', { issues: parsed.error.issues.map((i) => i.message) });
@@ -30,7 +34,13 @@ export async function fanOutTick(deps: FanOutDeps, payload: unknown, tickId: str
     const mappingIds = (await listEnabledMappings(deps.db, tenantId)).map((m) => m.id);
     if (parseTenantEntra(tenant.entra)?.state === 'connected') mappingIds.push(ENTRA_PEOPLE_SYNC_ID);
     for (const mappingId of mappingIds) {
-      await deps.publishSync({ kind: 'sync', tenantId, mappingId, requestId: `${tick.job}:${tickId}:${mappingId}`, trigger });
+      await deps.publishSync({
+        kind: 'sync',
+        tenantId,
+        mappingId,
+        requestId: `${tick.job}:${tickId}:${mappingId}`,
+        trigger,
+      });
       published++;
     }
   };
@@ -39,7 +49,11 @@ export async function fanOutTick(deps: FanOutDeps, payload: unknown, tickId: str
     const t = await deps.db.doc(`tenants/${tick.tenantId}`).get();
     if (t.get('status') === 'active') await publishFor(tick.tenantId, t.data() ?? {});
   } else {
-    let query = deps.db.collection('tenants').where('status', '==', 'active').orderBy('__name__').limit(TENANT_PAGE);
+    let query = deps.db
+      .collection('tenants')
+      .where('status', '==', 'active')
+      .orderBy('__name__')
+      .limit(TENANT_PAGE);
     for (;;) {
       const snap = await query.get();
       for (const doc of snap.docs) await publishFor(doc.id, doc.data());

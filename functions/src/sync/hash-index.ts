@@ -23,7 +23,12 @@ export function shardOf(recordId: string, shardCount: number): number {
  * recordId -> content hash of every live record of a mapping, kept in a few shard documents. Reading a
  * handful of shards per sync replaces reading every record to find out what changed.
  */
-export async function loadHashIndex(db: Firestore, tenantId: string, mappingId: string, meter: FirestoreMeter) {
+export async function loadHashIndex(
+  db: Firestore,
+  tenantId: string,
+  mappingId: string,
+  meter: FirestoreMeter,
+) {
   const snap = await db.collection(paths.indexShards(tenantId, mappingId)).get();
   meter.reads += Math.max(1, snap.size);
   const index = new Map<string, string>();

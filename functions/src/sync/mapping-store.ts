@@ -3,7 +3,11 @@ import { paths } from '../../../shared/firestore-paths.js';
 import { mappingInputSchema, type Mapping } from '../../../shared/mapping.js';
 
 /** Re-validates a stored mapping: a hand-edited or outdated document must not drive a sync. */
-export function parseStoredMapping(tenantId: string, mappingId: string, data: Record<string, unknown>): Mapping | null {
+export function parseStoredMapping(
+  tenantId: string,
+  mappingId: string,
+  data: Record<string, unknown>,
+): Mapping | null {
   const { id: _id, tenantId: _t, version, createdAt, updatedAt, updatedBy, ...input } = data;
   const parsed = mappingInputSchema.safeParse(input);
   if (!parsed.success) return null;
@@ -18,7 +22,11 @@ export function parseStoredMapping(tenantId: string, mappingId: string, data: Re
   };
 }
 
-export async function readMapping(db: Firestore, tenantId: string, mappingId: string): Promise<Mapping | null> {
+export async function readMapping(
+  db: Firestore,
+  tenantId: string,
+  mappingId: string,
+): Promise<Mapping | null> {
   const snap = await db.doc(paths.mapping(tenantId, mappingId)).get();
   return snap.exists ? parseStoredMapping(tenantId, mappingId, snap.data()!) : null;
 }

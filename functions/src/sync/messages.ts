@@ -30,7 +30,10 @@ export const syncMessageSchema = z.strictObject({
   /** Set on continuations: the run to resume. */
   runId: z.string().min(1).max(100).optional(),
   /** The run id to use if this request starts a run: lets the refresh webhook answer with it right away. */
-  plannedRunId: z.string().regex(/^[A-Za-z0-9-]{8,100}$/).optional(),
+  plannedRunId: z
+    .string()
+    .regex(/^[A-Za-z0-9-]{8,100}$/)
+    .optional(),
   /** An admin confirmed that a removal above the safety threshold is intended. */
   confirmRemovals: z.boolean().optional(),
 });

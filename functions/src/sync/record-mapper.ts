@@ -44,7 +44,10 @@ export function inOrgUnitScope(path: unknown, scope: MappingForSync['orgUnitScop
   });
 }
 
-function statusOf(entity: MappingForSync['entity'], src: Record<string, unknown>): [RecordStatus, string | null] {
+function statusOf(
+  entity: MappingForSync['entity'],
+  src: Record<string, unknown>,
+): [RecordStatus, string | null] {
   if (entity === 'users') {
     if (src.suspended === true) return ['inactive', 'suspended'];
     if (src.archived === true) return ['inactive', 'archived'];
@@ -77,7 +80,10 @@ export function mapSourceObject(mapping: MappingForSync, src: Record<string, unk
   }
   const hash = contentHash({ data, status, inactiveReason, sourceId });
   // A person's id is the merge key every source computes the same way (see people-store).
-  const recordId = mapping.target.kind === 'people' ? personRecordId(identifierValue) : recordIdFor(mapping.identifier, identifierValue);
+  const recordId =
+    mapping.target.kind === 'people'
+      ? personRecordId(identifierValue)
+      : recordIdFor(mapping.identifier, identifierValue);
   return {
     kind: 'record',
     record: { recordId, sourceId, identifierValue, status, inactiveReason, data, hash },

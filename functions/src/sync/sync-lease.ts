@@ -50,7 +50,10 @@ export function idleState(mappingId: string, now: number): SyncState {
 
 export function newRunId(now: number): string {
   // Sortable by start time, unique across instances.
-  return `${new Date(now).toISOString().replace(/[-:.TZ]/g, '').slice(0, 14)}-${randomUUID().slice(0, 8)}`;
+  return `${new Date(now)
+    .toISOString()
+    .replace(/[-:.TZ]/g, '')
+    .slice(0, 14)}-${randomUUID().slice(0, 8)}`;
 }
 
 /**
@@ -65,72 +68,90 @@ export async function acquireLease(
   leaseMs: number,
 ): Promise<LeaseDecision> {
   const stateRef = db.doc(paths.syncState(msg.tenantId, msg.mappingId));
-  const decision = await db.runTransaction(async (tx): Promise<LeaseDecision | { kind: 'ok'; resumed: boolean }> => {
-    const snap = await tx.get(stateRef);
-    const state = snap.exists ? (snap.data() as SyncState) : idleState(msg.mappingId, now);
-    const leaseLive = state.leaseId !== null && state.leaseExpiresAt > now;
-    const leaseId = randomUUID();
+  const decision = await db.runTransaction(
+    async (tx): Promise<LeaseDecision | { kind: 'ok'; resumed: boolean }> => {
+      const snap = await tx.get(stateRef);
+      const state = snap.exists ? (snap.data() as SyncState) : idleState(msg.mappingId, now);
+      const leaseLive = state.leaseId !== null && state.leaseExpiresAt > now;
+      const leaseId = randomUUID();
 
-    if (state.status === 'running') {
-      const sameRun = msg.runId === state.runId || msg.requestId === state.requestId;
-      if (leaseLive) {
-        return sameRun
-          ? { kind: 'retry-later', reason: `run ${state.runId} is in progress on another invocation` }
-          : { kind: 'drop', reason: `run ${state.runId} is already in progress; this request is covered by it` };
+      if (state.status === 'running') {
+        const sameRun = msg.runId === state.runId || msg.requestId === state.requestId;
+        if (leaseLive) {
+          return sameRun
+            ? { kind: 'retry-later', reason: `run ${state.runId} is in progress on another invocation` }
+            : {
+                kind: 'drop',
+                reason: `run ${state.runId} is already in progress; this request is covered by it`,
+              };
+        }
+        if (msg.trigger === 'continuation' && msg.runId !== state.runId) {
+          return { kind: 'drop', reason: `stale continuation for run ${msg.runId}` };
+        }
+        // The previous holder released the lease for a continuation, or died: pick up at its checkpoint.
+        tx.update(stateRef, {
+          leaseId,
+          leaseExpiresAt: now + leaseMs,
+          updatedAt: new Date(now).toISOString(),
+        });
+        tx.update(db.doc(paths.run(msg.tenantId, state.runId!)), { invocations: FieldValue.increment(1) });
+        return { kind: 'ok', resumed: true };
       }
-      if (msg.trigger === 'continuation' && msg.runId !== state.runId) {
-        return { kind: 'drop', reason: `stale continuation for run ${msg.runId}` };
-      }
-      // The previous holder released the lease for a continuation, or died: pick up at its checkpoint.
-      tx.update(stateRef, { leaseId, leaseExpiresAt: now + leaseMs, updatedAt: new Date(now).toISOString() });
-      tx.update(db.doc(paths.run(msg.tenantId, state.runId!)), { invocations: FieldValue.increment(1) });
-      return { kind: 'ok', resumed: true };
-    }
 
-    if (msg.trigger === 'continuation') return { kind: 'drop', reason: `run ${msg.runId} already finished` };
-    if (msg.requestId === state.lastRequestId) {
-      return { kind: 'drop', reason: `request ${msg.requestId} was already synced (run ${state.lastCompletedRunId})` };
-    }
-    const runId = msg.plannedRunId ?? newRunId(now);
-    const next: SyncState = {
-      ...state,
-      status: 'running',
-      runId,
-      requestId: msg.requestId,
-      leaseId,
-      leaseExpiresAt: now + leaseMs,
-      pageToken: null,
-      pageNo: 0,
-      counts: zeroCounts(),
-      updatedAt: new Date(now).toISOString(),
-    };
-    tx.set(stateRef, next);
-    tx.set(db.doc(paths.run(msg.tenantId, runId)), {
-      runId,
-      tenantId: msg.tenantId,
-      mappingId: msg.mappingId,
-      mappingName: mapping.name,
-      mappingVersion: mapping.version,
-      entity: mapping.entity,
-      objectId: objectIdOf(mapping.target),
-      trigger: msg.trigger,
-      requestId: msg.requestId,
-      status: 'running',
-      startedAt: new Date(now).toISOString(),
-      finishedAt: null,
-      durationMs: null,
-      counts: zeroCounts(),
-      pages: 0,
-      invocations: 1,
-      apiRetries: 0,
-      errors: [],
-      removal: null,
-    });
-    return { kind: 'ok', resumed: false };
-  });
+      if (msg.trigger === 'continuation')
+        return { kind: 'drop', reason: `run ${msg.runId} already finished` };
+      if (msg.requestId === state.lastRequestId) {
+        return {
+          kind: 'drop',
+          reason: `request ${msg.requestId} was already synced (run ${state.lastCompletedRunId})`,
+        };
+      }
+      const runId = msg.plannedRunId ?? newRunId(now);
+      const next: SyncState = {
+        ...state,
+        status: 'running',
+        runId,
+        requestId: msg.requestId,
+        leaseId,
+        leaseExpiresAt: now + leaseMs,
+        pageToken: null,
+        pageNo: 0,
+        counts: zeroCounts(),
+        updatedAt: new Date(now).toISOString(),
+      };
+      tx.set(stateRef, next);
+      tx.set(db.doc(paths.run(msg.tenantId, runId)), {
+        runId,
+        tenantId: msg.tenantId,
+        mappingId: msg.mappingId,
+        mappingName: mapping.name,
+        mappingVersion: mapping.version,
+        entity: mapping.entity,
+        objectId: objectIdOf(mapping.target),
+        trigger: msg.trigger,
+        requestId: msg.requestId,
+        status: 'running',
+        startedAt: new Date(now).toISOString(),
+        finishedAt: null,
+        durationMs: null,
+        counts: zeroCounts(),
+        pages: 0,
+        invocations: 1,
+        apiRetries: 0,
+        errors: [],
+        removal: null,
+      });
+      return { kind: 'ok', resumed: false };
+    },
+  );
   if (decision.kind !== 'ok') return decision;
   // Re-read for the update time: later checkpoint writes use it as a precondition, so a writer that lost its
   // lease to another invocation fails instead of overwriting newer progress.
   const snap = await stateRef.get();
-  return { kind: 'acquired', resumed: decision.resumed, state: snap.data() as SyncState, updateTime: snap.updateTime! };
+  return {
+    kind: 'acquired',
+    resumed: decision.resumed,
+    state: snap.data() as SyncState,
+    updateTime: snap.updateTime!,
+  };
 }

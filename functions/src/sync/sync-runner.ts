@@ -34,7 +34,13 @@ export interface SyncDeps {
 export type SyncOutcome =
   | { status: 'dropped'; reason: string }
   | { status: 'continued'; runId: string; pages: number }
-  | { status: 'completed'; runId: string; counts: SyncCounts; held: boolean; meter: ReturnType<FirestoreMeter['snapshot']> }
+  | {
+      status: 'completed';
+      runId: string;
+      counts: SyncCounts;
+      held: boolean;
+      meter: ReturnType<FirestoreMeter['snapshot']>;
+    }
   | { status: 'failed'; runId: string | null; reason: string };
 
 /** Thrown to have Pub/Sub deliver the message again (transient trouble, or another invocation holds the lease). */
@@ -100,7 +106,15 @@ export async function runSyncMessage(deps: SyncDeps, payload: unknown): Promise<
     stateUpdateTime: decision.updateTime,
     state: decision.state,
     meter,
-    sink: recordSinkFor({ db: deps.db, clock: deps.clock, log: runLog, tenantId: msg.tenantId, mapping, runId, meter }),
+    sink: recordSinkFor({
+      db: deps.db,
+      clock: deps.clock,
+      log: runLog,
+      tenantId: msg.tenantId,
+      mapping,
+      runId,
+      meter,
+    }),
     startedAt: deps.clock.now(),
   };
   ctx.meter.reads += 4; // tenant, mapping, lease transaction read, lease re-read
@@ -160,7 +174,9 @@ async function runPages(ctx: RunContext, resumed: boolean): Promise<SyncOutcome>
     let retries: number;
     try {
       const pending: Promise<FetchedPage> =
-        prefetched && prefetched.token === ctx.state.pageToken ? prefetched.promise : fetchPage(ctx.state.pageToken);
+        prefetched && prefetched.token === ctx.state.pageToken
+          ? prefetched.promise
+          : fetchPage(ctx.state.pageToken);
       prefetched = null;
       ({ page, retries } = await pending);
     } catch (err) {
@@ -178,7 +194,8 @@ async function runPages(ctx: RunContext, resumed: boolean): Promise<SyncOutcome>
       await releaseLease(ctx);
       throw new RetryLaterError(`page ${ctx.state.pageNo} failed; Pub/Sub will redeliver and resume`);
     }
-    if (page.nextPageToken !== null) prefetched = { token: page.nextPageToken, promise: fetchPage(page.nextPageToken) };
+    if (page.nextPageToken !== null)
+      prefetched = { token: page.nextPageToken, promise: fetchPage(page.nextPageToken) };
 
     const pageCounts = zeroCounts();
     const writes: MappedRecord[] = [];
@@ -202,7 +219,9 @@ async function runPages(ctx: RunContext, resumed: boolean): Promise<SyncOutcome>
         if (otherSource !== r.sourceId) {
           // Duplicate serial numbers happen after re-enrolment: keep the first, report the rest.
           pageCounts.failed++;
-          pageErrors.push(`duplicate ${mapping.identifier} "${r.identifierValue}" (${r.sourceId} and ${otherSource}); kept the first`);
+          pageErrors.push(
+            `duplicate ${mapping.identifier} "${r.identifierValue}" (${r.sourceId} and ${otherSource}); kept the first`,
+          );
         }
         continue;
       }
@@ -245,7 +264,13 @@ async function commitCheckpoint(
   const batch = db.batch();
   batch.update(
     ctx.stateRef,
-    { pageToken: nextPageToken, pageNo, counts, leaseExpiresAt: now + config.leaseMs, updatedAt: new Date(now).toISOString() },
+    {
+      pageToken: nextPageToken,
+      pageNo,
+      counts,
+      leaseExpiresAt: now + config.leaseMs,
+      updatedAt: new Date(now).toISOString(),
+    },
     { lastUpdateTime: ctx.stateUpdateTime },
   );
   batch.set(db.doc(`${paths.runPages(ctx.msg.tenantId, ctx.runId)}/${String(pageNo).padStart(6, '0')}`), {
@@ -253,9 +278,17 @@ async function commitCheckpoint(
     entries: JSON.stringify(pageEntries),
     expireAt: new Date(now + PAGE_DOC_TTL_MS),
   });
-  const runUpdate: Record<string, unknown> = { counts, pages: pageNo, apiRetries: FieldValue.increment(retries) };
+  const runUpdate: Record<string, unknown> = {
+    counts,
+    pages: pageNo,
+    apiRetries: FieldValue.increment(retries),
+  };
   if (pageErrors.length > 0) {
-    runUpdate.errors = FieldValue.arrayUnion(...pageErrors.slice(0, MAX_RECORDED_ERRORS).map((m) => ({ at: new Date(now).toISOString(), message: m })));
+    runUpdate.errors = FieldValue.arrayUnion(
+      ...pageErrors
+        .slice(0, MAX_RECORDED_ERRORS)
+        .map((m) => ({ at: new Date(now).toISOString(), message: m })),
+    );
   }
   batch.update(ctx.runRef, runUpdate);
   const results = await batch.commit();
@@ -269,7 +302,9 @@ async function loadSeenPages(ctx: RunContext): Promise<Map<string, string>> {
   ctx.meter.reads += Math.max(1, snap.size);
   const seen = new Map<string, string>();
   for (const doc of snap.docs) {
-    for (const [id, v] of Object.entries(JSON.parse(String(doc.get('entries') ?? '{}')) as Record<string, string>)) {
+    for (const [id, v] of Object.entries(
+      JSON.parse(String(doc.get('entries') ?? '{}')) as Record<string, string>,
+    )) {
       seen.set(id, v);
     }
   }
@@ -286,7 +321,8 @@ async function completeRun(
   const now = clock.now();
   const candidates = [...index.keys()].filter((id) => !seen.has(id));
   const share = index.size === 0 ? 0 : (candidates.length / index.size) * 100;
-  const held = candidates.length > 0 && share > ctx.mapping.removalThresholdPercent && ctx.msg.confirmRemovals !== true;
+  const held =
+    candidates.length > 0 && share > ctx.mapping.removalThresholdPercent && ctx.msg.confirmRemovals !== true;
 
   if (!held && candidates.length > 0) await ctx.sink.markRemoved(candidates);
 
@@ -297,7 +333,9 @@ async function completeRun(
 
   const counts: SyncCounts = { ...ctx.state.counts, removed: held ? 0 : candidates.length };
   const finishedAt = new Date(now).toISOString();
-  const runStartedAt = Date.parse(((await ctx.runRef.get()).get('startedAt') as string | undefined) ?? finishedAt);
+  const runStartedAt = Date.parse(
+    ((await ctx.runRef.get()).get('startedAt') as string | undefined) ?? finishedAt,
+  );
   ctx.meter.reads++;
   const batch = db.batch();
   batch.update(
@@ -326,7 +364,9 @@ async function completeRun(
       thresholdPercent: ctx.mapping.removalThresholdPercent,
       held,
       ...(held
-        ? { message: `${candidates.length} of ${index.size} records would be removed (over the ${ctx.mapping.removalThresholdPercent}% safety threshold); nothing was removed. Confirm to apply.` }
+        ? {
+            message: `${candidates.length} of ${index.size} records would be removed (over the ${ctx.mapping.removalThresholdPercent}% safety threshold); nothing was removed. Confirm to apply.`,
+          }
         : {}),
     },
     firestore: { ...ctx.meter.snapshot(), bookkeepingWrites: ctx.meter.bookkeepingWrites + 2 },
@@ -349,7 +389,11 @@ async function releaseLease(ctx: RunContext): Promise<void> {
   const now = new Date(ctx.deps.clock.now()).toISOString();
   const [res] = await ctx.deps.db
     .batch()
-    .update(ctx.stateRef, { leaseId: null, leaseExpiresAt: 0, updatedAt: now }, { lastUpdateTime: ctx.stateUpdateTime })
+    .update(
+      ctx.stateRef,
+      { leaseId: null, leaseExpiresAt: 0, updatedAt: now },
+      { lastUpdateTime: ctx.stateUpdateTime },
+    )
     .commit();
   ctx.meter.bookkeepingWrites++;
   ctx.stateUpdateTime = res!.writeTime;
@@ -367,7 +411,14 @@ async function failRun(ctx: RunContext, reason: string): Promise<SyncOutcome> {
   const batch = ctx.deps.db.batch();
   batch.update(
     ctx.stateRef,
-    { status: 'idle', leaseId: null, leaseExpiresAt: 0, pageToken: null, lastRequestId: ctx.msg.requestId, updatedAt: now },
+    {
+      status: 'idle',
+      leaseId: null,
+      leaseExpiresAt: 0,
+      pageToken: null,
+      lastRequestId: ctx.msg.requestId,
+      updatedAt: now,
+    },
     { lastUpdateTime: ctx.stateUpdateTime },
   );
   batch.update(ctx.runRef, {

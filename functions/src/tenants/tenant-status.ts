@@ -25,7 +25,12 @@ export async function readTenant(db: Firestore, tenantId: string): Promise<Tenan
   return parsed.success ? parsed.data : null;
 }
 
-export async function markNeedsReauthorization(db: Firestore, tenantId: string, reason: string, at: Date): Promise<void> {
+export async function markNeedsReauthorization(
+  db: Firestore,
+  tenantId: string,
+  reason: string,
+  at: Date,
+): Promise<void> {
   await db.doc(paths.tenant(tenantId)).set(
     {
       status: 'needs_reauth',
