@@ -1,0 +1,75 @@
+import { paths } from '../../../shared/firestore-paths.js';
+import { tenantDocSchema } from '../tenants/tenant-status.js';
+import { ApiError } from './api-error.js';
+import { hasHostSignature, verifyHostSignature } from './host-hmac.js';
+import type { ApiRequest } from './http.js';
+import { IdTokenError, IdTokenVerifierUnavailable } from './id-token-verifier.js';
+import { canWrite, tenantAccessFor } from './membership.js';
+import type { Access } from './router.js';
+import type { ApiServices, Caller, TenantScope } from './route-context.js';
+import type { App } from '../app.js';
+import type { ApiConfig } from './api-config.js';
+
+const signInRequired = (message: string) =>
+  new ApiError('unauthenticated', message, [], { 'www-authenticate': 'Bearer realm="workspace-sync"' });
+
+/** One message for "no such tenant" and "not your tenant": a non-member must not learn that a tenant exists. */
+const tenantNotFound = () => new ApiError('not_found', 'tenant not found');
+
+export async function authenticate(
+  req: ApiRequest,
+  access: Access,
+  app: App,
+  api: ApiConfig,
+  services: ApiServices,
+): Promise<Caller> {
+  if (access.kind === 'public') return { kind: 'anonymous' };
+  const hostAllowed = access.kind === 'host' || (access.kind === 'tenant' && access.allowHost === true);
+  const bearer = /^Bearer\s+(\S+)$/i.exec(req.header('authorization') ?? '')?.[1];
+  if (hostAllowed && !bearer && hasHostSignature(req))
+    return verifyHostSignature(req, api.hostProductKeys, app.clock.now());
+  if (access.kind === 'host') {
+    throw new ApiError(
+      'unauthenticated',
+      'this endpoint is for the host product: sign the request (X-WS-Signature)',
+    );
+  }
+  if (!bearer) {
+    throw signInRequired(
+      req.header('authorization') ? 'Authorization must be "Bearer <Google ID token>"' : 'sign in required',
+    );
+  }
+  try {
+    return { kind: 'admin', identity: await services.idTokens.verify(bearer) };
+  } catch (err) {
+    if (err instanceof IdTokenError) throw signInRequired(`invalid ID token: ${err.message}`);
+    if (err instanceof IdTokenVerifierUnavailable)
+      throw new ApiError('unavailable', 'cannot verify sign-in right now; try again');
+    throw err;
+  }
+}
+
+export async function resolveTenantScope(
+  app: App,
+  access: Access,
+  caller: Caller,
+  tenantId: string,
+): Promise<TenantScope> {
+  if (access.kind !== 'tenant') throw new Error('not a tenant route');
+  if (caller.kind === 'host') {
+    const snap = await app.db.doc(paths.tenant(tenantId)).get();
+    const tenant = tenantDocSchema.safeParse(snap.data());
+    if (!snap.exists || !tenant.success) throw tenantNotFound();
+    return { tenantId, role: null, tenant: tenant.data, raw: snap.data() ?? {} };
+  }
+  if (caller.kind !== 'admin') throw tenantNotFound();
+  const found = await tenantAccessFor(app.db, tenantId, caller.identity.email);
+  if (!found) throw tenantNotFound();
+  if (access.need === 'write' && !canWrite(found.role)) {
+    throw new ApiError(
+      'permission_denied',
+      `your role in this tenant is ${found.role}; only owners and admins can make changes`,
+    );
+  }
+  return found;
+}

@@ -1,0 +1,85 @@
+import type { Request, Response } from '@google-cloud/functions-framework';
+import type { App } from '../app.js';
+import type { Logger } from '../platform/log.js';
+import { authenticate, resolveTenantScope } from './access-control.js';
+import { loadApiConfig, type ApiConfig } from './api-config.js';
+import { ApiError } from './api-error.js';
+import { corsHeaders, preflight } from './cors.js';
+import { errorResult, send, toApiRequest, type ApiRequest, type ApiResult } from './http.js';
+import { IdTokenVerifier } from './id-token-verifier.js';
+import { assertBodySize } from './request-body.js';
+import type { ApiServices, RouteContext } from './route-context.js';
+import { Router, validateParams } from './router.js';
+import { API_ROUTES } from './routes/index.js';
+
+/**
+ * The `api` HTTP function: admin console API, OAuth callbacks and the host product's endpoints. Each request
+ * goes: CORS preflight -> body size -> route -> authentication -> path parameters -> tenant access -> route.
+ */
+export function createApiHandler(
+  app: App,
+  api: ApiConfig = loadApiConfig(),
+): (req: Request, res: Response) => Promise<void> {
+  const services: ApiServices = {
+    idTokens: new IdTokenVerifier({
+      certsUrl: app.config.google.certsUrl,
+      issuers: app.config.google.issuers,
+      audience: app.config.oauthClient.clientId,
+      clock: app.clock,
+    }),
+  };
+  const router = new Router<RouteContext>(API_ROUTES);
+  const log = app.log.child({ component: 'api' });
+
+  return async (req, res) => {
+    const started = Date.now();
+    const request = toApiRequest(req);
+    let result: ApiResult;
+    try {
+      result = await dispatch(request);
+    } catch (err) {
+      result = failure(err, request, log);
+    }
+    send(res, result, corsHeaders(request, api.consoleOrigin));
+    // The path only: query strings carry OAuth codes and states.
+    log.info('api request', {
+      method: request.method,
+      path: request.path,
+      status: result.kind === 'redirect' ? 302 : result.status,
+      ms: Date.now() - started,
+    });
+  };
+
+  async function dispatch(request: ApiRequest): Promise<ApiResult> {
+    if (request.method === 'OPTIONS')
+      return preflight(request, api.consoleOrigin, router.methodsAt(request.segments));
+    assertBodySize(request);
+    const { route, params } = router.match(request);
+    const caller = await authenticate(request, route.access, app, api, services);
+    validateParams(params);
+    const tenant =
+      route.access.kind === 'tenant'
+        ? await resolveTenantScope(app, route.access, caller, params.tenantId!)
+        : null;
+    return route.handle({ app, api, services, req: request, params, caller, tenant, log });
+  }
+}
+
+/** gRPC ABORTED: Firestore gave up on a transaction after its retries because of concurrent writers. */
+const ABORTED = 10;
+
+function failure(err: unknown, request: ApiRequest, log: Logger): ApiResult {
+  if (err instanceof ApiError) return errorResult(err);
+  if ((err as { code?: unknown } | null)?.code === ABORTED) {
+    return errorResult(
+      new ApiError('conflict', 'the data was being changed concurrently; reload and try again'),
+    );
+  }
+  // Unexpected: logged (the logger masks token-shaped strings), answered without internals.
+  log.error('api request failed', {
+    method: request.method,
+    path: request.path,
+    error: err instanceof Error ? err.message : String(err),
+  });
+  return errorResult(new ApiError('internal', 'internal error; it was logged and can be retried'));
+}

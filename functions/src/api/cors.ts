@@ -1,0 +1,32 @@
+import type { ApiRequest, ApiResult } from './http.js';
+
+/**
+ * Only the admin console may call the API from a browser. Requests from other origins get no CORS headers,
+ * so the browser withholds the answer; server-to-server callers (the host product) send no Origin at all.
+ */
+const ALLOWED_HEADERS = 'Authorization, Content-Type, If-Match, X-WS-Key-Id, X-WS-Timestamp, X-WS-Signature';
+const EXPOSED_HEADERS = 'ETag, Retry-After, Location';
+
+export function corsHeaders(req: ApiRequest, consoleOrigin: string): Record<string, string> {
+  const origin = req.header('origin');
+  if (origin !== consoleOrigin) return { vary: 'Origin' };
+  return {
+    'access-control-allow-origin': consoleOrigin,
+    'access-control-allow-credentials': 'true',
+    'access-control-expose-headers': EXPOSED_HEADERS,
+    vary: 'Origin',
+  };
+}
+
+export function preflight(req: ApiRequest, consoleOrigin: string, methods: readonly string[]): ApiResult {
+  if (req.header('origin') !== consoleOrigin || methods.length === 0) return { kind: 'empty', status: 403 };
+  return {
+    kind: 'empty',
+    status: 204,
+    headers: {
+      'access-control-allow-methods': [...methods, 'OPTIONS'].join(', '),
+      'access-control-allow-headers': ALLOWED_HEADERS,
+      'access-control-max-age': '600',
+    },
+  };
+}

@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import { paths } from '../../../../shared/firestore-paths.js';
+import {
+  bindingCookie,
+  clearedCookie,
+  signinBinding,
+  newBindingSecret,
+  secretMatches,
+  SIGNIN_COOKIE,
+} from '../../connection/browser-binding.js';
+import {
+  consumeOAuthState,
+  createOAuthState,
+  randomToken,
+  STATE_TTL_MS,
+} from '../../connection/oauth-states.js';
+import { authorizationUrl, exchangeCode, GoogleOAuthError } from '../../connection/google-oauth.js';
+import { json, redirect, type ApiResult } from '../http.js';
+import { membershipsOf } from '../membership.js';
+import { parseQuery, queryObject } from '../request-body.js';
+import { requireAdmin, type RouteContext } from '../route-context.js';
+import type { Route } from '../router.js';
+import { safeReturnTo, signinHandoffPage } from '../signin-page.js';
+import { IdTokenError, IdTokenVerifierUnavailable } from '../id-token-verifier.js';
+
+const SIGNIN_SCOPES = ['openid', 'email', 'profile'];
+
+export function signinRedirectUri(ctx: RouteContext): string {
+  return (
+    ctx.api.signinRedirectUri ??
+    new URL('/api/auth/callback', ctx.app.config.oauthClient.redirectUri).toString()
+  );
+}
+
+const loginQuery = z.strictObject({
+  returnTo: z.string().max(1000).optional(),
+  loginHint: z.email().max(254).optional(),
+});
+
+/**
+ * GET /api/auth/login: to Google's sign-in, with state, PKCE and a nonce kept server-side, and the state bound
+ * to this browser (so nobody can complete their own sign-in in someone else's browser).
+ */
+async function login(ctx: RouteContext): Promise<ApiResult> {
+  const q = parseQuery(ctx.req, loginQuery);
+  const nonce = randomToken(16);
+  const binding = newBindingSecret();
+  const { stateId, codeChallenge } = await createOAuthState(ctx.app.db, ctx.app.clock, {
+    purpose: 'signin',
+    nonce,
+    bindingHash: binding.hash,
+    returnTo: safeReturnTo(q.returnTo),
+  });
+  const cookie = bindingCookie(SIGNIN_COOKIE, binding.secret, signinRedirectUri(ctx), STATE_TTL_MS / 1000);
+  return redirect(
+    authorizationUrl(ctx.app.config, {
+      redirectUri: signinRedirectUri(ctx),
+      scopes: SIGNIN_SCOPES,
+      state: stateId,
+      codeChallenge,
+      prompt: 'select_account',
+      nonce,
+      ...(q.loginHint ? { loginHint: q.loginHint } : {}),
+    }),
+    { 'set-cookie': cookie },
+  );
+}
+
+const callbackQuery = z
+  .object({
+    state: z.string().max(200).optional(),
+    code: z.string().max(4096).optional(),
+    error: z.string().max(200).optional(),
+  })
+  .loose();
+
+function signinFailed(ctx: RouteContext, code: string): ApiResult {
+  const url = new URL('/', ctx.api.consoleOrigin);
+  url.searchParams.set('signinError', code);
+  return redirect(url.toString());
+}
+
+/** GET /api/auth/callback: code -> verified ID token -> handed to the console page. The binding cookie goes. */
+async function callback(ctx: RouteContext): Promise<ApiResult> {
+  const result = await completeSignin(ctx);
+  return {
+    ...result,
+    headers: { ...result.headers, 'set-cookie': clearedCookie(SIGNIN_COOKIE, signinRedirectUri(ctx)) },
+  };
+}
+
+async function completeSignin(ctx: RouteContext): Promise<ApiResult> {
+  const parsed = callbackQuery.safeParse(queryObject(ctx.req));
+  const q = parsed.success ? parsed.data : {};
+  if (!q.state) return signinFailed(ctx, 'invalid_state');
+  const consumed = await consumeOAuthState(ctx.app.db, ctx.app.clock, q.state, 'signin');
+  if (!consumed.ok)
+    return signinFailed(ctx, consumed.reason === 'unknown' ? 'invalid_state' : `state_${consumed.reason}`);
+  const secret = signinBinding(ctx.req.header('cookie'));
+  if (!secret || !secretMatches(secret, consumed.state.bindingHash))
+    return signinFailed(ctx, 'browser_mismatch');
+  if (q.error) return signinFailed(ctx, q.error === 'access_denied' ? 'access_denied' : 'google_error');
+  if (!q.code) return signinFailed(ctx, 'google_error');
+  try {
+    const tokens = await exchangeCode(ctx.app.config, {
+      code: q.code,
+      codeVerifier: consumed.state.codeVerifier,
+      redirectUri: signinRedirectUri(ctx),
+    });
+    if (!tokens.idToken) return signinFailed(ctx, 'google_error');
+    const identity = await ctx.services.idTokens.verify(tokens.idToken, {
+      nonce: consumed.state.nonce ?? '',
+    });
+    ctx.log.info('admin signed in', { email: identity.email });
+    return signinHandoffPage(tokens.idToken, consumed.state.returnTo ?? '/');
+  } catch (err) {
+    if (err instanceof GoogleOAuthError) return signinFailed(ctx, 'exchange_failed');
+    if (err instanceof IdTokenError) return signinFailed(ctx, 'invalid_id_token');
+    if (err instanceof IdTokenVerifierUnavailable) return signinFailed(ctx, 'unavailable');
+    throw err;
+  }
+}
+
+/** GET /api/me: who is signed in and which tenants they can see. */
+async function me(ctx: RouteContext): Promise<ApiResult> {
+  const { identity } = requireAdmin(ctx);
+  const memberships = await membershipsOf(ctx.app.db, identity.email);
+  const tenantSnaps =
+    memberships.length > 0
+      ? await ctx.app.db.getAll(...memberships.map((m) => ctx.app.db.doc(paths.tenant(m.tenantId))))
+      : [];
+  const tenants = memberships.flatMap((m, i) => {
+    const snap = tenantSnaps[i];
+    if (!snap?.exists) return [];
+    return [
+      {
+        tenantId: m.tenantId,
+        name: String(snap.get('name') ?? ''),
+        role: m.role,
+        status: String(snap.get('status') ?? 'pending'),
+      },
+    ];
+  });
+  tenants.sort((a, b) => a.name.localeCompare(b.name) || a.tenantId.localeCompare(b.tenantId));
+  return json(200, { email: identity.email, name: identity.name, tenants });
+}
+
+export const authRoutes: Array<Route<RouteContext>> = [
+  { method: 'GET', pattern: '/api/auth/login', access: { kind: 'public' }, handle: login },
+  { method: 'GET', pattern: '/api/auth/callback', access: { kind: 'public' }, handle: callback },
+  { method: 'GET', pattern: '/api/me', access: { kind: 'signedIn' }, handle: me },
+];

@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { checkConnection } from '../../connection/connection-check.js';
+import { revokeConnection } from '../../connection/connection-revoke.js';
+import { completeConnect, startConnect, type ConnectDeps } from '../../connection/connect-flow.js';
+import { ApiError } from '../api-error.js';
+import { json, redirect, type ApiResult } from '../http.js';
+import { canWrite, tenantAccessFor } from '../membership.js';
+import { parseBody, queryObject } from '../request-body.js';
+import { actorOf, requireAdmin, requireTenant, type RouteContext } from '../route-context.js';
+import type { Route } from '../router.js';
+
+function connectDeps(ctx: RouteContext): ConnectDeps {
+  return {
+    app: ctx.app,
+    consoleOrigin: ctx.api.consoleOrigin,
+    verifyIdToken: (token) => ctx.services.idTokens.verify(token),
+    canManageTenant: async (tenantId, email) => {
+      const access = await tenantAccessFor(ctx.app.db, tenantId, email);
+      return access !== null && canWrite(access.role);
+    },
+  };
+}
+
+const authorizeBody = z.strictObject({ loginHint: z.email().max(254).optional() });
+
+/** POST /api/tenants/:tenantId/connection/authorize -> {authorizationUrl}; the browser then goes to Google. */
+async function authorize(ctx: RouteContext): Promise<ApiResult> {
+  const { identity } = requireAdmin(ctx);
+  const { tenantId } = requireTenant(ctx);
+  const body = parseBody(ctx.req, authorizeBody, { emptyAllowed: true });
+  const { authorizationUrl, setCookie } = await startConnect(connectDeps(ctx), {
+    tenantId,
+    adminEmail: identity.email,
+    adminSub: identity.sub,
+    ...(body.loginHint ? { loginHint: body.loginHint } : {}),
+  });
+  return json(200, { authorizationUrl }, { 'set-cookie': setCookie });
+}
+
+const callbackQuery = z
+  .object({
+    state: z.string().max(200).optional(),
+    code: z.string().max(4096).optional(),
+    error: z.string().max(200).optional(),
+  })
+  .loose();
+
+/** GET /oauth/callback: Google sends the admin's browser here; it always ends on the console. */
+async function oauthCallback(ctx: RouteContext): Promise<ApiResult> {
+  // A malformed callback is still a browser mid-flow: it goes back to the console with an error, not a JSON 400.
+  const parsed = callbackQuery.safeParse(queryObject(ctx.req));
+  const outcome = await completeConnect(
+    connectDeps(ctx),
+    parsed.success ? parsed.data : {},
+    ctx.req.header('cookie'),
+  );
+  return redirect(outcome.location, { 'set-cookie': outcome.setCookie });
+}
+
+/** POST /api/tenants/:tenantId/connection/test */
+async function test(ctx: RouteContext): Promise<ApiResult> {
+  const { tenantId } = requireTenant(ctx);
+  parseBody(ctx.req, z.strictObject({}), { emptyAllowed: true });
+  return json(200, await checkConnection(ctx.app, tenantId));
+}
+
+/** POST /api/tenants/:tenantId/connection/revoke */
+async function revoke(ctx: RouteContext): Promise<ApiResult> {
+  const { tenantId } = requireTenant(ctx);
+  parseBody(ctx.req, z.strictObject({}), { emptyAllowed: true });
+  const result = await revokeConnection(ctx.app, tenantId, actorOf(ctx.caller));
+  if (result.kind === 'google_unavailable') {
+    throw new ApiError(
+      'unavailable',
+      'Google did not confirm the revocation; nothing was changed. Try again.',
+    );
+  }
+  return json(200, {
+    tenantId,
+    status: 'paused',
+    connection: { state: 'revoked', revokedAt: result.revokedAt, revokedBy: actorOf(ctx.caller) },
+    googleGrant: result.googleGrant,
+  });
+}
+
+export const connectionRoutes: Array<Route<RouteContext>> = [
+  {
+    method: 'POST',
+    pattern: '/api/tenants/:tenantId/connection/authorize',
+    access: { kind: 'tenant', need: 'write' },
+    handle: authorize,
+  },
+  { method: 'GET', pattern: '/oauth/callback', access: { kind: 'public' }, handle: oauthCallback },
+  {
+    method: 'POST',
+    pattern: '/api/tenants/:tenantId/connection/test',
+    access: { kind: 'tenant', need: 'write' },
+    handle: test,
+  },
+  {
+    method: 'POST',
+    pattern: '/api/tenants/:tenantId/connection/revoke',
+    access: { kind: 'tenant', need: 'write' },
+    handle: revoke,
+  },
+];

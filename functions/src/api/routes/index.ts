@@ -1,0 +1,23 @@
+import type { RouteContext } from '../route-context.js';
+import type { Route } from '../router.js';
+import { authRoutes } from './auth-routes.js';
+import { connectionRoutes } from './connection-routes.js';
+import { entityRoutes } from './entity-routes.js';
+import { mappingRoutes } from './mapping-routes.js';
+import { previewRoutes } from './preview-route.js';
+import { recordRoutes } from './record-routes.js';
+import { runRoutes } from './run-routes.js';
+import { syncWebhookRoutes } from './sync-webhook.js';
+import { tenantRoutes } from './tenant-routes.js';
+
+export const API_ROUTES: Array<Route<RouteContext>> = [
+  ...authRoutes,
+  ...entityRoutes,
+  ...tenantRoutes,
+  ...connectionRoutes,
+  ...mappingRoutes,
+  ...previewRoutes,
+  ...syncWebhookRoutes,
+  ...runRoutes,
+  ...recordRoutes,
+];

@@ -1,0 +1,129 @@
+import { z } from 'zod';
+import { TENANT_ID_PATTERN, paths } from '../../../../shared/firestore-paths.js';
+import { ApiError } from '../api-error.js';
+import { json, type ApiResult } from '../http.js';
+import { memberIdFor } from '../membership.js';
+import { parseBody } from '../request-body.js';
+import { actorOf, requireTenant, type RouteContext } from '../route-context.js';
+import type { Route } from '../router.js';
+import { listRuns, runSummary } from '../run-views.js';
+import { syncSchedule } from '../schedule.js';
+
+const createTenantBody = z.strictObject({
+  tenantId: z
+    .string()
+    .regex(
+      TENANT_ID_PATTERN,
+      'lowercase letters, digits and dashes (1-40), not starting or ending with a dash',
+    ),
+  name: z.string().trim().min(1).max(120),
+  ownerEmail: z.email().max(254),
+});
+
+/**
+ * POST /api/tenants (host product, HMAC): a new tenant, pending until an admin connects Google Workspace, and
+ * its first owner. Repeating the same request is harmless; a different one for an existing id is a conflict.
+ */
+async function createTenant(ctx: RouteContext): Promise<ApiResult> {
+  const body = parseBody(ctx.req, createTenantBody, { emptyAllowed: false });
+  const ownerId = memberIdFor(body.ownerEmail);
+  const db = ctx.app.db;
+  const tenantRef = db.doc(paths.tenant(body.tenantId));
+  const ownerRef = db.doc(paths.member(body.tenantId, ownerId));
+  const now = new Date(ctx.app.clock.now()).toISOString();
+  const created = await db.runTransaction(async (tx) => {
+    const [tenant, owner] = await tx.getAll(tenantRef, ownerRef);
+    if (tenant?.exists) {
+      const same = tenant.get('name') === body.name && owner?.exists && owner.get('role') === 'owner';
+      if (!same) throw new ApiError('conflict', `tenant ${body.tenantId} already exists`);
+      return false;
+    }
+    tx.create(tenantRef, {
+      name: body.name,
+      status: 'pending',
+      statusReason: null,
+      createdAt: now,
+      createdBy: actorOf(ctx.caller),
+    });
+    tx.set(ownerRef, { email: ownerId, role: 'owner', addedAt: now, addedBy: actorOf(ctx.caller) });
+    return true;
+  });
+  if (created) ctx.log.info('tenant created', { tenantId: body.tenantId, by: actorOf(ctx.caller) });
+  return json(created ? 201 : 200, {
+    tenantId: body.tenantId,
+    name: body.name,
+    status: 'pending',
+    ownerEmail: ownerId,
+    created,
+  });
+}
+
+const CONNECTION_FIELDS = [
+  'state',
+  'customerId',
+  'domain',
+  'adminEmail',
+  'scopes',
+  'connectedAt',
+  'connectedBy',
+  'revokedAt',
+  'revokedBy',
+  'lastError',
+  'lastErrorAt',
+] as const;
+
+/** Connection metadata, field by field: whatever else lands on the tenant document is not echoed. */
+export function connectionView(raw: unknown): Record<string, unknown> | null {
+  if (!raw || typeof raw !== 'object') return null;
+  const src = raw as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const f of CONNECTION_FIELDS) if (src[f] !== undefined) out[f] = src[f];
+  return out;
+}
+
+/** GET /api/tenants/:tenantId: status, connection, mappings with their last run, next scheduled sync. */
+async function tenantStatus(ctx: RouteContext): Promise<ApiResult> {
+  const scope = requireTenant(ctx);
+  const db = ctx.app.db;
+  const mappingsSnap = await db.collection(paths.mappings(scope.tenantId)).get();
+  const mappings = await Promise.all(
+    mappingsSnap.docs.map(async (d) => {
+      const [last] = await listRuns(db, scope.tenantId, { mappingId: d.id, limit: 1 });
+      return {
+        id: d.id,
+        name: String(d.get('name') ?? ''),
+        entity: String(d.get('entity') ?? ''),
+        enabled: d.get('enabled') === true,
+        version: Number(d.get('version') ?? 1),
+        lastRun: last ? runSummary(last.id, last.data) : null,
+      };
+    }),
+  );
+  mappings.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+  return json(200, {
+    tenantId: scope.tenantId,
+    name: scope.tenant.name,
+    status: scope.tenant.status,
+    statusReason: scope.tenant.statusReason,
+    role: scope.role,
+    connection: connectionView(scope.raw.connection),
+    mappings,
+    schedule: scheduleFor(scope.tenant.status, ctx.app.clock.now()),
+  });
+}
+
+/** Only active tenants are picked up by the scheduled tick. */
+function scheduleFor(status: string, now: number) {
+  const s = syncSchedule(now);
+  return status === 'active' ? s : { ...s, nextRunAt: null };
+}
+
+export const tenantRoutes: Array<Route<RouteContext>> = [
+  { method: 'POST', pattern: '/api/tenants', access: { kind: 'host' }, handle: createTenant },
+  {
+    method: 'GET',
+    pattern: '/api/tenants/:tenantId',
+    access: { kind: 'tenant', need: 'read' },
+    handle: tenantStatus,
+  },
+];

@@ -1,0 +1,49 @@
+import type { DocumentData, Firestore } from '@google-cloud/firestore';
+import { paths } from '../../../shared/firestore-paths.js';
+
+/** The run fields the console shows; anything else on the run document stays internal. */
+const RUN_FIELDS = [
+  'runId',
+  'mappingId',
+  'mappingName',
+  'entity',
+  'objectId',
+  'trigger',
+  'status',
+  'startedAt',
+  'finishedAt',
+  'durationMs',
+  'counts',
+  'pages',
+  'invocations',
+  'apiRetries',
+  'errors',
+  'removal',
+] as const;
+
+export function runView(id: string, data: DocumentData): Record<string, unknown> {
+  const out: Record<string, unknown> = { runId: id };
+  for (const f of RUN_FIELDS) if (data[f] !== undefined) out[f] = data[f];
+  out.runId = id;
+  return out;
+}
+
+export function runSummary(id: string, data: DocumentData) {
+  return {
+    runId: id,
+    status: data.status ?? null,
+    trigger: data.trigger ?? null,
+    startedAt: data.startedAt ?? null,
+    finishedAt: data.finishedAt ?? null,
+    counts: data.counts ?? null,
+    removal: data.removal ?? null,
+  };
+}
+
+/** Newest first. Needs the composite index runs(mappingId ASC, startedAt DESC) when filtered by mapping. */
+export async function listRuns(db: Firestore, tenantId: string, opts: { mappingId?: string; limit: number }) {
+  const runs = db.collection(paths.runs(tenantId));
+  const scoped = opts.mappingId ? runs.where('mappingId', '==', opts.mappingId) : runs;
+  const snap = await scoped.orderBy('startedAt', 'desc').limit(opts.limit).get();
+  return snap.docs.map((d) => ({ id: d.id, data: d.data() }));
+}

@@ -1,0 +1,36 @@
+import { paths } from '../../../shared/firestore-paths.js';
+import type { App } from '../app.js';
+import { revokeAtGoogle } from './google-oauth.js';
+
+export type RevokeResult =
+  | { kind: 'revoked'; revokedAt: string; googleGrant: 'revoked' | 'already_invalid' | 'none' }
+  | { kind: 'google_unavailable' };
+
+/**
+ * Disconnects a tenant from our side: the grant is revoked at Google first (so the authorization is dead even if
+ * a copy of the token existed somewhere), then every stored version is destroyed and the tenant is paused, which
+ * stops the scheduled and queued syncs. If Google cannot confirm, nothing changes, so it can be retried.
+ */
+export async function revokeConnection(app: App, tenantId: string, by: string): Promise<RevokeResult> {
+  const token = await app.secrets.getRefreshToken(tenantId);
+  let googleGrant: 'revoked' | 'already_invalid' | 'none' = 'none';
+  if (token) {
+    const outcome = await revokeAtGoogle(app.config, token);
+    if (outcome === 'failed') return { kind: 'google_unavailable' };
+    googleGrant = outcome;
+  }
+  await app.secrets.destroyRefreshToken(tenantId);
+  app.auth.forget(tenantId);
+  const revokedAt = new Date(app.clock.now()).toISOString();
+  await app.db.doc(paths.tenant(tenantId)).set(
+    {
+      status: 'paused',
+      statusReason: `Google Workspace access was revoked by ${by}`,
+      statusChangedAt: revokedAt,
+      connection: { state: 'revoked', revokedAt, revokedBy: by },
+    },
+    { merge: true },
+  );
+  app.log.info('Google Workspace connection revoked', { tenantId, by, googleGrant });
+  return { kind: 'revoked', revokedAt, googleGrant };
+}

@@ -1,0 +1,21 @@
+import type { App } from '../app.js';
+import { listEnabledMappings } from '../sync/mapping-store.js';
+
+/**
+ * Right after connecting, one sync per enabled mapping. The request id carries the OAuth state id, which is
+ * single-use, so a repeated callback cannot start a second initial run.
+ */
+export async function startInitialSync(app: App, tenantId: string, stateId: string): Promise<string[]> {
+  const { publishSync } = app.syncDeps();
+  const mappings = await listEnabledMappings(app.db, tenantId);
+  for (const m of mappings) {
+    await publishSync({
+      kind: 'sync',
+      tenantId,
+      mappingId: m.id,
+      requestId: `initial:${stateId}:${m.id}`,
+      trigger: 'initial',
+    });
+  }
+  return mappings.map((m) => m.id);
+}
