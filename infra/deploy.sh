@@ -163,7 +163,7 @@ deploy_function() { # name extra-flags...
   shift
   run gcloud functions deploy "$name" --gen2 --runtime "$RUNTIME" --project "$PROJECT" --region "$REGION" \
     --source "$REPO_ROOT" --entry-point "$name" --service-account "$RUNTIME_SA" \
-    --set-env-vars "GOOGLE_CLOUD_PROJECT=${PROJECT},WS_ENV=${ENV_NAME}" "$@"
+    --set-env-vars "GOOGLE_CLOUD_PROJECT=${PROJECT},WS_ENV=${ENV_NAME},NODE_ENV=production" "$@"
 }
 
 step_functions() {

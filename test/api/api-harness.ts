@@ -200,7 +200,12 @@ export async function startApiHarness(
         'content-type': 'application/json',
         'x-ws-key-id': o.keyId ?? HOST_KEY_ID,
         'x-ws-timestamp': ts,
-        'x-ws-signature': signHostRequest(o.secret ?? HOST_SECRET, ts, raw),
+        'x-ws-signature': signHostRequest(o.secret ?? HOST_SECRET, {
+          timestamp: ts,
+          method,
+          path: new URL(path, 'http://x').pathname,
+          rawBody: raw,
+        }),
       },
     });
   };

@@ -214,10 +214,21 @@ describe('host product (HMAC)', () => {
         rawBody,
         headers: { 'content-type': 'application/json', ...headers },
       });
-    const signed = (ts: number, secret = HOST_SECRET, keyId = HOST_KEY_ID, signedBody = raw) => ({
+    const signed = (
+      ts: number,
+      secret = HOST_SECRET,
+      keyId = HOST_KEY_ID,
+      signedBody = raw,
+      signedPath = '/api/tenants',
+    ) => ({
       'x-ws-key-id': keyId,
       'x-ws-timestamp': String(ts),
-      'x-ws-signature': signHostRequest(secret, String(ts), signedBody),
+      'x-ws-signature': signHostRequest(secret, {
+        timestamp: String(ts),
+        method: 'POST',
+        path: signedPath,
+        rawBody: signedBody,
+      }),
     });
     const cases: Array<[Record<string, string>, RegExp, string?]> = [
       [{}, /sign the request/],
@@ -226,6 +237,8 @@ describe('host product (HMAC)', () => {
       [signed(now + 400), /5-minute window/],
       [signed(now, HOST_SECRET, 'nobody'), /unknown key id/],
       [signed(now), /does not match/, JSON.stringify({ ...body, tenantId: 'delta' })],
+      // A signature captured from another endpoint does not carry over.
+      [signed(now, HOST_SECRET, HOST_KEY_ID, raw, '/api/tenants/alpha/sync'), /does not match/],
       [{ ...signed(now), 'x-ws-signature': 'md5=abc' }, /sha256=/],
       [{ ...signed(now), 'x-ws-timestamp': 'yesterday' }, /unix seconds/],
     ];

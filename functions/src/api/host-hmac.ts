@@ -4,8 +4,9 @@ import type { ApiRequest } from './http.js';
 
 /**
  * The host product's requests are signed, not sent with a bearer token: `X-WS-Signature: sha256=hex(HMAC(key,
- * timestamp + "." + rawBody))` with `X-WS-Timestamp` (unix seconds) and `X-WS-Key-Id` naming the key, so keys
- * can be rotated by configuring two at once.
+ * timestamp + "." + METHOD + "." + path + "." + rawBody))` with `X-WS-Timestamp` (unix seconds) and
+ * `X-WS-Key-Id` naming the key, so keys can be rotated by configuring two at once. Method and path are signed
+ * so a captured signature cannot be replayed against another endpoint or tenant.
  */
 export const HOST_SIGNATURE_WINDOW_SECONDS = 300;
 
@@ -18,10 +19,17 @@ export function hasHostSignature(req: ApiRequest): boolean {
   return req.header('x-ws-signature') !== undefined;
 }
 
-export function signHostRequest(secret: string, timestamp: string, rawBody: Buffer | string): string {
+export interface SignedParts {
+  timestamp: string;
+  method: string;
+  path: string;
+  rawBody: Buffer | string;
+}
+
+export function signHostRequest(secret: string, parts: SignedParts): string {
   const mac = createHmac('sha256', secret);
-  mac.update(`${timestamp}.`);
-  mac.update(rawBody);
+  mac.update(`${parts.timestamp}.${parts.method.toUpperCase()}.${parts.path}.`);
+  mac.update(parts.rawBody);
   return `sha256=${mac.digest('hex')}`;
 }
 
@@ -48,9 +56,11 @@ export function verifyHostSignature(
   if (!m?.[1]) throw refuse('X-WS-Signature must be sha256=<64 hex digits>');
   const given = Buffer.from(m[1], 'hex');
   const expected = Buffer.from(
-    signHostRequest(secret, timestamp, req.rawBody).slice('sha256='.length),
+    signHostRequest(secret, { timestamp, method: req.method, path: req.path, rawBody: req.rawBody }).slice(
+      'sha256='.length,
+    ),
     'hex',
   );
-  if (!timingSafeEqual(given, expected)) throw refuse('signature does not match the body');
+  if (!timingSafeEqual(given, expected)) throw refuse('signature does not match the method, path and body');
   return { kind: 'host', keyId };
 }

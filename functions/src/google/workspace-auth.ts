@@ -17,6 +17,9 @@ export class NotConnectedError extends Error {
 
 export function newOAuthClient(config: RuntimeConfig): OAuth2Client {
   return new google.auth.OAuth2({
+    // A 401 means the cached access token died with a Google-side revoke: refreshing then surfaces invalid_grant
+    // at once instead of after the token's hour runs out.
+    forceRefreshOnFailure: true,
     clientId: config.oauthClient.clientId,
     clientSecret: config.oauthClient.clientSecret,
     redirectUri: config.oauthClient.redirectUri,

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { signHostRequest } from '../../../functions/src/api/host-hmac.js';
 import { SimulatorControl, type CreatedWorkspace } from '../../../emulators/workspace-simulator/index.js';
 import { LOCAL_HMAC_KEY, startLocalStack, type LocalStack } from '../../../scripts/local-stack.js';
 
@@ -33,7 +33,12 @@ export async function createTenant(
 ) {
   const body = JSON.stringify(tenant);
   const ts = String(Math.floor(Date.now() / 1000));
-  const sig = createHmac('sha256', LOCAL_HMAC_KEY.secret).update(`${ts}.${body}`).digest('hex');
+  const sig = signHostRequest(LOCAL_HMAC_KEY.secret, {
+    timestamp: ts,
+    method: 'POST',
+    path: '/api/tenants',
+    rawBody: body,
+  });
   const res = await fetch(`${consoleUrl}/api/tenants`, {
     method: 'POST',
     body,
@@ -41,7 +46,7 @@ export async function createTenant(
       'content-type': 'application/json',
       'x-ws-key-id': LOCAL_HMAC_KEY.keyId,
       'x-ws-timestamp': ts,
-      'x-ws-signature': `sha256=${sig}`,
+      'x-ws-signature': sig,
     },
   });
   if (!res.ok) throw new Error(`creating tenant ${tenant.tenantId}: ${res.status} ${await res.text()}`);
