@@ -36,6 +36,8 @@ export interface LocalStackOptions {
   /** Auto-approve Google consent (tests that want the consent page turn it off). */
   autoApprove?: boolean;
   log?: (line: string) => void;
+  /** Use emulators that are already running (the test run's) instead of starting a pair. */
+  emulators?: { FIRESTORE_EMULATOR_HOST: string; PUBSUB_EMULATOR_HOST: string };
 }
 
 export interface LocalStack {
@@ -75,12 +77,18 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     for (const c of cleanups.reverse()) await c().catch(() => {});
   };
   try {
-    const emulators: RunningEmulators = await startEmulators({ ports: opts.ports ?? 'config' });
-    cleanups.push(() => emulators.stop());
+    let emulators: Pick<RunningEmulators, 'env'>;
+    if (opts.emulators) {
+      emulators = { env: opts.emulators };
+    } else {
+      const started = await startEmulators({ ports: opts.ports ?? 'config' });
+      cleanups.push(() => started.stop());
+      emulators = started;
+      log(
+        `firestore ${started.env.FIRESTORE_EMULATOR_HOST}, pubsub ${started.env.PUBSUB_EMULATOR_HOST} (${started.mode})`,
+      );
+    }
     Object.assign(process.env, emulators.env);
-    log(
-      `firestore ${emulators.env.FIRESTORE_EMULATOR_HOST}, pubsub ${emulators.env.PUBSUB_EMULATOR_HOST} (${emulators.mode})`,
-    );
 
     const sim = await startWorkspaceSimulator({
       port: port('simulator'),

@@ -64,7 +64,12 @@ export async function renderOverview(route, el) {
                 )
               : h('p', { class: 'bad' }, `Connection failed: ${r.reason}`),
           );
-          if (r.needsReauthorization) await loadTenant(t, true);
+          if (r.needsReauthorization) {
+            // The tenant's status changed: redraw the page so the status and actions match the banner.
+            el.replaceChildren();
+            await renderOverview(route, el);
+            notify(`Connection failed: ${r.reason}`);
+          }
         } catch (err) {
           result.replaceChildren();
           showError(err, 'The connection test could not run');

@@ -1,3 +1,4 @@
+import { emulatorEnv } from '../support/emulator-clients.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PubSub } from '@google-cloud/pubsub';
 import { startLocalStack, type LocalStack } from '../../scripts/local-stack.js';
@@ -14,6 +15,7 @@ describe('local stack (npm start)', () => {
   beforeAll(async () => {
     stack = await startLocalStack({
       ports: 'auto',
+      emulators: emulatorEnv(),
       demo: true,
       demoSize: { users: 150, chromeos: 60, mobile: 20 },
     });

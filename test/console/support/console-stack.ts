@@ -1,6 +1,11 @@
 import { signHostRequest } from '../../../functions/src/api/host-hmac.js';
 import { SimulatorControl, type CreatedWorkspace } from '../../../emulators/workspace-simulator/index.js';
-import { LOCAL_HMAC_KEY, startLocalStack, type LocalStack } from '../../../scripts/local-stack.js';
+import {
+  LOCAL_HMAC_KEY,
+  startLocalStack,
+  type LocalStack,
+  type LocalStackOptions,
+} from '../../../scripts/local-stack.js';
 
 /**
  * The real local stack (emulators, Workspace simulator, API and sync functions, console served on one origin)
@@ -24,6 +29,8 @@ export interface ConsoleStackOptions {
   /** Auto-approve Google consent; off by default so tests see the consent page. */
   autoApprove?: boolean;
   log?: (line: string) => void;
+  /** The test run's emulators, shared instead of a second pair. */
+  emulators?: LocalStackOptions['emulators'];
 }
 
 /** Creates a tenant the way the host product does: POST /api/tenants, HMAC-signed. */
@@ -57,6 +64,7 @@ export async function startConsoleStack(opts: ConsoleStackOptions = {}): Promise
     ports: 'auto',
     autoApprove: opts.autoApprove ?? false,
     ...(opts.log ? { log: opts.log } : {}),
+    ...(opts.emulators ? { emulators: opts.emulators } : {}),
   });
   try {
     const control = new SimulatorControl(stack.simulatorUrl);
