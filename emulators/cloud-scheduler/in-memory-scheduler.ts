@@ -1,4 +1,4 @@
-import { alreadyExists, failedPrecondition, invalidArgument, notFound } from './rpc-error.js';
+import { alreadyExists, failedPrecondition, invalidArgument, notFound } from '../grpc-support/rpc-error.js';
 
 /**
  * Jobs as proto-loader decodes them (camelCase, longs and enums as strings, bytes as Buffer, unset fields

@@ -1,14 +1,14 @@
 import {
   Server,
-  ServerCredentials,
   status,
   type handleUnaryCall,
   type ServiceDefinition,
   type UntypedServiceImplementation,
 } from '@grpc/grpc-js';
+import { listenInsecure } from '../grpc-support/insecure-server.js';
 import { InMemoryCloudScheduler, type Job } from './in-memory-scheduler.js';
 import { loadCloudSchedulerServiceDefinition } from './proto.js';
-import { RpcError } from './rpc-error.js';
+import { RpcError } from '../grpc-support/rpc-error.js';
 
 export type SchedulerMethod =
   'ListJobs' | 'GetJob' | 'CreateJob' | 'UpdateJob' | 'DeleteJob' | 'PauseJob' | 'ResumeJob' | 'RunJob';
@@ -51,12 +51,6 @@ export interface RunningCloudSchedulerEmulator {
   mutatingCalls(): RecordedCall[];
   scheduler: InMemoryCloudScheduler;
   close(): Promise<void>;
-}
-
-const SHUTDOWN_GRACE_MS = 2_000;
-
-function hostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
 }
 
 function implementation(
@@ -123,30 +117,15 @@ export async function startCloudSchedulerEmulator(
   const server = new Server();
   server.addService(definition, implementation(definition, scheduler, calls, options.onRunJob));
 
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(hostPort(host, options.port ?? 0), ServerCredentials.createInsecure(), (err, bound) =>
-      err ? reject(err) : resolve(bound),
-    );
-  });
+  const listening = await listenInsecure(server, host, options.port ?? 0);
 
   return {
-    host: hostPort(host, port),
-    port,
+    host: listening.host,
+    port: listening.port,
     calls,
     mutatingCalls: () => calls.filter((c) => MUTATING_METHODS.has(c.method)),
     scheduler,
-    close: () =>
-      new Promise<void>((resolve) => {
-        // Clients keep channels open; don't let one that never disconnects hold up test teardown.
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, SHUTDOWN_GRACE_MS);
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      }),
+    close: listening.close,
   };
 }
 

@@ -1,4 +1,4 @@
-import { invalidArgument } from './rpc-error.js';
+import { invalidArgument } from '../grpc-support/rpc-error.js';
 
 // Google's list filter language (https://cloud.google.com/secret-manager/docs/filtering) is much richer;
 // the emulator understands the common subset: space- or AND-separated `field:value` (contains) and

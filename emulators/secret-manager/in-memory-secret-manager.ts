@@ -11,7 +11,13 @@ import {
   parseSecretName,
   parseSecretVersionName,
 } from './resource-names.js';
-import { aborted, alreadyExists, failedPrecondition, invalidArgument, notFound } from './rpc-error.js';
+import {
+  aborted,
+  alreadyExists,
+  failedPrecondition,
+  invalidArgument,
+  notFound,
+} from '../grpc-support/rpc-error.js';
 import type {
   AccessSecretVersionResponse,
   AddSecretVersionRequest,

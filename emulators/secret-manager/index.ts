@@ -1,4 +1,5 @@
-import { Server, ServerCredentials } from '@grpc/grpc-js';
+import { Server } from '@grpc/grpc-js';
+import { listenInsecure } from '../grpc-support/insecure-server.js';
 import { InMemorySecretManager } from './in-memory-secret-manager.js';
 import { loadSecretManagerServiceDefinition } from './proto.js';
 import { secretManagerImplementation } from './service.js';
@@ -16,12 +17,6 @@ export interface RunningSecretManagerEmulator {
   close(): Promise<void>;
 }
 
-const SHUTDOWN_GRACE_MS = 2_000;
-
-function hostPort(host: string, port: number): string {
-  return host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
-}
-
 export async function startSecretManagerEmulator(
   options: SecretManagerEmulatorOptions = {},
 ): Promise<RunningSecretManagerEmulator> {
@@ -30,28 +25,7 @@ export async function startSecretManagerEmulator(
   const server = new Server();
   server.addService(definition, secretManagerImplementation(definition, new InMemorySecretManager()));
 
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(hostPort(host, options.port ?? 0), ServerCredentials.createInsecure(), (err, bound) =>
-      err ? reject(err) : resolve(bound),
-    );
-  });
-
-  return {
-    host: hostPort(host, port),
-    port,
-    close: () =>
-      new Promise<void>((resolve) => {
-        // Clients keep channels open; don't let one that never disconnects hold up test teardown.
-        const force = setTimeout(() => {
-          server.forceShutdown();
-          resolve();
-        }, SHUTDOWN_GRACE_MS);
-        server.tryShutdown(() => {
-          clearTimeout(force);
-          resolve();
-        });
-      }),
-  };
+  return listenInsecure(server, host, options.port ?? 0);
 }
 
 export { InMemorySecretManager, MAX_PAYLOAD_BYTES } from './in-memory-secret-manager.js';

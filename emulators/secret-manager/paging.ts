@@ -1,4 +1,4 @@
-import { invalidArgument } from './rpc-error.js';
+import { invalidArgument } from '../grpc-support/rpc-error.js';
 
 export const MAX_PAGE_SIZE = 25_000;
 

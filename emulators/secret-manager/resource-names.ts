@@ -1,4 +1,4 @@
-import { invalidArgument, unimplemented } from './rpc-error.js';
+import { invalidArgument, unimplemented } from '../grpc-support/rpc-error.js';
 
 export const LATEST_ALIAS = 'latest';
 

@@ -5,7 +5,7 @@ import {
   type handleUnaryCall,
 } from '@grpc/grpc-js';
 import type { InMemorySecretManager } from './in-memory-secret-manager.js';
-import { RpcError } from './rpc-error.js';
+import { RpcError } from '../grpc-support/rpc-error.js';
 
 function unary<Req, Res>(handler: (request: Req) => Res): handleUnaryCall<Req, Res> {
   return (call, callback) => {
