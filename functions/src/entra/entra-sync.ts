@@ -18,7 +18,7 @@ import { FirestoreMeter } from '../sync/firestore-meter.js';
 import { loadHashIndex, saveHashIndex } from '../sync/hash-index.js';
 import { ENTRA_PEOPLE_SYNC_ID, syncMessageSchema, type SyncMessage } from '../sync/messages.js';
 import { addCounts, zeroCounts, type SyncCounts } from '../sync/sync-counts.js';
-import { newRunId } from '../sync/sync-lease.js';
+import { initialRunDoc, newRunId } from '../sync/sync-lease.js';
 import { RetryLaterError } from '../sync/sync-runner.js';
 import {
   loadEntraConnection,
@@ -294,29 +294,23 @@ async function acquireEntraLease(
         leaseExpiresAt: now + deps.leaseMs,
         updatedAt: nowIso,
       } satisfies EntraSyncState);
-      tx.set(db.doc(paths.run(tenantId, runId)), {
-        runId,
-        tenantId,
-        mappingId: ENTRA_PEOPLE_SYNC_ID,
-        mappingName: ENTRA_PEOPLE_MAPPING_NAME,
-        mappingVersion: null,
-        source: 'entra',
-        entity: 'users',
-        objectId: PEOPLE_OBJECT,
-        trigger,
-        requestId,
-        status: 'running',
-        startedAt: nowIso,
-        finishedAt: null,
-        durationMs: null,
-        counts: zeroCounts(),
-        pages: 0,
-        invocations: 1,
-        apiRetries: 0,
-        errors: [],
-        removal: null,
-        fullSync: state.deltaLink === null,
-      });
+      tx.set(
+        db.doc(paths.run(tenantId, runId)),
+        initialRunDoc({
+          runId,
+          tenantId,
+          mappingId: ENTRA_PEOPLE_SYNC_ID,
+          mappingName: ENTRA_PEOPLE_MAPPING_NAME,
+          mappingVersion: null,
+          source: 'entra',
+          entity: 'users',
+          objectId: PEOPLE_OBJECT,
+          trigger,
+          requestId,
+          startedAt: nowIso,
+          fullSync: state.deltaLink === null,
+        }),
+      );
       return { kind: 'ok', runId, deltaLink: state.deltaLink };
     },
   );

@@ -48,6 +48,34 @@ export function idleState(mappingId: string, now: number): SyncState {
   };
 }
 
+/** A new run's history document; Google and Entra runs share the shape the API and console read. */
+export function initialRunDoc(fields: {
+  runId: string;
+  tenantId: string;
+  mappingId: string;
+  mappingName: string;
+  mappingVersion: number | null;
+  entity: string;
+  objectId: string;
+  trigger: string;
+  requestId: string;
+  startedAt: string;
+  [extra: string]: unknown;
+}): Record<string, unknown> {
+  return {
+    ...fields,
+    status: 'running',
+    finishedAt: null,
+    durationMs: null,
+    counts: zeroCounts(),
+    pages: 0,
+    invocations: 1,
+    apiRetries: 0,
+    errors: [],
+    removal: null,
+  };
+}
+
 export function newRunId(now: number): string {
   // Sortable by start time, unique across instances.
   return `${new Date(now)
@@ -120,27 +148,21 @@ export async function acquireLease(
         updatedAt: new Date(now).toISOString(),
       };
       tx.set(stateRef, next);
-      tx.set(db.doc(paths.run(msg.tenantId, runId)), {
-        runId,
-        tenantId: msg.tenantId,
-        mappingId: msg.mappingId,
-        mappingName: mapping.name,
-        mappingVersion: mapping.version,
-        entity: mapping.entity,
-        objectId: objectIdOf(mapping.target),
-        trigger: msg.trigger,
-        requestId: msg.requestId,
-        status: 'running',
-        startedAt: new Date(now).toISOString(),
-        finishedAt: null,
-        durationMs: null,
-        counts: zeroCounts(),
-        pages: 0,
-        invocations: 1,
-        apiRetries: 0,
-        errors: [],
-        removal: null,
-      });
+      tx.set(
+        db.doc(paths.run(msg.tenantId, runId)),
+        initialRunDoc({
+          runId,
+          tenantId: msg.tenantId,
+          mappingId: msg.mappingId,
+          mappingName: mapping.name,
+          mappingVersion: mapping.version,
+          entity: mapping.entity,
+          objectId: objectIdOf(mapping.target),
+          trigger: msg.trigger,
+          requestId: msg.requestId,
+          startedAt: new Date(now).toISOString(),
+        }),
+      );
       return { kind: 'ok', resumed: false };
     },
   );
