@@ -53,6 +53,12 @@ function readReturnParams() {
     const text = `${qs.get('connectMessage') ?? `Connecting failed (${err}). Try again.`}${missing ? ` Not granted: ${missing}.` : ''}`;
     flashNext(() => showError(new ApiError(0, err, text), 'Google Workspace was not connected'));
   }
+  if (qs.get('entraConnected')) flashNext(() => notify('Microsoft Entra is connected.'));
+  const entraErr = qs.get('entraError');
+  if (entraErr) {
+    const text = qs.get('entraMessage') ?? `Connecting failed (${entraErr}). Try again.`;
+    flashNext(() => showError(new ApiError(0, entraErr, text), 'Microsoft Entra was not connected'));
+  }
   const signin = qs.get('signinError');
   return (
     signin &&

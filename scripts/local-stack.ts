@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { PubSub } from '@google-cloud/pubsub';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
 import { startEmulators, type RunningEmulators } from '../emulators/launcher/launcher.js';
+import { GraphSimulatorControl, startGraphSimulator } from '../emulators/graph-simulator/index.js';
 import { startSecretManagerEmulator } from '../emulators/secret-manager/index.js';
 import { startWorkspaceSimulator } from '../emulators/workspace-simulator/index.js';
 import { ensureLocalTopology } from '../infra/local-topology.js';
@@ -11,7 +12,7 @@ import { createApp, setApp, type App } from '../functions/src/app.js';
 import { loadConfig } from '../functions/src/platform/config.js';
 import { createConsoleServer } from './static-server.js';
 import { TOPICS } from '../shared/topology.js';
-import { LOCAL_HMAC_KEY, provisionDemoTenant, type DemoTenant } from './demo-tenant.js';
+import { DEMO, LOCAL_HMAC_KEY, provisionDemoTenant, type DemoTenant } from './demo-tenant.js';
 
 export { LOCAL_HMAC_KEY };
 
@@ -22,6 +23,7 @@ export const LOCAL_PORTS = {
   tick: 8202,
   syncEntity: 8203,
   simulator: 8190,
+  graphSimulator: 8191,
   secretManager: 8195,
 };
 
@@ -44,6 +46,8 @@ export interface LocalStack {
   consoleUrl: string;
   apiUrl: string;
   simulatorUrl: string;
+  /** Microsoft identity platform + Graph simulator: the service's Entra app is registered in it. */
+  graphSimulatorUrl: string;
   projectId: string;
   env: Record<string, string>;
   app: App;
@@ -95,6 +99,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       autoApprove: opts.autoApprove ?? true,
     });
     cleanups.push(() => sim.close());
+    const graph = await startGraphSimulator({ port: port('graphSimulator') });
+    cleanups.push(() => graph.close());
     const secrets = await startSecretManagerEmulator({ port: port('secretManager') });
     cleanups.push(() => secrets.close());
 
@@ -108,6 +114,15 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     cleanups.push(() => close(consoleServer));
     const consoleUrl = `http://127.0.0.1:${consolePort}`;
 
+    // The service's own multi-tenant Entra app registration, as an admin would create it in the Azure portal.
+    const graphControl = new GraphSimulatorControl(graph.url);
+    const entraRedirectUri = `${consoleUrl}/oauth/entra/callback`;
+    const entraApp = await graphControl.registerApp({
+      displayName: 'Workspace Sync (local)',
+      redirectUris: [entraRedirectUri],
+    });
+    log(`graph simulator ${graph.url} (Entra app ${entraApp.clientId})`);
+
     const projectId = auto ? `demo-stack-${Math.random().toString(16).slice(2, 10)}` : 'demo-workspace-sync';
     const env: Record<string, string> = {
       GOOGLE_CLOUD_PROJECT: projectId,
@@ -116,6 +131,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       OAUTH_REDIRECT_URI: `${consoleUrl}/oauth/callback`,
       CONSOLE_ORIGIN: consoleUrl,
       HOST_PRODUCT_HMAC_KEYS: `${LOCAL_HMAC_KEY.keyId}:${LOCAL_HMAC_KEY.secret}`,
+      ENTRA_CLIENT_ID: entraApp.clientId,
+      ENTRA_CLIENT_SECRET: entraApp.clientSecret,
+      ENTRA_AUTHORITY_BASE_URL: graph.url,
+      ENTRA_GRAPH_BASE_URL: graph.url,
+      ENTRA_REDIRECT_URI: entraRedirectUri,
       METADATA_SERVER_DETECTION: 'none',
       ...emulators.env,
     };
@@ -158,7 +178,29 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       ? await provisionDemoTenant({ app, simulatorUrl: sim.url, consoleUrl, size: opts.demoSize, log })
       : null;
 
-    return { consoleUrl, apiUrl, simulatorUrl: sim.url, projectId, env, app, demo, stop };
+    if (demo) {
+      // The demo school's Entra directory, verified for its Google domain: "Connect Microsoft Entra" finds it.
+      const directory = await graphControl.createTenant({
+        domain: 'demo-school.onmicrosoft.com',
+        displayName: DEMO.name,
+        seed: 42,
+        users: 25,
+        overlapWith: { domain: DEMO.domain, emails: [demo.adminEmail] },
+      });
+      log(`graph simulator: Entra directory ${directory.domain} (${directory.tenantId})`);
+    }
+
+    return {
+      consoleUrl,
+      apiUrl,
+      simulatorUrl: sim.url,
+      graphSimulatorUrl: graph.url,
+      projectId,
+      env,
+      app,
+      demo,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;

@@ -15,6 +15,7 @@ workspace-sync is running
   console            ${stack.consoleUrl}   (sign in as ${stack.demo?.adminEmail ?? 'an admin of a simulated workspace'})
   api                ${stack.apiUrl}
   workspace simulator ${stack.simulatorUrl}
+  graph simulator    ${stack.graphSimulatorUrl}
   firestore emulator ${stack.env.FIRESTORE_EMULATOR_HOST}   project ${stack.projectId}
   pubsub emulator    ${stack.env.PUBSUB_EMULATOR_HOST}
 Ctrl-C stops everything.`);

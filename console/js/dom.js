@@ -60,6 +60,10 @@ const STATUS = {
   inactive: ['neutral', 'Inactive'],
   enabled: ['ok', 'Enabled'],
   disabled: ['neutral', 'Disabled'],
+  entra_connected: ['ok', 'Connected'],
+  needs_consent: ['warn', 'Needs admin consent'],
+  needs_credentials: ['warn', 'Needs attention'],
+  disconnected: ['neutral', 'Disconnected'],
 };
 
 export function badge(status) {

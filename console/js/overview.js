@@ -154,6 +154,8 @@ export async function renderOverview(route, el) {
     actions,
   );
 
+  const entra = entraCard(route, el, tenant);
+
   const s = tenant.schedule;
   const schedule = card(
     'Schedule',
@@ -217,7 +219,71 @@ export async function renderOverview(route, el) {
           done(false, 'Sync.', 'Run the first sync now; after that it runs on the schedule.'),
         ),
       ),
-    h('div', { class: 'grid-2' }, connection, h('div', null, schedule, list)),
+    h('div', { class: 'grid-2' }, h('div', null, connection, entra), h('div', null, schedule, list)),
   ]);
   return tenant.name || t;
+}
+
+/** Microsoft Entra (optional): a Global Administrator grants admin consent; shown only when the service offers it. */
+function entraCard(route, el, tenant) {
+  const t = tenant.tenantId;
+  const e = tenant.entra;
+  if (!tenant.entraAvailable && !e) return null;
+  const connect = button(e ? 'Connect again' : 'Connect Microsoft Entra', {
+    class: e?.state === 'connected' ? 'btn' : 'btn btn-primary',
+    onclick: (ev) =>
+      busy(ev.currentTarget, async () => {
+        try {
+          const r = await post(tenantPath(t, '/entra/authorize'));
+          location.assign(r.authorizationUrl);
+        } catch (err) {
+          showError(err, 'Could not start connecting Microsoft Entra');
+        }
+      }),
+  });
+  const disconnect = button('Disconnect', {
+    class: 'btn btn-danger-outline',
+    onclick: async (ev) => {
+      const btn = ev.currentTarget;
+      const ok = await confirmDialog({
+        title: 'Disconnect Microsoft Entra?',
+        message: h(
+          'p',
+          null,
+          'Workspace Sync deletes its stored credentials and stops syncing people from this Entra directory. People already synced stay as they are.',
+        ),
+        confirm: 'Disconnect',
+        danger: true,
+      });
+      if (ok)
+        await busy(btn, async () => {
+          try {
+            await post(tenantPath(t, '/entra/disconnect'));
+            el.replaceChildren();
+            await renderOverview(route, el);
+            notify('Microsoft Entra was disconnected.');
+          } catch (err) {
+            showError(err, 'Microsoft Entra could not be disconnected');
+          }
+        });
+    },
+  });
+  return card(
+    'Microsoft Entra (optional)',
+    e
+      ? dl(
+          [
+            ['Status', badge(e.state === 'connected' ? 'entra_connected' : e.state)],
+            ['Directory ID', e.tenantId && h('code', null, e.tenantId)],
+            ['Connected', e.connectedAt && [time(e.connectedAt), e.connectedBy && ` by ${e.connectedBy}`]],
+            e.state !== 'connected' && e.stateReason ? ['Reason', e.stateReason] : null,
+          ].filter(Boolean),
+        )
+      : h(
+          'p',
+          null,
+          'Also sync people from Microsoft Entra ID: a Global Administrator grants read-only admin consent.',
+        ),
+    !tenant.entraAvailable ? null : e && e.state !== 'disconnected' ? [connect, disconnect] : [connect],
+  );
 }

@@ -203,3 +203,20 @@ describe('records', () => {
     }
   });
 });
+
+describe('Microsoft Entra not configured', () => {
+  it('the Entra routes answer failed_precondition and the tenant view says Entra is unavailable', async () => {
+    for (const path of ['/api/tenants/acme/entra/authorize', '/api/tenants/acme/entra/disconnect']) {
+      const res = await h.request('POST', path, { token: owner });
+      expect(res.status, path).toBe(409);
+      expect(res.body.error).toEqual({
+        code: 'failed_precondition',
+        message: 'Microsoft Entra is not configured for this service',
+      });
+    }
+    const callback = await h.request('GET', '/oauth/entra/callback?state=x');
+    expect(callback.status).toBe(409);
+    const view = await h.request('GET', '/api/tenants/acme', { token: viewer });
+    expect(view.body).toMatchObject({ entra: null, entraAvailable: false });
+  });
+});

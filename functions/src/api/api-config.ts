@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { DEFAULT_AUTHORITY_BASE_URL, DEFAULT_GRAPH_BASE_URL } from '../entra/entra-connection.js';
 
 /**
  * Settings only the HTTP API needs, read from the environment next to the platform configuration. Parsed once
@@ -41,13 +42,37 @@ const apiEnvSchema = z.object({
   SIGNIN_REDIRECT_URI: z.url().optional(),
   SYNC_WEBHOOK_MAX_REQUESTS: z.coerce.number().int().min(1).max(1000).default(10),
   SYNC_WEBHOOK_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
+  /** The service's own multi-tenant Entra app registration; unset: Microsoft Entra cannot be connected. */
+  ENTRA_CLIENT_ID: optional(z.guid('must be the application (client) GUID')),
+  ENTRA_CLIENT_SECRET: optional(z.string()),
+  ENTRA_AUTHORITY_BASE_URL: z.url().default(DEFAULT_AUTHORITY_BASE_URL),
+  ENTRA_GRAPH_BASE_URL: z.url().default(DEFAULT_GRAPH_BASE_URL),
+  /** Admin-consent redirect URI; defaults to /oauth/entra/callback on the origin of OAUTH_REDIRECT_URI. */
+  ENTRA_REDIRECT_URI: optional(z.url()),
 });
+
+/** An empty variable counts as unset. */
+function optional<T extends z.ZodType>(schema: T) {
+  return z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+}
+
+/** The service's Entra app registration. The secret is handed to the token endpoint only, never logged. */
+export interface EntraServiceConfig {
+  clientId: string;
+  clientSecret: string;
+  authorityBaseUrl: string;
+  graphBaseUrl: string;
+  /** null: derived from OAUTH_REDIRECT_URI (see entraRedirectUri). */
+  redirectUri: string | null;
+}
 
 export interface ApiConfig {
   consoleOrigin: string;
   hostProductKeys: ReadonlyMap<string, string>;
   signinRedirectUri: string | null;
   syncRateLimit: { maxRequests: number; windowMs: number };
+  /** null when ENTRA_CLIENT_ID is unset: the Entra routes answer failed_precondition. */
+  entra: EntraServiceConfig | null;
 }
 
 export class ApiConfigError extends Error {}
@@ -59,6 +84,9 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
     throw new ApiConfigError(`invalid API configuration: ${issues}`);
   }
   const e = parsed.data;
+  if (e.ENTRA_CLIENT_ID && !e.ENTRA_CLIENT_SECRET) {
+    throw new ApiConfigError('invalid API configuration: ENTRA_CLIENT_SECRET: required with ENTRA_CLIENT_ID');
+  }
   return {
     consoleOrigin: e.CONSOLE_ORIGIN,
     hostProductKeys: e.HOST_PRODUCT_HMAC_KEYS,
@@ -67,5 +95,15 @@ export function loadApiConfig(env: NodeJS.ProcessEnv = process.env): ApiConfig {
       maxRequests: e.SYNC_WEBHOOK_MAX_REQUESTS,
       windowMs: e.SYNC_WEBHOOK_WINDOW_SECONDS * 1000,
     },
+    entra:
+      e.ENTRA_CLIENT_ID && e.ENTRA_CLIENT_SECRET
+        ? {
+            clientId: e.ENTRA_CLIENT_ID,
+            clientSecret: e.ENTRA_CLIENT_SECRET,
+            authorityBaseUrl: e.ENTRA_AUTHORITY_BASE_URL,
+            graphBaseUrl: e.ENTRA_GRAPH_BASE_URL,
+            redirectUri: e.ENTRA_REDIRECT_URI ?? null,
+          }
+        : null,
   };
 }

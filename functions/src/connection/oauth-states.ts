@@ -11,13 +11,14 @@ import type { Clock } from '../platform/clock.js';
  */
 export const STATE_TTL_MS = 10 * 60_000;
 
-export type StatePurpose = 'signin' | 'connect';
+/** `entra`: Microsoft Entra admin consent (no PKCE: the consent endpoint issues no code). */
+export type StatePurpose = 'signin' | 'connect' | 'entra';
 
 const STATE_ID = /^[A-Za-z0-9_-]{43}$/;
 
 const storedStateSchema = z
   .object({
-    purpose: z.enum(['signin', 'connect']),
+    purpose: z.enum(['signin', 'connect', 'entra']),
     tenantId: z.string().nullable(),
     adminEmail: z.string().nullable(),
     adminSub: z.string().nullable(),

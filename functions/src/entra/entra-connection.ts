@@ -64,7 +64,13 @@ export function parseEntraConnection(input: unknown): EntraConnection {
 // A tenant's Entra connection as stored: metadata on the tenant document (`entra`), the client secret in the
 // SecretStore (provider 'entra'), never in Firestore.
 
-export const ENTRA_CONNECTION_STATES = ['connected', 'needs_consent', 'needs_credentials'] as const;
+/** `disconnected`: an admin disconnected it; the client secret is destroyed. */
+export const ENTRA_CONNECTION_STATES = [
+  'connected',
+  'needs_consent',
+  'needs_credentials',
+  'disconnected',
+] as const;
 export type EntraConnectionState = (typeof ENTRA_CONNECTION_STATES)[number];
 
 /** `tenants/{t}.entra`. Only `connected` tenants are synced. */
@@ -130,10 +136,15 @@ export async function markEntraState(
   reason: string | null,
   at: Date,
 ): Promise<void> {
-  await db.doc(paths.tenant(tenantId)).update({
-    'entra.state': state,
-    'entra.stateReason': reason,
-    'entra.stateChangedAt': at.toISOString(),
+  const ref = db.doc(paths.tenant(tenantId));
+  await db.runTransaction(async (tx) => {
+    // A sync that started before an admin disconnected must not turn the disconnection into another state.
+    if (parseTenantEntra((await tx.get(ref)).get('entra'))?.state === 'disconnected') return;
+    tx.update(ref, {
+      'entra.state': state,
+      'entra.stateReason': reason,
+      'entra.stateChangedAt': at.toISOString(),
+    });
   });
 }
 

@@ -3,6 +3,7 @@ import type { Route } from '../router.js';
 import { authRoutes } from './auth-routes.js';
 import { connectionRoutes } from './connection-routes.js';
 import { entityRoutes } from './entity-routes.js';
+import { entraRoutes } from './entra-routes.js';
 import { mappingRoutes } from './mapping-routes.js';
 import { previewRoutes } from './preview-route.js';
 import { recordRoutes } from './record-routes.js';
@@ -15,6 +16,7 @@ export const API_ROUTES: Array<Route<RouteContext>> = [
   ...entityRoutes,
   ...tenantRoutes,
   ...connectionRoutes,
+  ...entraRoutes,
   ...mappingRoutes,
   ...previewRoutes,
   ...syncWebhookRoutes,

@@ -81,6 +81,26 @@ export function connectionView(raw: unknown): Record<string, unknown> | null {
   return out;
 }
 
+const ENTRA_FIELDS = [
+  'state',
+  'tenantId',
+  'connectedAt',
+  'connectedBy',
+  'stateReason',
+  'stateChangedAt',
+  'disconnectedAt',
+  'disconnectedBy',
+] as const;
+
+/** The Entra connection without the client id, base URLs or anything secret; null when never connected. */
+export function entraView(raw: unknown): Record<string, unknown> | null {
+  if (!raw || typeof raw !== 'object') return null;
+  const src = raw as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const f of ENTRA_FIELDS) if (src[f] !== undefined) out[f] = src[f];
+  return out;
+}
+
 /** GET /api/tenants/:tenantId: status, connection, mappings with their last run, next scheduled sync. */
 async function tenantStatus(ctx: RouteContext): Promise<ApiResult> {
   const scope = requireTenant(ctx);
@@ -107,6 +127,9 @@ async function tenantStatus(ctx: RouteContext): Promise<ApiResult> {
     statusReason: scope.tenant.statusReason,
     role: scope.role,
     connection: connectionView(scope.raw.connection),
+    entra: entraView(scope.raw.entra),
+    // Whether this service can connect Microsoft Entra at all (ENTRA_CLIENT_ID set).
+    entraAvailable: ctx.api.entra !== null,
     mappings,
     schedule: scheduleFor(scope.tenant.status, ctx.app.clock.now()),
   });
