@@ -106,10 +106,16 @@ describe('Microsoft Entra connect round trip', () => {
 
     const back = await consent(authorizationUrl);
     expect(back.startsWith(`${h.url}/oauth/entra/callback?`)).toBe(true);
+    await h.pullSyncMessages();
     const res = await h.callback(back, cookie);
     expect(res.status).toBe(302);
     expect(res.location).toBe(`${CONSOLE_ORIGIN}/?tenant=${t}&entraConnected=1`);
     expect(res.setCookie).toMatch(/^__session=; Max-Age=0; Path=\/oauth\/entra\/callback; HttpOnly/);
+
+    // The first, full Entra round starts right away.
+    expect(await h.pullSyncMessages()).toEqual([
+      expect.objectContaining({ tenantId: t, mappingId: 'entra-people', trigger: 'initial' }),
+    ]);
 
     const doc = await tenantDoc(t);
     expect(doc.entra).toMatchObject({

@@ -1,3 +1,4 @@
+import { ENTRA_PEOPLE_SYNC_ID } from '../sync/messages.js';
 import { paths } from '../../../shared/firestore-paths.js';
 import type { App } from '../app.js';
 import { buildAdminConsentUrl, completeAdminConsent, parseTenantEntra } from '../entra/entra-connection.js';
@@ -216,6 +217,14 @@ async function connect(
     case 'connected':
       await app.db.doc(paths.tenant(tenantId)).update({ 'entra.connectedBy': admin });
       app.log.info('Microsoft Entra connected by an admin', { tenantId, connectedBy: admin });
+      // The first (full) round starts now rather than at the next tick; the state id makes it a one-off request.
+      await app.syncDeps().publishSync({
+        kind: 'sync',
+        tenantId,
+        mappingId: ENTRA_PEOPLE_SYNC_ID,
+        requestId: `entra-initial:${state.stateId}`,
+        trigger: 'initial',
+      });
       return tenantId;
   }
 }
