@@ -1,14 +1,8 @@
 import { paths } from '../../../shared/firestore-paths.js';
 import { REQUIRED_SCOPES } from '../../../shared/entities.js';
 import type { App } from '../app.js';
-import {
-  bindingCookie,
-  clearedCookie,
-  CONNECT_COOKIE,
-  connectBinding,
-  newBindingSecret,
-  secretMatches,
-} from './browser-binding.js';
+import { bindingCookie, clearedCookie, CONNECT_COOKIE, newBindingSecret } from './browser-binding.js';
+import { acceptBoundCallback, CallbackRejection } from './bound-callback.js';
 import { ConnectError, shortScope } from './connect-errors.js';
 import {
   authorizationUrl,
@@ -21,7 +15,7 @@ import {
   type ExchangedTokens,
 } from './google-oauth.js';
 import { startInitialSync } from './initial-sync.js';
-import { consumeOAuthState, createOAuthState, STATE_TTL_MS } from './oauth-states.js';
+import { createOAuthState, STATE_TTL_MS } from './oauth-states.js';
 
 /**
  * Connecting a tenant to its Google Workspace: the web-server OAuth flow with PKCE, offline access and forced
@@ -134,26 +128,19 @@ function unexpectedFailure(app: App, err: unknown): ConnectError {
 
 async function connect(deps: ConnectDeps, params: CallbackParams, cookieHeader: string | undefined) {
   const { app } = deps;
-  if (!params.state) throw new ConnectError('invalid_state', null);
-  const consumed = await consumeOAuthState(app.db, app.clock, params.state, 'connect');
-  if (!consumed.ok) {
-    const code =
-      consumed.reason === 'unknown'
-        ? 'invalid_state'
-        : consumed.reason === 'replayed'
-          ? 'state_replayed'
-          : 'state_expired';
-    throw new ConnectError(code, consumed.tenantId);
+  let accepted;
+  try {
+    accepted = await acceptBoundCallback(
+      { db: app.db, clock: app.clock, canManageTenant: deps.canManageTenant },
+      params.state,
+      'connect',
+      cookieHeader,
+    );
+  } catch (err) {
+    if (err instanceof CallbackRejection) throw new ConnectError(err.code, err.tenantId);
+    throw err;
   }
-  const state = consumed.state;
-  const { tenantId, adminEmail: admin } = state;
-  if (!tenantId || !admin) throw new ConnectError('invalid_state', null);
-
-  const binding = connectBinding(cookieHeader);
-  if (!binding) throw new ConnectError('browser_mismatch', tenantId);
-  if (binding.tenantId !== tenantId) throw new ConnectError('tenant_mismatch', tenantId);
-  if (!secretMatches(binding.secret, state.bindingHash)) throw new ConnectError('browser_mismatch', tenantId);
-  if (!(await deps.canManageTenant(tenantId, admin))) throw new ConnectError('not_authorized', tenantId);
+  const { state, tenantId, admin } = accepted;
 
   if (params.error)
     throw new ConnectError(params.error === 'access_denied' ? 'access_denied' : 'google_error', tenantId);

@@ -1,16 +1,10 @@
-import { ENTRA_PEOPLE_SYNC_ID } from '../sync/messages.js';
 import { paths } from '../../../shared/firestore-paths.js';
 import type { App } from '../app.js';
 import { buildAdminConsentUrl, completeAdminConsent, parseTenantEntra } from '../entra/entra-connection.js';
-import {
-  bindingCookie,
-  clearedCookie,
-  CONNECT_COOKIE,
-  connectBinding,
-  newBindingSecret,
-  secretMatches,
-} from './browser-binding.js';
-import { consumeOAuthState, createOAuthState, STATE_TTL_MS } from './oauth-states.js';
+import { ENTRA_PEOPLE_SYNC_ID } from '../sync/messages.js';
+import { acceptBoundCallback, CallbackRejection } from './bound-callback.js';
+import { bindingCookie, clearedCookie, CONNECT_COOKIE, newBindingSecret } from './browser-binding.js';
+import { createOAuthState, STATE_TTL_MS } from './oauth-states.js';
 
 /**
  * Connecting a tenant to its Microsoft Entra directory: a Global Administrator grants the service's own
@@ -168,27 +162,19 @@ async function connect(
   cookieHeader: string | undefined,
 ): Promise<string> {
   const { app, entra } = deps;
-  if (!params.state) throw new EntraConnectError('invalid_state', null);
-  const consumed = await consumeOAuthState(app.db, app.clock, params.state, 'entra');
-  if (!consumed.ok) {
-    const code =
-      consumed.reason === 'unknown'
-        ? 'invalid_state'
-        : consumed.reason === 'replayed'
-          ? 'state_replayed'
-          : 'state_expired';
-    throw new EntraConnectError(code, consumed.tenantId);
+  let accepted;
+  try {
+    accepted = await acceptBoundCallback(
+      { db: app.db, clock: app.clock, canManageTenant: deps.canManageTenant },
+      params.state,
+      'entra',
+      cookieHeader,
+    );
+  } catch (err) {
+    if (err instanceof CallbackRejection) throw new EntraConnectError(err.code, err.tenantId);
+    throw err;
   }
-  const state = consumed.state;
-  const { tenantId, adminEmail: admin } = state;
-  if (!tenantId || !admin) throw new EntraConnectError('invalid_state', null);
-
-  const binding = connectBinding(cookieHeader);
-  if (!binding) throw new EntraConnectError('browser_mismatch', tenantId);
-  if (binding.tenantId !== tenantId) throw new EntraConnectError('tenant_mismatch', tenantId);
-  if (!secretMatches(binding.secret, state.bindingHash))
-    throw new EntraConnectError('browser_mismatch', tenantId);
-  if (!(await deps.canManageTenant(tenantId, admin))) throw new EntraConnectError('not_authorized', tenantId);
+  const { state, tenantId, admin } = accepted;
 
   const result = await completeAdminConsent(
     { db: app.db, secrets: app.secrets, clock: app.clock, log: app.log },
