@@ -146,6 +146,39 @@ describe('Microsoft Entra connect round trip', () => {
     expect(new URL(replay.location).searchParams.get('entraError')).toBe('state_replayed');
   });
 
+  it('"Sync now" covers the Entra round once connected, and passes an admin\'s removal confirmation on', async () => {
+    const { t, domain } = await newTenant();
+    await h.db.doc(paths.tenant(t)).update({ status: 'active' });
+    const notYet = await h.request('POST', `/api/tenants/${t}/sync`, {
+      token: owner,
+      body: { mappingId: 'entra-people' },
+    });
+    expect(notYet.status).toBe(409);
+    expect(notYet.text).toMatch(/Microsoft Entra is not connected/);
+
+    const { authorizationUrl, cookie } = await authorize(t, domain);
+    await h.callback(await consent(authorizationUrl), cookie);
+    await h.pullSyncMessages();
+    const res = await h.request('POST', `/api/tenants/${t}/sync`, {
+      token: owner,
+      body: { mappingId: 'entra-people', confirmRemovals: true },
+    });
+    expect(res.status, res.text).toBe(202);
+    const runId = res.body.runs[0].runId as string;
+    expect(res.body.runs).toEqual([{ mappingId: 'entra-people', runId, deduplicated: false }]);
+    expect(await h.pullSyncMessages()).toEqual([
+      expect.objectContaining({
+        tenantId: t,
+        mappingId: 'entra-people',
+        confirmRemovals: true,
+        plannedRunId: runId,
+      }),
+    ]);
+    // "Sync all" includes the Entra round; the one just queued covers it.
+    const all = await h.request('POST', `/api/tenants/${t}/sync`, { token: owner, body: {} });
+    expect(all.body.runs).toEqual([{ mappingId: 'entra-people', runId, deduplicated: true }]);
+  });
+
   it('denied consent connects nothing and says so', async () => {
     const { t, domain, directoryId } = await newTenant();
     await control.setConsentDecision(directoryId, 'deny');

@@ -478,6 +478,39 @@ describe('people from Google Workspace and Microsoft Entra, merged by email', ()
     expect(run.errors.some((e) => /full sync/.test(e.message))).toBe(true);
   });
 
+  it('a full round that would remove more than the safety threshold is held until an admin confirms', async () => {
+    const entra = [...(await entraPeople()).entries()];
+    const victims = entra.slice(0, Math.ceil(entra.length * 0.3));
+    await graph.control.expireDeltaTokens(entraTenant.tenantId);
+    for (const [, u] of victims) await graph.control.hardDeleteUser(entraTenant.tenantId, u.id);
+
+    const held = completed(await entraSync());
+    expect(held).toMatchObject({ fullSync: true, held: true });
+    expect(held.counts.removed).toBe(0);
+    const run = await runDoc(h.db, h.tenantId, held.runId);
+    expect(run.status).toBe('held');
+    expect(run.removal).toMatchObject({ candidates: victims.length, held: true, thresholdPercent: 10 });
+    expect(run.removal!.message).toMatch(/safety threshold/);
+    for (const [email] of victims) expect((await person(email)).data._people.sources.entra).toBeTruthy();
+    // No delta link is kept: the next round is full again (and holds again) until someone confirms.
+    const state = await h.db.doc(paths.syncState(h.tenantId, 'entra-people')).get();
+    expect(state.get('deltaLink')).toBeNull();
+
+    const confirmed = completed(
+      await runEntraPeopleSync(deps, {
+        tenantId: h.tenantId,
+        requestId: 'confirm-entra',
+        confirmRemovals: true,
+      }),
+    );
+    expect(confirmed).toMatchObject({ fullSync: true, held: false });
+    expect(confirmed.counts.removed).toBe(victims.length);
+    for (const [email] of victims) {
+      const { data } = await person(email);
+      expect(data._people.sources.entra?.removedAt ?? data._people.removedReasons?.entra).toBeTruthy();
+    }
+  });
+
   it('per-field precedence from the tenant: Google wins givenName, jobTitle excluded from Entra', async () => {
     await h.db.doc(paths.tenant(h.tenantId)).update({
       peoplePrecedence: {

@@ -66,7 +66,14 @@ export interface EntraSyncRequest {
   /** Identifies the request; a redelivered request never starts a second run. */
   requestId?: string;
   trigger?: SyncMessage['trigger'];
+  /** An admin confirmed that a full round's removals above the safety threshold are intended. */
+  confirmRemovals?: boolean;
+  /** The run id to use if this request starts a run (the refresh webhook answers with it). */
+  plannedRunId?: string;
 }
+
+/** Like a Google mapping's default: a full round that would remove more than this share stops and asks. */
+export const DEFAULT_ENTRA_REMOVAL_THRESHOLD_PERCENT = 10;
 
 export type EntraSyncOutcome =
   | { status: 'dropped'; reason: string }
@@ -75,6 +82,7 @@ export type EntraSyncOutcome =
       runId: string;
       counts: SyncCounts;
       fullSync: boolean;
+      held: boolean;
       meter: ReturnType<FirestoreMeter['snapshot']>;
     }
   | { status: 'failed'; runId: string; reason: string };
@@ -125,13 +133,22 @@ interface RunContext {
   counts: SyncCounts;
   pages: number;
   errors: string[];
+  confirmRemovals: boolean;
+  removalThresholdPercent: number;
 }
 
 /** The Entra people sync travels as a sync message with mappingId `entra-people`; null for any other message. */
 export function entraSyncRequestOf(payload: unknown): EntraSyncRequest | null {
   const parsed = syncMessageSchema.safeParse(payload);
   if (!parsed.success || parsed.data.mappingId !== ENTRA_PEOPLE_SYNC_ID) return null;
-  return { tenantId: parsed.data.tenantId, requestId: parsed.data.requestId, trigger: parsed.data.trigger };
+  const m = parsed.data;
+  return {
+    tenantId: m.tenantId,
+    requestId: m.requestId,
+    trigger: m.trigger,
+    ...(m.confirmRemovals ? { confirmRemovals: true } : {}),
+    ...(m.plannedRunId ? { plannedRunId: m.plannedRunId } : {}),
+  };
 }
 
 export async function runEntraPeopleSync(
@@ -153,7 +170,13 @@ export async function runEntraPeopleSync(
   if (entra.state !== 'connected')
     return { status: 'dropped', reason: `the Entra connection is ${entra.state}` };
 
-  const lease = await acquireEntraLease(deps, tenantId, requestId, request.trigger ?? 'manual');
+  const lease = await acquireEntraLease(
+    deps,
+    tenantId,
+    requestId,
+    request.trigger ?? 'manual',
+    request.plannedRunId,
+  );
   if (lease.kind === 'drop') {
     log.info('Entra sync needs no work', { reason: lease.reason });
     return { status: 'dropped', reason: lease.reason };
@@ -172,6 +195,8 @@ export async function runEntraPeopleSync(
     counts: zeroCounts(),
     pages: 0,
     errors: [],
+    confirmRemovals: request.confirmRemovals === true,
+    removalThresholdPercent: removalThresholdOf(tenantSnap.get('entraRemovalThresholdPercent')),
   };
   ctx.meter.reads += 3; // tenant, lease transaction read, lease re-read
 
@@ -241,6 +266,7 @@ async function acquireEntraLease(
   tenantId: string,
   requestId: string,
   trigger: SyncMessage['trigger'],
+  plannedRunId: string | undefined,
 ): Promise<LeaseDecision> {
   const { db } = deps;
   const now = deps.clock.now();
@@ -284,7 +310,7 @@ async function acquireEntraLease(
           { merge: true },
         );
       }
-      const runId = newRunId(now);
+      const runId = plannedRunId ?? newRunId(now);
       tx.set(stateRef, {
         ...state,
         status: 'running',
@@ -362,24 +388,38 @@ async function runRound(
   }
 
   let candidates: string[] = [];
+  let held = false;
   if (result.fullSync) {
     candidates = [...index.keys()].filter((id) => !returned.has(id));
-    const changes: PersonChange[] = candidates.map((id) => ({
-      kind: 'remove',
-      recordId: personRecordId(index.get(id)!),
-      sourceId: id,
-      reason: 'not returned by Microsoft Entra in a full sync',
-    }));
-    for (const id of candidates) index.delete(id);
-    const applied = await store.apply(changes, applyContext(ctx));
-    ctx.counts = addCounts(ctx.counts, { removed: applied.removed, failed: applied.failed });
-    noteErrors(ctx, applied);
+    const share = previousSize === 0 ? 0 : (candidates.length / previousSize) * 100;
+    held = candidates.length > 0 && share > ctx.removalThresholdPercent && !ctx.confirmRemovals;
+    if (!held) {
+      const changes: PersonChange[] = candidates.map((id) => ({
+        kind: 'remove',
+        recordId: personRecordId(index.get(id)!),
+        sourceId: id,
+        reason: 'not returned by Microsoft Entra in a full sync',
+      }));
+      for (const id of candidates) index.delete(id);
+      const applied = await store.apply(changes, applyContext(ctx));
+      ctx.counts = addCounts(ctx.counts, { removed: applied.removed, failed: applied.failed });
+      noteErrors(ctx, applied);
+    }
   }
   await saveHashIndex(deps.db, tenantId, ENTRA_PEOPLE_SYNC_ID, index, shardContents, ctx.meter);
-  return completeRun(ctx, result.deltaLink, result.fullSync, {
+  // A held round keeps no delta link: deltas would never report the missing users again, so the next round is
+  // full once more, and holds again until an admin confirms.
+  return completeRun(ctx, held ? null : result.deltaLink, result.fullSync, {
     candidates: candidates.length,
     previousRecords: previousSize,
+    held,
   });
+}
+
+function removalThresholdOf(value: unknown): number {
+  return typeof value === 'number' && value >= 0 && value <= 100
+    ? value
+    : DEFAULT_ENTRA_REMOVAL_THRESHOLD_PERCENT;
 }
 
 function applyContext(ctx: RunContext) {
@@ -491,9 +531,9 @@ async function commitGuarded(batch: WriteBatch) {
 
 async function completeRun(
   ctx: RunContext,
-  deltaLink: string,
+  deltaLink: string | null,
   fullSync: boolean,
-  removal: { candidates: number; previousRecords: number },
+  removal: { candidates: number; previousRecords: number; held: boolean },
 ): Promise<EntraSyncOutcome> {
   const now = ctx.deps.clock.now();
   const finishedAt = new Date(now).toISOString();
@@ -513,8 +553,12 @@ async function completeRun(
     },
     { lastUpdateTime: ctx.stateUpdateTime },
   );
+  const sharePercent =
+    removal.previousRecords === 0
+      ? 0
+      : Math.round((removal.candidates / removal.previousRecords) * 1000) / 10;
   batch.update(ctx.runRef, {
-    status: 'succeeded',
+    status: removal.held ? 'held' : 'succeeded',
     finishedAt,
     durationMs: now - ctx.startedAt,
     counts: ctx.counts,
@@ -524,12 +568,14 @@ async function completeRun(
       ? {
           candidates: removal.candidates,
           previousRecords: removal.previousRecords,
-          sharePercent:
-            removal.previousRecords === 0
-              ? 0
-              : Math.round((removal.candidates / removal.previousRecords) * 1000) / 10,
-          thresholdPercent: null,
-          held: false,
+          sharePercent,
+          thresholdPercent: ctx.removalThresholdPercent,
+          held: removal.held,
+          ...(removal.held
+            ? {
+                message: `${removal.candidates} of ${removal.previousRecords} people would lose their Microsoft Entra source (over the ${ctx.removalThresholdPercent}% safety threshold); nothing was removed. Confirm to apply.`,
+              }
+            : {}),
         }
       : null,
     ...(ctx.errors.length > 0
@@ -548,7 +594,14 @@ async function completeRun(
     fullSync,
     firestore: ctx.meter.snapshot(),
   });
-  return { status: 'completed', runId: ctx.runId, counts: ctx.counts, fullSync, meter: ctx.meter.snapshot() };
+  return {
+    status: 'completed',
+    runId: ctx.runId,
+    counts: ctx.counts,
+    fullSync,
+    held: removal.held,
+    meter: ctx.meter.snapshot(),
+  };
 }
 
 /**

@@ -2,8 +2,9 @@ import type { DocumentReference } from '@google-cloud/firestore';
 import { z } from 'zod';
 import { paths } from '../../../../shared/firestore-paths.js';
 import type { Mapping } from '../../../../shared/mapping.js';
+import { parseTenantEntra } from '../../entra/entra-connection.js';
 import { listEnabledMappings, readMapping } from '../../sync/mapping-store.js';
-import type { SyncMessage } from '../../sync/messages.js';
+import { ENTRA_PEOPLE_SYNC_ID, type SyncMessage } from '../../sync/messages.js';
 import { newRunId } from '../../sync/sync-lease.js';
 import { ApiError, notFound } from '../api-error.js';
 import { json, type ApiResult } from '../http.js';
@@ -82,11 +83,20 @@ async function syncNow(ctx: RouteContext): Promise<ApiResult> {
   return json(202, { runs: planned });
 }
 
+/** What a request syncs: mappings by id, plus the Entra people round (`entra-people`) when Entra is connected. */
 async function mappingsToSync(
   ctx: RouteContext,
   tenantId: string,
   mappingId: string | undefined,
-): Promise<Mapping[]> {
+): Promise<Array<Pick<Mapping, 'id'>>> {
+  const entraConnected = async () =>
+    parseTenantEntra((await ctx.app.db.doc(paths.tenant(tenantId)).get()).get('entra'))?.state ===
+    'connected';
+  if (mappingId === ENTRA_PEOPLE_SYNC_ID) {
+    if (!(await entraConnected()))
+      throw new ApiError('failed_precondition', 'Microsoft Entra is not connected for this tenant');
+    return [{ id: ENTRA_PEOPLE_SYNC_ID }];
+  }
   if (mappingId) {
     const m = await readMapping(ctx.app.db, tenantId, mappingId);
     if (!m) throw notFound('mapping not found');
@@ -94,7 +104,8 @@ async function mappingsToSync(
       throw new ApiError('failed_precondition', 'the mapping is disabled; enable it to sync it');
     return [m];
   }
-  const all = await listEnabledMappings(ctx.app.db, tenantId);
+  const all: Array<Pick<Mapping, 'id'>> = await listEnabledMappings(ctx.app.db, tenantId);
+  if (await entraConnected()) all.push({ id: ENTRA_PEOPLE_SYNC_ID });
   if (all.length === 0)
     throw new ApiError('failed_precondition', 'the tenant has no enabled mappings to sync');
   return all;
@@ -104,7 +115,11 @@ function rateLimitRef(ctx: RouteContext, tenantId: string): DocumentReference {
   return ctx.app.db.doc(`${paths.tenant(tenantId)}/rateLimits/sync`);
 }
 
-async function plan(ctx: RouteContext, tenantId: string, mappings: Mapping[]): Promise<Planned[]> {
+async function plan(
+  ctx: RouteContext,
+  tenantId: string,
+  mappings: Array<Pick<Mapping, 'id'>>,
+): Promise<Planned[]> {
   const { db, clock } = ctx.app;
   const { maxRequests, windowMs } = ctx.api.syncRateLimit;
   const limitRef = rateLimitRef(ctx, tenantId);
