@@ -55,6 +55,11 @@ interface FetchedPage {
 
 const MAX_RECORDED_ERRORS = 20;
 const PAGE_DOC_TTL_MS = 7 * 24 * 3600 * 1000;
+/**
+ * Progress for the console goes to the run document at most this often: at one write per page it was a third of
+ * a sync's bookkeeping writes. The lease document keeps the exact checkpoint either way.
+ */
+const RUN_PROGRESS_INTERVAL_MS = 2000;
 
 interface RunContext {
   deps: SyncDeps;
@@ -69,6 +74,8 @@ interface RunContext {
   /** Where records go: the mapping's object, or the merged people object (see record-sink.ts). */
   sink: RecordSink;
   startedAt: number;
+  /** Run-document progress not yet written (it is written at most every RUN_PROGRESS_INTERVAL_MS). */
+  progress: { writtenAt: number; pendingRetries: number };
 }
 
 export async function runSyncMessage(deps: SyncDeps, payload: unknown): Promise<SyncOutcome> {
@@ -116,6 +123,7 @@ export async function runSyncMessage(deps: SyncDeps, payload: unknown): Promise<
       meter,
     }),
     startedAt: deps.clock.now(),
+    progress: { writtenAt: 0, pendingRetries: 0 },
   };
   ctx.meter.reads += 4; // tenant, mapping, lease transaction read, lease re-read
   return runPages(ctx, decision.resumed);
@@ -191,6 +199,7 @@ async function runPages(ctx: RunContext, resumed: boolean): Promise<SyncOutcome>
         return failRun(ctx, `Google refused the listing: ${err.classification.reason}`);
       }
       await recordError(ctx, err instanceof Error ? err.message : String(err));
+      await flushProgress(ctx);
       await releaseLease(ctx);
       throw new RetryLaterError(`page ${ctx.state.pageNo} failed; Pub/Sub will redeliver and resume`);
     }
@@ -278,21 +287,28 @@ async function commitCheckpoint(
     entries: JSON.stringify(pageEntries),
     expireAt: new Date(now + PAGE_DOC_TTL_MS),
   });
-  const runUpdate: Record<string, unknown> = {
-    counts,
-    pages: pageNo,
-    apiRetries: FieldValue.increment(retries),
-  };
-  if (pageErrors.length > 0) {
-    runUpdate.errors = FieldValue.arrayUnion(
-      ...pageErrors
-        .slice(0, MAX_RECORDED_ERRORS)
-        .map((m) => ({ at: new Date(now).toISOString(), message: m })),
-    );
+  ctx.progress.pendingRetries += retries;
+  const writeProgress =
+    pageErrors.length > 0 ||
+    (nextPageToken !== null && now - ctx.progress.writtenAt >= RUN_PROGRESS_INTERVAL_MS);
+  if (writeProgress) {
+    const runUpdate: Record<string, unknown> = {
+      counts,
+      pages: pageNo,
+      apiRetries: FieldValue.increment(ctx.progress.pendingRetries),
+    };
+    if (pageErrors.length > 0) {
+      runUpdate.errors = FieldValue.arrayUnion(
+        ...pageErrors
+          .slice(0, MAX_RECORDED_ERRORS)
+          .map((m) => ({ at: new Date(now).toISOString(), message: m })),
+      );
+    }
+    batch.update(ctx.runRef, runUpdate);
+    ctx.progress = { writtenAt: now, pendingRetries: 0 };
   }
-  batch.update(ctx.runRef, runUpdate);
   const results = await batch.commit();
-  ctx.meter.bookkeepingWrites += 3;
+  ctx.meter.bookkeepingWrites += writeProgress ? 3 : 2;
   ctx.stateUpdateTime = results[0]!.writeTime;
   ctx.state = { ...ctx.state, pageToken: nextPageToken, pageNo, counts };
 }
@@ -357,6 +373,8 @@ async function completeRun(
     finishedAt,
     durationMs: now - runStartedAt,
     counts,
+    pages: ctx.state.pageNo,
+    apiRetries: FieldValue.increment(ctx.progress.pendingRetries),
     removal: {
       candidates: candidates.length,
       previousRecords: index.size,
@@ -378,10 +396,22 @@ async function completeRun(
 }
 
 async function continueLater(ctx: RunContext): Promise<SyncOutcome> {
+  await flushProgress(ctx);
   await releaseLease(ctx);
   await ctx.deps.publishSync({ ...ctx.msg, trigger: 'continuation', runId: ctx.runId });
   ctx.deps.log.info('invocation budget used; continuing in a new message', { pageNo: ctx.state.pageNo });
   return { status: 'continued', runId: ctx.runId, pages: ctx.state.pageNo };
+}
+
+/** Writes what the run document has not yet seen, before this invocation hands the run on. */
+async function flushProgress(ctx: RunContext): Promise<void> {
+  await ctx.runRef.update({
+    counts: ctx.state.counts,
+    pages: ctx.state.pageNo,
+    apiRetries: FieldValue.increment(ctx.progress.pendingRetries),
+  });
+  ctx.meter.bookkeepingWrites++;
+  ctx.progress = { writtenAt: ctx.deps.clock.now(), pendingRetries: 0 };
 }
 
 /** Lets the next delivery (continuation or redelivery) take over at once instead of waiting for expiry. */
