@@ -10,7 +10,7 @@ import { paths } from '../../shared/firestore-paths.js';
 import type { MappingInput } from '../../shared/mapping.js';
 import { mappingInputSchema } from '../../shared/mapping.js';
 import { authorizeAgainstSimulator } from './google-oauth.js';
-import { testFirestore, testPubSub, uniqueProjectId } from './emulator-clients.js';
+import { emulatorEnv, testFirestore, testPubSub, uniqueProjectId } from './emulator-clients.js';
 import { startWorkspace, type WorkspaceUnderTest } from './workspace.js';
 
 export interface HarnessOptions {
@@ -27,6 +27,8 @@ export interface HarnessOptions {
  */
 export interface SyncHarness {
   ws: WorkspaceUnderTest;
+  /** The environment a separate function process needs to reach the same emulators, simulator and project. */
+  env: Record<string, string>;
   db: Firestore;
   app: App;
   config: RuntimeConfig;
@@ -52,15 +54,17 @@ export async function startSyncHarness(opts: HarnessOptions = {}): Promise<SyncH
   const secretsEmu = await startSecretManagerEmulator({ port: 0 });
   const projectId = uniqueProjectId('sync');
   const db = testFirestore(projectId);
-  const config = loadConfig({
+  const env: Record<string, string> = {
     GOOGLE_CLOUD_PROJECT: projectId,
     WORKSPACE_ENDPOINT: ws.url,
+    SECRET_MANAGER_EMULATOR_HOST: secretsEmu.host,
     // Fast retries: the behaviour under test is the same, only the waits are shorter.
     SYNC_BACKOFF_INITIAL_MS: '5',
     SYNC_BACKOFF_MAX_MS: '40',
     SYNC_LEASE_MS: '60000',
     ...opts.env,
-  });
+  };
+  const config = loadConfig(env);
   const secrets = createSecretStoreFromEnv({
     GOOGLE_CLOUD_PROJECT: projectId,
     SECRET_MANAGER_EMULATOR_HOST: secretsEmu.host,
@@ -89,6 +93,7 @@ export async function startSyncHarness(opts: HarnessOptions = {}): Promise<SyncH
 
   return {
     ws,
+    env: { ...env, ...emulatorEnv(), METADATA_SERVER_DETECTION: 'none' },
     db,
     app,
     config,

@@ -1,3 +1,4 @@
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../shared/firestore-paths.js';
 import { RetryLaterError, runSyncMessage } from '../../functions/src/sync/sync-runner.js';
@@ -84,6 +85,60 @@ describe('sync resilience', () => {
     expect((await recordsOf(h.db, h.tenantId, 'staff')).size).toBe(total);
     const run = await runDoc(h.db, h.tenantId, out.runId);
     expect(run.invocations).toBe(2);
+  });
+
+  it('resumes from its checkpoint after the function process is SIGKILLed mid-run', async () => {
+    const total = (await h.ws.listUsers()).length;
+    const msg = {
+      kind: 'sync',
+      tenantId: h.tenantId,
+      mappingId: 'people',
+      requestId: 'sigkill-1',
+      trigger: 'manual',
+    };
+    // Slow pages, so the process is surely still working when it is killed.
+    await h.ws.control.setFaults({ faults: [{ kind: 'latency', latencyMs: 150, pathContains: '/users' }] });
+    const worker = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'test/sync/support/sync-worker.ts', JSON.stringify(msg)],
+      {
+        env: { ...process.env, ...h.env, SYNC_LEASE_MS: '1000' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    const killedAfter = await new Promise<number>((resolve, reject) => {
+      let out = '';
+      worker.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+        const pages = [...out.matchAll(/page (\d+)/g)].map((m) => Number(m[1]));
+        if (pages.length > 0 && Math.max(...pages) >= 2) {
+          worker.kill('SIGKILL');
+          resolve(Math.max(...pages));
+        }
+      });
+      worker.once('exit', (code, signal) => {
+        if (signal !== 'SIGKILL') reject(new Error(`worker exited on its own (${code}): ${out}`));
+      });
+    });
+    await h.ws.clearFaults();
+    const state = (await h.db.doc(paths.syncState(h.tenantId, 'people')).get()).data()!;
+    expect(state.status).toBe('running');
+    expect(state.pageNo).toBeGreaterThanOrEqual(killedAfter);
+
+    await new Promise((r) => setTimeout(r, 1200)); // the dead process's lease runs out
+    const pagesSeen: number[] = [];
+    const out = await h.sync(
+      'people',
+      { requestId: 'sigkill-1' },
+      {
+        afterPageCommitted: ({ pageNo }) => void pagesSeen.push(pageNo),
+      },
+    );
+    if (out.status !== 'completed') throw new Error(JSON.stringify(out));
+    expect(pagesSeen[0]).toBe(state.pageNo + 1);
+    const run = await runDoc(h.db, h.tenantId, out.runId);
+    expect(run.invocations).toBe(2);
+    expect(run.counts.seen).toBe(total);
   });
 
   it('continues in a follow-up message when the invocation budget is spent', async () => {
