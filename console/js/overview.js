@@ -68,7 +68,7 @@ export async function renderOverview(route, el) {
             // The tenant's status changed: redraw the page so the status and actions match the banner.
             el.replaceChildren();
             await renderOverview(route, el);
-            notify(`Connection failed: ${r.reason}`);
+            notify(`Connection failed: ${r.reason}`, 'bad');
           }
         } catch (err) {
           result.replaceChildren();
