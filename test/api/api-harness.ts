@@ -192,12 +192,13 @@ export async function startApiHarness(
   };
 
   const hostRequest: ApiHarness['hostRequest'] = (method, path, body, o = {}) => {
-    const raw = JSON.stringify(body);
+    // No body (a GET) is signed as the empty string and sent as none.
+    const raw = body === undefined ? '' : JSON.stringify(body);
     const ts = String(o.timestamp ?? Math.floor(Date.now() / 1000));
     return request(method, path, {
-      rawBody: raw,
+      ...(body === undefined ? {} : { rawBody: raw }),
       headers: {
-        'content-type': 'application/json',
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         'x-ws-key-id': o.keyId ?? HOST_KEY_ID,
         'x-ws-timestamp': ts,
         'x-ws-signature': signHostRequest(o.secret ?? HOST_SECRET, {

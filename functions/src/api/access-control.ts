@@ -65,6 +65,12 @@ export async function resolveTenantScope(
   if (caller.kind !== 'admin') throw tenantNotFound();
   const found = await tenantAccessFor(app.db, tenantId, caller.identity.email);
   if (!found) throw tenantNotFound();
+  if (access.need === 'owner' && found.role !== 'owner') {
+    throw new ApiError(
+      'permission_denied',
+      `your role in this tenant is ${found.role}; only owners can manage the team`,
+    );
+  }
   if (access.need === 'write' && !canWrite(found.role)) {
     throw new ApiError(
       'permission_denied',

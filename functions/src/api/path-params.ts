@@ -25,6 +25,8 @@ export const PARAM_SCHEMAS = {
     .string()
     .regex(/^[a-z][a-z0-9-]{0,59}$/, 'lowercase letters, digits and dashes, starting with a letter'),
   recordId: firestoreId,
+  // A member is addressed by email; case does not matter (ids are stored lowercased).
+  memberEmail: z.email('must be an email address').max(254),
 } as const;
 
 export type ParamName = keyof typeof PARAM_SCHEMAS;

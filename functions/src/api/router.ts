@@ -8,13 +8,14 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
  * Who may call a route. Declared per route and enforced before the route runs, so no route can forget it.
  *   public    no authentication (sign-in, OAuth callback)
  *   signedIn  any admin with a valid Google ID token
- *   tenant    a member of the path's tenant; `write` excludes viewers; `allowHost` also accepts an HMAC signature
+ *   tenant    a member of the path's tenant; `write` excludes viewers, `owner` admits owners only; `allowHost` also
+ *             accepts an HMAC signature
  *   host      the host product's HMAC signature only
  */
 export type Access =
   | { kind: 'public' }
   | { kind: 'signedIn' }
-  | { kind: 'tenant'; need: 'read' | 'write'; allowHost?: boolean }
+  | { kind: 'tenant'; need: 'read' | 'write' | 'owner'; allowHost?: boolean }
   | { kind: 'host' };
 
 export interface Route<Ctx> {

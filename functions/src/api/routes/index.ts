@@ -5,6 +5,7 @@ import { connectionRoutes } from './connection-routes.js';
 import { entityRoutes } from './entity-routes.js';
 import { entraRoutes } from './entra-routes.js';
 import { mappingRoutes } from './mapping-routes.js';
+import { memberRoutes } from './member-routes.js';
 import { previewRoutes } from './preview-route.js';
 import { recordRoutes } from './record-routes.js';
 import { runRoutes } from './run-routes.js';
@@ -18,6 +19,7 @@ export const API_ROUTES: Array<Route<RouteContext>> = [
   ...connectionRoutes,
   ...entraRoutes,
   ...mappingRoutes,
+  ...memberRoutes,
   ...previewRoutes,
   ...syncWebhookRoutes,
   ...runRoutes,
