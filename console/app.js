@@ -20,6 +20,7 @@ import { renderMappings } from './js/mappings.js';
 import { renderEditor } from './js/editor.js';
 import { renderRuns } from './js/runs.js';
 import { renderRecords } from './js/records.js';
+import { renderTeam } from './js/team.js';
 
 const EXPIRED = 'Your session has expired. Sign in again to continue.';
 
@@ -33,6 +34,7 @@ defineRoutes([
   ['/t/:t/runs', renderRuns],
   ['/t/:t/records', renderRecords],
   ['/t/:t/records/:objectId', renderRecords],
+  ['/t/:t/team', renderTeam],
 ]);
 
 /** Reads what the sign-in and connect redirects left in the query string, then tidies the URL. */

@@ -179,6 +179,16 @@ async function main() {
     await page.locator('.error-summary').waitFor();
     await shot('09-mapping-field-errors');
 
+    // The team, with a colleague and a viewer added.
+    for (const [email, role] of [
+      [`it.helpdesk@${cs.workspace.domain}`, 'admin'],
+      [`principal@${cs.workspace.domain}`, 'viewer'],
+    ] as const) {
+      await api(`/members/${encodeURIComponent(email)}`, { method: 'PUT', body: JSON.stringify({ role }) });
+    }
+    await open('/team', 'Team');
+    await shot('13-team', true);
+
     // Google revokes the grant: the test finds out and every page says to reconnect.
     await cs.control.revokeGrants(cs.workspace.domain);
     await open('', cs.tenantName);

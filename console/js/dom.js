@@ -64,6 +64,9 @@ const STATUS = {
   needs_consent: ['warn', 'Needs admin consent'],
   needs_credentials: ['warn', 'Needs attention'],
   disconnected: ['neutral', 'Disconnected'],
+  owner: ['info', 'Owner'],
+  admin: ['neutral', 'Admin'],
+  viewer: ['neutral', 'Viewer'],
 };
 
 export function badge(status) {

@@ -130,6 +130,7 @@ const NAV = [
   ['/mappings', 'Mappings'],
   ['/runs', 'Sync runs'],
   ['/records', 'Records'],
+  ['/team', 'Team'],
 ];
 
 export function renderNav() {

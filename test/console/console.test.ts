@@ -235,6 +235,45 @@ describe('admin console', () => {
     );
   });
 
+  it('an owner adds a teammate, changes their role and removes them; the only owner stays', async () => {
+    await goto('/team', 'Team');
+    const me = cs.workspace.adminEmail;
+    const row = (email: string) => page.getByRole('row').filter({ hasText: email });
+    expect(await row(me).textContent()).toContain('(you)');
+    // The only owner can be neither demoted nor removed.
+    expect(await page.getByRole('combobox', { name: `Role of ${me}` }).isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: `Remove ${me}` }).isDisabled()).toBe(true);
+
+    const email = page.getByLabel('Email address');
+    await email.fill('not-an-email');
+    await page.getByRole('button', { name: 'Add member' }).click();
+    expect(await email.getAttribute('aria-invalid')).toBe('true');
+    expect(await page.locator('#member-email-error').textContent()).toContain('Enter an email address');
+
+    const mate = `Teammate@${cs.workspace.domain}`;
+    const mateId = mate.toLowerCase();
+    await email.fill(mate);
+    await page.getByLabel('Role', { exact: true }).selectOption('viewer');
+    await page.getByRole('button', { name: 'Add member' }).click();
+    await expect.poll(() => notice().textContent()).toContain(`${mateId} was added as viewer`);
+    await expect.poll(() => row(mateId).count()).toBe(1);
+
+    await page.getByRole('combobox', { name: `Role of ${mateId}` }).selectOption('admin');
+    await expect.poll(() => notice().textContent()).toContain(`${mateId} is now admin`);
+    const token = await page.evaluate(() => sessionStorage.getItem('ws.idToken'));
+    const members = await fetch(`${cs.consoleUrl}/api/tenants/${cs.tenantId}/members`, {
+      headers: { authorization: `Bearer ${token}` },
+    }).then((r) => r.json());
+    expect(members.members).toContainEqual(expect.objectContaining({ email: mateId, role: 'admin' }));
+
+    await page.getByRole('button', { name: `Remove ${mateId}` }).click();
+    const dialog = page.getByRole('dialog');
+    expect(await dialog.textContent()).toContain('will no longer be able to sign in');
+    await dialog.getByRole('button', { name: 'Remove' }).click();
+    await expect.poll(() => notice().textContent()).toContain(`${mateId} was removed from the team`);
+    expect(await row(mateId).count()).toBe(0);
+  });
+
   it('had no uncaught errors in the page', () => {
     expect(pageErrors).toEqual([]);
   });
