@@ -4,7 +4,7 @@ import { ApiError } from './api-error.js';
 import { hasHostSignature, verifyHostSignature } from './host-hmac.js';
 import type { ApiRequest } from './http.js';
 import { IdTokenError, IdTokenVerifierUnavailable } from './id-token-verifier.js';
-import { canWrite, tenantAccessFor } from './membership.js';
+import { roleFallsShort, tenantAccessFor } from './membership.js';
 import type { Access } from './router.js';
 import type { ApiServices, Caller, TenantScope } from './route-context.js';
 import type { App } from '../app.js';
@@ -65,17 +65,9 @@ export async function resolveTenantScope(
   if (caller.kind !== 'admin') throw tenantNotFound();
   const found = await tenantAccessFor(app.db, tenantId, caller.identity.email);
   if (!found) throw tenantNotFound();
-  if (access.need === 'owner' && found.role !== 'owner') {
-    throw new ApiError(
-      'permission_denied',
-      `your role in this tenant is ${found.role}; only owners can manage the team`,
-    );
-  }
-  if (access.need === 'write' && !canWrite(found.role)) {
-    throw new ApiError(
-      'permission_denied',
-      `your role in this tenant is ${found.role}; only owners and admins can make changes`,
-    );
+  const shortfall = roleFallsShort(found.role, access.need);
+  if (shortfall) {
+    throw new ApiError('permission_denied', `your role in this tenant is ${found.role}; ${shortfall}`);
   }
   return found;
 }

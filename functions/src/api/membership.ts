@@ -12,7 +12,26 @@ export type Role = (typeof ROLES)[number];
 
 const memberDocSchema = z.object({ email: z.string(), role: z.enum(ROLES) }).loose();
 
+/**
+ * A member document as access checks read it, or null when it grants nothing (edited by hand into another
+ * shape). The team list uses the same reading, so it shows exactly who can get in.
+ */
+export function parseMemberDoc(data: unknown): z.infer<typeof memberDocSchema> | null {
+  const parsed = memberDocSchema.safeParse(data);
+  return parsed.success ? parsed.data : null;
+}
+
 export const canWrite = (role: Role) => role === 'owner' || role === 'admin';
+
+/** What a route needs of the caller's role in its tenant (see `Access` in router.ts). */
+export type RoleNeed = 'read' | 'write' | 'owner';
+
+/** Why `role` is not enough for `need`, or null when it is. */
+export function roleFallsShort(role: Role, need: RoleNeed): string | null {
+  if (need === 'owner' && role !== 'owner') return 'only owners can manage the team';
+  if (need === 'write' && !canWrite(role)) return 'only owners and admins can make changes';
+  return null;
+}
 
 export const memberIdFor = (email: string) => email.trim().toLowerCase();
 
@@ -34,10 +53,10 @@ export async function tenantAccessFor(
     db.doc(paths.member(tenantId, memberIdFor(email))),
   );
   if (!tenantSnap?.exists || !memberSnap?.exists) return null;
-  const member = memberDocSchema.safeParse(memberSnap.data());
+  const member = parseMemberDoc(memberSnap.data());
   const tenant = tenantDocSchema.safeParse(tenantSnap.data());
-  if (!member.success || !tenant.success) return null;
-  return { tenantId, role: member.data.role, tenant: tenant.data, raw: tenantSnap.data() ?? {} };
+  if (!member || !tenant.success) return null;
+  return { tenantId, role: member.role, tenant: tenant.data, raw: tenantSnap.data() ?? {} };
 }
 
 /** Every tenant the email is a member of (a collection-group query over `members`). */
@@ -52,8 +71,8 @@ export async function membershipsOf(
     // Only tenants/{t}/members/{email}; a `members` collection anywhere else grants nothing.
     if (!tenantRef || tenantRef.parent.id !== 'tenants' || tenantRef.parent.parent !== null) continue;
     if (doc.id !== memberIdFor(email)) continue;
-    const member = memberDocSchema.safeParse(doc.data());
-    if (member.success) out.push({ tenantId: tenantRef.id, role: member.data.role });
+    const member = parseMemberDoc(doc.data());
+    if (member) out.push({ tenantId: tenantRef.id, role: member.role });
   }
   return out;
 }

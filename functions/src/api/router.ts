@@ -1,5 +1,6 @@
 import { ApiError, type ErrorDetail } from './api-error.js';
 import type { ApiRequest, ApiResult } from './http.js';
+import type { RoleNeed } from './membership.js';
 import { PARAM_SCHEMAS, type ParamName } from './path-params.js';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
@@ -15,7 +16,7 @@ export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
 export type Access =
   | { kind: 'public' }
   | { kind: 'signedIn' }
-  | { kind: 'tenant'; need: 'read' | 'write' | 'owner'; allowHost?: boolean }
+  | { kind: 'tenant'; need: RoleNeed; allowHost?: boolean }
   | { kind: 'host' };
 
 export interface Route<Ctx> {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { paths } from '../../../../shared/firestore-paths.js';
 import { ApiError, notFound } from '../api-error.js';
 import { json, type ApiResult } from '../http.js';
-import { ROLES, memberIdFor, type Role } from '../membership.js';
+import { ROLES, memberIdFor, parseMemberDoc, type Role } from '../membership.js';
 import { parseBody } from '../request-body.js';
 import { actorOf, requireTenant, type RouteContext } from '../route-context.js';
 import type { Route } from '../router.js';
@@ -28,23 +28,23 @@ interface MemberView {
   updatedBy: string | null;
 }
 
+/** Null for a document that grants nothing, which is then not listed either. */
 function memberView(id: string, data: DocumentData | undefined): MemberView | null {
-  const role = z.enum(ROLES).safeParse(data?.role);
-  // A hand-edited document without a valid role grants nothing (see membership.ts), so it is not listed either.
-  if (!role.success) return null;
+  const member = parseMemberDoc(data);
+  if (!member) return null;
   const str = (v: unknown) => (typeof v === 'string' ? v : null);
   return {
     email: id,
-    role: role.data,
-    addedAt: str(data?.addedAt),
-    addedBy: str(data?.addedBy),
-    updatedAt: str(data?.updatedAt),
-    updatedBy: str(data?.updatedBy),
+    role: member.role,
+    addedAt: str(member.addedAt),
+    addedBy: str(member.addedBy),
+    updatedAt: str(member.updatedAt),
+    updatedBy: str(member.updatedBy),
   };
 }
 
 const ownersIn = (docs: DocumentSnapshot[]) =>
-  docs.filter((d) => memberView(d.id, d.data())?.role === 'owner').map((d) => d.id);
+  docs.filter((d) => parseMemberDoc(d.data())?.role === 'owner').map((d) => d.id);
 
 const lastOwner = () =>
   new ApiError('failed_precondition', 'a tenant needs at least one owner: make someone else an owner first');
@@ -72,7 +72,7 @@ async function put(ctx: RouteContext): Promise<ApiResult> {
   const outcome = await db.runTransaction(async (tx) => {
     const all = await tx.get(db.collection(paths.members(tenantId)));
     const current = all.docs.find((d) => d.id === email);
-    const currentRole = current ? memberView(email, current.data())?.role : undefined;
+    const currentRole = current ? parseMemberDoc(current.data())?.role : undefined;
     if (current && currentRole === role) return { status: 'unchanged' as const, data: current.data() };
     if (!current && all.size >= MAX_MEMBERS_PER_TENANT) {
       throw new ApiError('conflict', `a tenant can have at most ${MAX_MEMBERS_PER_TENANT} members`);
