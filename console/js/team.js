@@ -8,7 +8,8 @@ const ROLES = [
   ['admin', 'Admin', 'connects Google Workspace, edits mappings, syncs'],
   ['viewer', 'Viewer', 'sees status, runs and records'],
 ];
-const roleLabel = (r) => ROLES.find(([v]) => v === r)?.[1] ?? r;
+const roleInfo = (r) => ROLES.find(([v]) => v === r);
+const roleLabel = (r) => roleInfo(r)?.[1] ?? r;
 
 const memberPath = (t, email) => tenantPath(t, `/members/${encodeURIComponent(email)}`);
 
@@ -20,6 +21,8 @@ export async function renderTeam(route, el, root = el) {
   const you = data?.you ?? null;
   const isOwner = tenant.role === 'owner';
   const owners = members.filter((m) => m.role === 'owner').length;
+  // The API refuses to demote or remove the last owner; the page does not offer it.
+  const soleOwner = (m) => m.role === 'owner' && owners <= 1;
 
   // Re-renders in place after a change. Handlers of the new content re-render the same root, not the
   // detached container they were built in. Focus goes back where the admin was working.
@@ -32,7 +35,7 @@ export async function renderTeam(route, el, root = el) {
   };
 
   const roleCell = (m) => {
-    const sole = m.role === 'owner' && owners <= 1;
+    const sole = soleOwner(m);
     if (!isOwner) return badge(m.role);
     return h(
       'select',
@@ -46,8 +49,8 @@ export async function renderTeam(route, el, root = el) {
           sel.disabled = true;
           try {
             clearMessages();
+            // Re-rendering reloads the tenant, so demoting yourself takes the owner controls away at once.
             await request('PUT', memberPath(t, m.email), { body: { role } });
-            if (m.email === you) await loadTenant(t, true);
             await rerender(`${m.email} is now ${roleLabel(role).toLowerCase()}.`);
           } catch (err) {
             sel.value = m.role;
@@ -61,7 +64,7 @@ export async function renderTeam(route, el, root = el) {
   };
 
   const removeButton = (m) => {
-    const sole = m.role === 'owner' && owners <= 1;
+    const sole = soleOwner(m);
     return button('Remove', {
       class: 'btn btn-small btn-danger-outline',
       'aria-label': `Remove ${m.email}`,
@@ -142,7 +145,7 @@ function addMemberCard(t, members, rerender) {
     ROLES.map(([v, label]) => h('option', { value: v, selected: v === 'admin' }, label)),
   );
   const roleHint = h('p', { class: 'hint', id: 'member-role-hint' });
-  const describeRole = () => (roleHint.textContent = ROLES.find(([v]) => v === role.value)?.[2] ?? '');
+  const describeRole = () => (roleHint.textContent = roleInfo(role.value)?.[2] ?? '');
   role.addEventListener('change', describeRole);
   describeRole();
   const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, 'Add member');
