@@ -1,4 +1,5 @@
 import type { AddressInfo } from 'node:net';
+import { expect } from 'vitest';
 import type { Server } from 'node:http';
 import * as functions from '@google-cloud/functions-framework';
 import { getTestServer } from '@google-cloud/functions-framework/testing';
@@ -373,4 +374,25 @@ export function usersMapping(overrides: Record<string, unknown> = {}): Record<st
     ],
     ...overrides,
   };
+}
+
+/** Runs a request and proves Firestore is exactly as it was before. */
+export async function withoutWrites(h: ApiHarness, run: () => Promise<HttpResult>): Promise<HttpResult> {
+  const before = await h.dump();
+  const res = await run();
+  expect(await h.dump()).toEqual(before);
+  return res;
+}
+
+/** Runs a request that must be refused with `status` and error `code`, changing nothing. */
+export async function rejectedUnchanged(
+  h: ApiHarness,
+  run: () => Promise<HttpResult>,
+  status: number,
+  code: string,
+): Promise<HttpResult> {
+  const res = await withoutWrites(h, run);
+  expect(res.status, res.text).toBe(status);
+  expect(res.body.error.code).toBe(code);
+  return res;
 }

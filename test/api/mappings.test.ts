@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../shared/firestore-paths.js';
-import { startApiHarness, usersMapping, type ApiHarness, type HttpResult } from './api-harness.js';
+import {
+  rejectedUnchanged,
+  startApiHarness,
+  usersMapping,
+  type ApiHarness,
+  type HttpResult,
+} from './api-harness.js';
 
 let h: ApiHarness;
 let owner: string;
@@ -25,15 +31,8 @@ afterAll(async () => {
 
 const base = '/api/tenants/t1/mappings';
 
-/** Runs a rejected request and proves Firestore is exactly as before. */
-async function rejected(run: () => Promise<HttpResult>, status: number, code: string): Promise<HttpResult> {
-  const before = await h.dump();
-  const res = await run();
-  expect(res.status).toBe(status);
-  expect(res.body.error.code).toBe(code);
-  expect(await h.dump()).toEqual(before);
-  return res;
-}
+const rejected = (run: () => Promise<HttpResult>, status: number, code: string) =>
+  rejectedUnchanged(h, run, status, code);
 
 describe('mapping CRUD', () => {
   it('creates, reads, lists, replaces and deletes with ETags', async () => {

@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../shared/firestore-paths.js';
-import { startApiHarness, type ApiHarness, type HttpResult } from './api-harness.js';
+import {
+  rejectedUnchanged,
+  startApiHarness,
+  withoutWrites,
+  type ApiHarness,
+  type HttpResult,
+} from './api-harness.js';
 
 let h: ApiHarness;
 let owner: string;
@@ -26,15 +32,8 @@ afterAll(async () => {
   await h?.close();
 });
 
-/** Runs a rejected request and proves Firestore is exactly as before. */
-async function rejected(run: () => Promise<HttpResult>, status: number, code: string): Promise<HttpResult> {
-  const before = await h.dump();
-  const res = await run();
-  expect(res.status, res.text).toBe(status);
-  expect(res.body.error.code).toBe(code);
-  expect(await h.dump()).toEqual(before);
-  return res;
-}
+const rejected = (run: () => Promise<HttpResult>, status: number, code: string) =>
+  rejectedUnchanged(h, run, status, code);
 
 const put = (email: string, body: unknown, token = owner) =>
   h.request('PUT', `${base}/${encodeURIComponent(email)}`, { token, body });
@@ -86,7 +85,9 @@ describe('team members', () => {
     expect((await h.request('GET', '/api/tenants/team', { token: ann })).body.role).toBe('admin');
 
     // The same role again is a no-op that writes nothing.
-    await rejectedNothing(() => put(ANN, { role: 'admin' }), 200, 'unchanged');
+    const again = await withoutWrites(h, () => put(ANN, { role: 'admin' }));
+    expect(again.status).toBe(200);
+    expect(again.body.result).toBe('unchanged');
 
     expect((await put(VERA, { role: 'viewer' })).status).toBe(201);
     expect(await emailsAndRoles(vera)).toEqual([
@@ -230,12 +231,3 @@ describe('team members', () => {
     );
   });
 });
-
-/** A request that succeeds but must not write: Firestore is exactly as before. */
-async function rejectedNothing(run: () => Promise<HttpResult>, status: number, result: string) {
-  const before = await h.dump();
-  const res = await run();
-  expect(res.status).toBe(status);
-  expect(res.body.result).toBe(result);
-  expect(await h.dump()).toEqual(before);
-}
