@@ -1,4 +1,4 @@
-import { signHostRequest } from '../functions/src/api/host-hmac.js';
+import { hostSignatureHeaders } from '../functions/src/api/host-hmac.js';
 import { SimulatorControl } from '../emulators/workspace-simulator/index.js';
 import type { App } from '../functions/src/app.js';
 import { newOAuthClient } from '../functions/src/google/workspace-auth.js';
@@ -119,17 +119,10 @@ export async function provisionDemoTenant(ctx: Ctx): Promise<DemoTenant> {
   );
 
   const body = JSON.stringify({ tenantId: DEMO.tenantId, name: DEMO.name, ownerEmail: ws.adminEmail });
-  const ts = String(Math.floor(Date.now() / 1000));
-  const sig = signHostRequest(LOCAL_HMAC_KEY.secret, {
-    timestamp: ts,
-    method: 'POST',
-    path: '/api/tenants',
-    rawBody: body,
-  });
   const created = await call(ctx.consoleUrl, '/api/tenants', {
     method: 'POST',
     body,
-    headers: { 'x-ws-key-id': LOCAL_HMAC_KEY.keyId, 'x-ws-timestamp': ts, 'x-ws-signature': sig },
+    headers: hostSignatureHeaders(LOCAL_HMAC_KEY, { method: 'POST', path: '/api/tenants', rawBody: body }),
   });
   if (!created.ok && created.status !== 409)
     throw new Error(`creating the demo tenant: ${created.status} ${await created.text()}`);

@@ -13,7 +13,7 @@ import {
 } from '../../emulators/workspace-simulator/index.js';
 import { createApiHandler } from '../../functions/src/api/api-handler.js';
 import { loadApiConfig } from '../../functions/src/api/api-config.js';
-import { signHostRequest } from '../../functions/src/api/host-hmac.js';
+import { hostSignatureHeaders } from '../../functions/src/api/host-hmac.js';
 import { createApp, type App } from '../../functions/src/app.js';
 import { loadConfig } from '../../functions/src/platform/config.js';
 import type { Clock } from '../../functions/src/platform/clock.js';
@@ -195,19 +195,15 @@ export async function startApiHarness(
   const hostRequest: ApiHarness['hostRequest'] = (method, path, body, o = {}) => {
     // No body (a GET) is signed as the empty string and sent as none.
     const raw = body === undefined ? '' : JSON.stringify(body);
-    const ts = String(o.timestamp ?? Math.floor(Date.now() / 1000));
     return request(method, path, {
       ...(body === undefined ? {} : { rawBody: raw }),
       headers: {
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        'x-ws-key-id': o.keyId ?? HOST_KEY_ID,
-        'x-ws-timestamp': ts,
-        'x-ws-signature': signHostRequest(o.secret ?? HOST_SECRET, {
-          timestamp: ts,
-          method,
-          path: new URL(path, 'http://x').pathname,
-          rawBody: raw,
-        }),
+        ...hostSignatureHeaders(
+          { keyId: o.keyId ?? HOST_KEY_ID, secret: o.secret ?? HOST_SECRET },
+          { method, path: new URL(path, 'http://x').pathname, rawBody: raw },
+          o.timestamp === undefined ? Date.now() : o.timestamp * 1000,
+        ),
       },
     });
   };

@@ -33,6 +33,23 @@ export function signHostRequest(secret: string, parts: SignedParts): string {
   return `sha256=${mac.digest('hex')}`;
 }
 
+/**
+ * The three headers a host product sends with a signed request, as its own client computes them (the local
+ * stack, scripts and tests sign this way too).
+ */
+export function hostSignatureHeaders(
+  key: { keyId: string; secret: string },
+  parts: Omit<SignedParts, 'timestamp'>,
+  nowMs: number = Date.now(),
+): Record<string, string> {
+  const timestamp = String(Math.floor(nowMs / 1000));
+  return {
+    'x-ws-key-id': key.keyId,
+    'x-ws-timestamp': timestamp,
+    'x-ws-signature': signHostRequest(key.secret, { ...parts, timestamp }),
+  };
+}
+
 const refuse = (message: string) =>
   new ApiError('unauthenticated', `host product signature rejected: ${message}`);
 

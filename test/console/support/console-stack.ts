@@ -1,4 +1,4 @@
-import { signHostRequest } from '../../../functions/src/api/host-hmac.js';
+import { hostSignatureHeaders } from '../../../functions/src/api/host-hmac.js';
 import { SimulatorControl, type CreatedWorkspace } from '../../../emulators/workspace-simulator/index.js';
 import {
   LOCAL_HMAC_KEY,
@@ -39,21 +39,12 @@ export async function createTenant(
   tenant: { tenantId: string; name: string; ownerEmail: string },
 ) {
   const body = JSON.stringify(tenant);
-  const ts = String(Math.floor(Date.now() / 1000));
-  const sig = signHostRequest(LOCAL_HMAC_KEY.secret, {
-    timestamp: ts,
-    method: 'POST',
-    path: '/api/tenants',
-    rawBody: body,
-  });
   const res = await fetch(`${consoleUrl}/api/tenants`, {
     method: 'POST',
     body,
     headers: {
       'content-type': 'application/json',
-      'x-ws-key-id': LOCAL_HMAC_KEY.keyId,
-      'x-ws-timestamp': ts,
-      'x-ws-signature': sig,
+      ...hostSignatureHeaders(LOCAL_HMAC_KEY, { method: 'POST', path: '/api/tenants', rawBody: body }),
     },
   });
   if (!res.ok) throw new Error(`creating tenant ${tenant.tenantId}: ${res.status} ${await res.text()}`);
