@@ -18,7 +18,7 @@ import { FirestoreMeter } from '../sync/firestore-meter.js';
 import { loadHashIndex, saveHashIndex } from '../sync/hash-index.js';
 import { ENTRA_PEOPLE_SYNC_ID, syncMessageSchema, type SyncMessage } from '../sync/messages.js';
 import { addCounts, zeroCounts, type SyncCounts } from '../sync/sync-counts.js';
-import { initialRunDoc, newRunId } from '../sync/sync-lease.js';
+import { ENDED_RUN_LEASE, initialRunDoc, newRunId } from '../sync/sync-lease.js';
 import { RetryLaterError } from '../sync/sync-runner.js';
 import {
   loadEntraConnection,
@@ -541,9 +541,7 @@ async function completeRun(
   batch.update(
     ctx.stateRef,
     {
-      status: 'idle',
-      leaseId: null,
-      leaseExpiresAt: 0,
+      ...ENDED_RUN_LEASE,
       deltaLink,
       lastRequestId: ctx.requestId,
       lastCompletedRunId: ctx.runId,
@@ -618,9 +616,7 @@ async function failRun(
   batch.update(
     ctx.stateRef,
     {
-      status: 'idle',
-      leaseId: null,
-      leaseExpiresAt: 0,
+      ...ENDED_RUN_LEASE,
       ...(final ? { lastRequestId: ctx.requestId } : {}),
       updatedAt: now,
     },

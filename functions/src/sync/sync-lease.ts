@@ -30,6 +30,12 @@ export type LeaseDecision =
   /** Another invocation holds the lease on this very request: retry later, it may die before finishing. */
   | { kind: 'retry-later'; reason: string };
 
+/**
+ * What a run's end (finished or failed) writes to the lease fields of its state document: idle, and free for
+ * the next request at once rather than at lease expiry. Google and Entra runs end the same way.
+ */
+export const ENDED_RUN_LEASE = { status: 'idle', leaseId: null, leaseExpiresAt: 0 } as const;
+
 export function idleState(mappingId: string, now: number): SyncState {
   return {
     mappingId,

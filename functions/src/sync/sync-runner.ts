@@ -17,7 +17,7 @@ import { mapSourceObject, type MappedRecord } from './record-mapper.js';
 import { readMapping } from './mapping-store.js';
 import { recordSinkFor, type RecordSink } from './record-sink.js';
 import { addCounts, zeroCounts, type SyncCounts } from './sync-counts.js';
-import { acquireLease, type SyncState } from './sync-lease.js';
+import { ENDED_RUN_LEASE, acquireLease, type SyncState } from './sync-lease.js';
 
 export interface SyncDeps {
   db: Firestore;
@@ -357,9 +357,7 @@ async function completeRun(
   batch.update(
     ctx.stateRef,
     {
-      status: 'idle',
-      leaseId: null,
-      leaseExpiresAt: 0,
+      ...ENDED_RUN_LEASE,
       pageToken: null,
       lastRequestId: ctx.msg.requestId,
       lastCompletedRunId: ctx.runId,
@@ -442,9 +440,7 @@ async function failRun(ctx: RunContext, reason: string): Promise<SyncOutcome> {
   batch.update(
     ctx.stateRef,
     {
-      status: 'idle',
-      leaseId: null,
-      leaseExpiresAt: 0,
+      ...ENDED_RUN_LEASE,
       pageToken: null,
       lastRequestId: ctx.msg.requestId,
       updatedAt: now,
