@@ -9,6 +9,18 @@ import type { RuntimeConfig } from '../platform/config.js';
  * so they are never passed on or logged.
  */
 
+/**
+ * The query Google's authorization redirect carries back: `code` and `state`, or `error` (e.g. access_denied).
+ * Sign-in and connect both receive it. Loose, because Google may add parameters (scope, authuser, prompt, ...).
+ */
+export const googleRedirectQuery = z
+  .object({
+    state: z.string().max(200).optional(),
+    code: z.string().max(4096).optional(),
+    error: z.string().max(200).optional(),
+  })
+  .loose();
+
 export interface AuthorizationUrlParams {
   redirectUri: string;
   scopes: readonly string[];

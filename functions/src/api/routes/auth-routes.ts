@@ -14,7 +14,12 @@ import {
   randomToken,
   STATE_TTL_MS,
 } from '../../connection/oauth-states.js';
-import { authorizationUrl, exchangeCode, GoogleOAuthError } from '../../connection/google-oauth.js';
+import {
+  authorizationUrl,
+  exchangeCode,
+  googleRedirectQuery,
+  GoogleOAuthError,
+} from '../../connection/google-oauth.js';
 import { json, redirect, type ApiResult } from '../http.js';
 import { membershipsOf } from '../membership.js';
 import { parseQuery, queryObject } from '../request-body.js';
@@ -66,14 +71,6 @@ async function login(ctx: RouteContext): Promise<ApiResult> {
   );
 }
 
-const callbackQuery = z
-  .object({
-    state: z.string().max(200).optional(),
-    code: z.string().max(4096).optional(),
-    error: z.string().max(200).optional(),
-  })
-  .loose();
-
 function signinFailed(ctx: RouteContext, code: string): ApiResult {
   const url = new URL('/', ctx.api.consoleOrigin);
   url.searchParams.set('signinError', code);
@@ -90,7 +87,7 @@ async function callback(ctx: RouteContext): Promise<ApiResult> {
 }
 
 async function completeSignin(ctx: RouteContext): Promise<ApiResult> {
-  const parsed = callbackQuery.safeParse(queryObject(ctx.req));
+  const parsed = googleRedirectQuery.safeParse(queryObject(ctx.req));
   const q = parsed.success ? parsed.data : {};
   if (!q.state) return signinFailed(ctx, 'invalid_state');
   const consumed = await consumeOAuthState(ctx.app.db, ctx.app.clock, q.state, 'signin');

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { checkConnection } from '../../connection/connection-check.js';
 import { revokeConnection } from '../../connection/connection-revoke.js';
 import { completeConnect, startConnect, type ConnectDeps } from '../../connection/connect-flow.js';
+import { googleRedirectQuery } from '../../connection/google-oauth.js';
 import { ApiError } from '../api-error.js';
 import { json, redirect, type ApiResult } from '../http.js';
 import { canWrite, tenantAccessFor } from '../membership.js';
@@ -37,18 +38,10 @@ async function authorize(ctx: RouteContext): Promise<ApiResult> {
   return json(200, { authorizationUrl }, { 'set-cookie': setCookie });
 }
 
-const callbackQuery = z
-  .object({
-    state: z.string().max(200).optional(),
-    code: z.string().max(4096).optional(),
-    error: z.string().max(200).optional(),
-  })
-  .loose();
-
 /** GET /oauth/callback: Google sends the admin's browser here; it always ends on the console. */
 async function oauthCallback(ctx: RouteContext): Promise<ApiResult> {
   // A malformed callback is still a browser mid-flow: it goes back to the console with an error, not a JSON 400.
-  const parsed = callbackQuery.safeParse(queryObject(ctx.req));
+  const parsed = googleRedirectQuery.safeParse(queryObject(ctx.req));
   const outcome = await completeConnect(
     connectDeps(ctx),
     parsed.success ? parsed.data : {},
