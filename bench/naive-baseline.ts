@@ -2,8 +2,8 @@ import type { Firestore } from '@google-cloud/firestore';
 import { ENTITIES } from '../shared/entities.js';
 import { objectIdOf, type Mapping } from '../shared/mapping.js';
 import { paths } from '../shared/firestore-paths.js';
-import type { DirectoryLister } from '../functions/src/google/directory-lister.js';
-import { mapSourceObject } from '../functions/src/sync/record-mapper.js';
+import type { DirectoryLister } from '../functions/src/sources/google/directory-lister.js';
+import { mapSourceObject } from '../functions/src/engine/record-mapper.js';
 
 /**
  * The straightforward design the benchmark compares against, in the same run: no hash index, so every page

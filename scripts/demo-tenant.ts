@@ -1,7 +1,7 @@
 import { hostSignatureHeaders } from '../functions/src/api/host-hmac.js';
 import { SimulatorControl } from '../emulators/workspace-simulator/index.js';
 import type { App } from '../functions/src/app.js';
-import { newOAuthClient } from '../functions/src/google/workspace-auth.js';
+import { newOAuthClient } from '../functions/src/sources/google/workspace-auth.js';
 
 export const LOCAL_HMAC_KEY = { keyId: 'local', secret: 'local-host-product-hmac-secret' };
 

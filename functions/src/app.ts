@@ -1,14 +1,14 @@
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
-import type { EntraSyncDeps } from './entra/entra-sync.js';
-import { GoogleDirectoryLister } from './google/directory-lister.js';
-import { WorkspaceAuth } from './google/workspace-auth.js';
+import type { EntraSyncDeps } from './sources/entra/entra-sync.js';
+import { GoogleDirectoryLister } from './sources/google/directory-lister.js';
+import { WorkspaceAuth } from './sources/google/workspace-auth.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import { loadConfig, type RuntimeConfig } from './platform/config.js';
 import { log, type Logger } from './platform/log.js';
 import { syncPublisher } from './platform/sync-publisher.js';
 import { createSecretStoreFromEnv, type SecretStore } from './secrets/index.js';
-import type { SyncDeps } from './sync/sync-runner.js';
+import type { SyncDeps } from './engine/sync-runner.js';
 
 /**
  * The composition root: real clients built once per instance from validated configuration. Entry points take

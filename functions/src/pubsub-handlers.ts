@@ -1,10 +1,10 @@
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import { z } from 'zod';
 import type { App } from './app.js';
-import { entraSyncRequestOf, runEntraPeopleSync, type EntraSyncOutcome } from './entra/entra-sync.js';
-import { fanOutTick } from './sync/fan-out.js';
-import { decodeJsonPayload } from './sync/messages.js';
-import { runSyncMessage, type SyncOutcome } from './sync/sync-runner.js';
+import { entraSyncRequestOf, runEntraPeopleSync, type EntraSyncOutcome } from './sources/entra/entra-sync.js';
+import { fanOutTick } from './engine/fan-out.js';
+import { decodeJsonPayload } from './engine/messages.js';
+import { runSyncMessage, type SyncOutcome } from './engine/sync-runner.js';
 
 const pubsubEventSchema = z.object({
   message: z.object({ data: z.string().optional(), messageId: z.string().optional() }).loose(),

@@ -22,7 +22,7 @@ import {
   createSecretStoreFromEnv,
   type SecretManagerSecretStore,
 } from '../../functions/src/secrets/index.js';
-import type { SyncMessage } from '../../functions/src/sync/messages.js';
+import type { SyncMessage } from '../../functions/src/engine/messages.js';
 import { paths } from '../../shared/firestore-paths.js';
 import { TOPICS } from '../../shared/topology.js';
 import { emulatorEnv, testFirestore, testPubSub, uniqueProjectId } from '../support/emulator-clients.js';

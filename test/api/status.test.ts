@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEDULER_JOBS } from '../../shared/topology.js';
 import { nextCronTime } from '../../infra/cron.js';
-import { runSyncMessage } from '../../functions/src/sync/sync-runner.js';
+import { runSyncMessage } from '../../functions/src/engine/sync-runner.js';
 import { startApiHarness, usersMapping, type ApiHarness } from './api-harness.js';
 
 let h: ApiHarness;

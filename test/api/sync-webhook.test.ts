@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../shared/firestore-paths.js';
-import { runSyncMessage } from '../../functions/src/sync/sync-runner.js';
-import type { SyncMessage } from '../../functions/src/sync/messages.js';
+import { runSyncMessage } from '../../functions/src/engine/sync-runner.js';
+import type { SyncMessage } from '../../functions/src/engine/messages.js';
 import { startApiHarness, usersMapping, type ApiHarness, type HttpResult } from './api-harness.js';
 
 let h: ApiHarness;

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../shared/firestore-paths.js';
-import { fanOutTick } from '../../functions/src/sync/fan-out.js';
-import { runSyncMessage } from '../../functions/src/sync/sync-runner.js';
-import type { SyncMessage } from '../../functions/src/sync/messages.js';
+import { fanOutTick } from '../../functions/src/engine/fan-out.js';
+import { runSyncMessage } from '../../functions/src/engine/sync-runner.js';
+import type { SyncMessage } from '../../functions/src/engine/messages.js';
 import { DEFAULT_OAUTH_CLIENT } from '../../emulators/workspace-simulator/index.js';
 import { startApiHarness, usersMapping, type ApiHarness } from '../api/api-harness.js';
 

@@ -5,8 +5,8 @@ import {
   type AppRegistration,
   type RunningGraphSimulator,
 } from '../../emulators/graph-simulator/index.js';
-import { fanOutTick } from '../../functions/src/sync/fan-out.js';
-import type { SyncMessage } from '../../functions/src/sync/messages.js';
+import { fanOutTick } from '../../functions/src/engine/fan-out.js';
+import type { SyncMessage } from '../../functions/src/engine/messages.js';
 import { paths } from '../../shared/firestore-paths.js';
 import { CONSOLE_ORIGIN, startApiHarness, type ApiHarness } from '../api/api-harness.js';
 

@@ -7,7 +7,7 @@ import {
   type DeltaPage,
   type EntraGraphClient,
   type GraphUser,
-} from '../../functions/src/entra/index.js';
+} from '../../functions/src/sources/entra/index.js';
 import { useGraphSimulator } from './graph-test-setup.js';
 
 const env = useGraphSimulator();

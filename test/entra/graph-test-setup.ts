@@ -10,7 +10,7 @@ import {
   EntraGraphClient,
   parseEntraConnection,
   type EntraGraphClientOptions,
-} from '../../functions/src/entra/index.js';
+} from '../../functions/src/sources/entra/index.js';
 
 /** Retries as in production, with delays small enough for a test (Retry-After is still honoured as sent). */
 export const FAST_RETRY = { baseDelayMs: 5, maxDelayMs: 40, maxAttempts: 4 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { mapGraphUser, type GraphUser } from '../../functions/src/entra/index.js';
+import { mapGraphUser, type GraphUser } from '../../functions/src/sources/entra/index.js';
 
 const base: GraphUser = {
   id: '6e1f0c1c-1b0e-4c38-9d8e-3f1b2b8b9a01',

@@ -7,7 +7,7 @@ import {
   personRecordId,
   type SourcePerson,
 } from '../../functions/src/people/index.js';
-import { FirestoreMeter } from '../../functions/src/sync/firestore-meter.js';
+import { FirestoreMeter } from '../../functions/src/engine/firestore-meter.js';
 import { paths } from '../../shared/firestore-paths.js';
 import { testFirestore, uniqueProjectId } from '../support/emulator-clients.js';
 

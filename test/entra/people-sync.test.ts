@@ -10,12 +10,12 @@ import {
   type EntraSyncDeps,
   type EntraSyncOutcome,
   type GraphUser,
-} from '../../functions/src/entra/index.js';
+} from '../../functions/src/sources/entra/index.js';
 import { personRecordId } from '../../functions/src/people/index.js';
 import { handleSyncEvent } from '../../functions/src/pubsub-handlers.js';
-import { fanOutTick } from '../../functions/src/sync/fan-out.js';
-import type { SyncMessage } from '../../functions/src/sync/messages.js';
-import type { SyncOutcome } from '../../functions/src/sync/sync-runner.js';
+import { fanOutTick } from '../../functions/src/engine/fan-out.js';
+import type { SyncMessage } from '../../functions/src/engine/messages.js';
+import type { SyncOutcome } from '../../functions/src/engine/sync-runner.js';
 import { paths } from '../../shared/firestore-paths.js';
 import { mappingInputSchema } from '../../shared/mapping.js';
 import { runDoc, startSyncHarness, type SyncHarness } from '../support/sync-harness.js';

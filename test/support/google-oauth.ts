@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { REQUIRED_SCOPES } from '../../shared/entities.js';
-import { newOAuthClient } from '../../functions/src/google/workspace-auth.js';
+import { newOAuthClient } from '../../functions/src/sources/google/workspace-auth.js';
 import type { RuntimeConfig } from '../../functions/src/platform/config.js';
 
 /**

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadHashIndex, saveHashIndex } from '../../functions/src/sync/hash-index.js';
-import { FirestoreMeter } from '../../functions/src/sync/firestore-meter.js';
+import { loadHashIndex, saveHashIndex } from '../../functions/src/store/hash-index.js';
+import { FirestoreMeter } from '../../functions/src/engine/firestore-meter.js';
 import { testFirestore, uniqueProjectId } from '../support/emulator-clients.js';
 
 describe('hash index shards in the Firestore emulator', () => {

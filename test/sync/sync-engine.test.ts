@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../shared/firestore-paths.js';
-import { recordIdFor } from '../../functions/src/sync/record-id.js';
+import { recordIdFor } from '../../functions/src/engine/record-id.js';
 import { recordsOf, runDoc, startSyncHarness, type SyncHarness } from '../support/sync-harness.js';
 
 const PEOPLE = {

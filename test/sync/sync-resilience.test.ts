@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../shared/firestore-paths.js';
-import { RetryLaterError, runSyncMessage } from '../../functions/src/sync/sync-runner.js';
+import { RetryLaterError, runSyncMessage } from '../../functions/src/engine/sync-runner.js';
 import { recordsOf, runDoc, startSyncHarness, type SyncHarness } from '../support/sync-harness.js';
 
 const DEVICES = {

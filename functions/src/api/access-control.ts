@@ -1,5 +1,5 @@
 import { paths } from '../../../shared/firestore-paths.js';
-import { tenantDocSchema } from '../tenants/tenant-status.js';
+import { tenantDocSchema } from '../store/tenants.js';
 import { ApiError } from './api-error.js';
 import { hasHostSignature, verifyHostSignature } from './host-hmac.js';
 import type { ApiRequest } from './http.js';

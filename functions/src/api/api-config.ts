@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DEFAULT_AUTHORITY_BASE_URL, DEFAULT_GRAPH_BASE_URL } from '../entra/entra-connection.js';
+import { DEFAULT_AUTHORITY_BASE_URL, DEFAULT_GRAPH_BASE_URL } from '../sources/entra/entra-connection.js';
 
 /**
  * Settings only the HTTP API needs, read from the environment next to the platform configuration. Parsed once

@@ -1,7 +1,7 @@
 import type { DocumentData, Firestore } from '@google-cloud/firestore';
 import { z } from 'zod';
 import { paths } from '../../../shared/firestore-paths.js';
-import { tenantDocSchema, type TenantDoc } from '../tenants/tenant-status.js';
+import { tenantDocSchema, type TenantDoc } from '../store/tenants.js';
 
 /**
  * Who may do what in a tenant: `tenants/{t}/members/{lowercased email}`. Owners and admins change things

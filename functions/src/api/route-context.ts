@@ -5,7 +5,7 @@ import type { HostCaller } from './host-hmac.js';
 import type { ApiRequest } from './http.js';
 import type { IdTokenVerifier, VerifiedIdToken } from './id-token-verifier.js';
 import type { Role } from './membership.js';
-import type { TenantDoc } from '../tenants/tenant-status.js';
+import type { TenantDoc } from '../store/tenants.js';
 import type { DocumentData } from '@google-cloud/firestore';
 
 export interface AdminCaller {

@@ -1,7 +1,7 @@
 import type { Firestore } from '@google-cloud/firestore';
 import type { Clock } from '../platform/clock.js';
 import { connectBinding, secretMatches } from './browser-binding.js';
-import { consumeOAuthState, type ConsumedState, type StatePurpose } from './oauth-states.js';
+import { consumeOAuthState, type ConsumedState, type StatePurpose } from '../store/oauth-states.js';
 
 export type CallbackRejectionCode =
   | 'invalid_state'

@@ -1,4 +1,4 @@
-import { randomToken, sha256Hex } from './oauth-states.js';
+import { randomToken, sha256Hex } from '../store/oauth-states.js';
 
 /**
  * Ties an OAuth flow to the browser that started it. Starting the flow sets an HttpOnly cookie holding a

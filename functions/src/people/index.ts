@@ -26,4 +26,4 @@ export {
   type ApplyResult,
   type PeopleStoreOptions,
   type PersonChange,
-} from './people-store.js';
+} from '../store/people.js';

@@ -1,4 +1,4 @@
-import { recordIdFor } from '../sync/record-id.js';
+import { recordIdFor } from '../engine/record-id.js';
 import { normalizeEmail } from './normalize-email.js';
 
 /** The document id of a merged person: their normalized email, as every source computes it. */

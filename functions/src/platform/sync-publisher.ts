@@ -1,6 +1,6 @@
 import type { PubSub, Topic } from '@google-cloud/pubsub';
 import { TOPICS } from '../../../shared/topology.js';
-import type { SyncMessage } from '../sync/messages.js';
+import type { SyncMessage } from '../engine/messages.js';
 
 /** Publishes sync requests; the message attributes let a subscription filter or a human read the queue. */
 export function syncPublisher(pubsub: PubSub): (msg: SyncMessage) => Promise<void> {

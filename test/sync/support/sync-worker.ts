@@ -1,7 +1,7 @@
 import { createApp } from '../../../functions/src/app.js';
 import { setLogSink } from '../../../functions/src/platform/log.js';
-import { syncMessageSchema } from '../../../functions/src/sync/messages.js';
-import { runSyncMessage } from '../../../functions/src/sync/sync-runner.js';
+import { syncMessageSchema } from '../../../functions/src/engine/messages.js';
+import { runSyncMessage } from '../../../functions/src/engine/sync-runner.js';
 
 /**
  * A sync invocation in a process of its own, configured from the environment like a deployed function, so a

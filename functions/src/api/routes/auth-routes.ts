@@ -8,18 +8,13 @@ import {
   secretMatches,
   SIGNIN_COOKIE,
 } from '../../connection/browser-binding.js';
-import {
-  consumeOAuthState,
-  createOAuthState,
-  randomToken,
-  STATE_TTL_MS,
-} from '../../connection/oauth-states.js';
+import { consumeOAuthState, createOAuthState, randomToken, STATE_TTL_MS } from '../../store/oauth-states.js';
 import {
   authorizationUrl,
   exchangeCode,
   googleRedirectQuery,
   GoogleOAuthError,
-} from '../../connection/google-oauth.js';
+} from '../../sources/google/google-oauth.js';
 import { json, redirect, type ApiResult } from '../http.js';
 import { membershipsOf } from '../membership.js';
 import { parseQuery, queryObject } from '../request-body.js';

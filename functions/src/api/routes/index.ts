@@ -1,12 +1,12 @@
 import type { RouteContext } from '../route-context.js';
 import type { Route } from '../router.js';
 import { authRoutes } from './auth-routes.js';
-import { connectionRoutes } from './connection-routes.js';
+import { connectionRoutes } from '../../sources/google/connection-routes.js';
 import { entityRoutes } from './entity-routes.js';
-import { entraRoutes } from './entra-routes.js';
+import { entraRoutes } from '../../sources/entra/entra-routes.js';
 import { mappingRoutes } from './mapping-routes.js';
 import { memberRoutes } from './member-routes.js';
-import { previewRoutes } from './preview-route.js';
+import { previewRoutes } from '../../sources/google/preview-route.js';
 import { recordRoutes } from './record-routes.js';
 import { runRoutes } from './run-routes.js';
 import { syncWebhookRoutes } from './sync-webhook.js';

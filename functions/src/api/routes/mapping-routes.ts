@@ -7,7 +7,7 @@ import {
   type Mapping,
   type MappingInput,
 } from '../../../../shared/mapping.js';
-import { parseStoredMapping } from '../../sync/mapping-store.js';
+import { parseStoredMapping } from '../../store/mappings.js';
 import { ApiError, notFound } from '../api-error.js';
 import { etagOf, requiredIfMatch, staleVersion } from '../etag.js';
 import { json, type ApiResult } from '../http.js';

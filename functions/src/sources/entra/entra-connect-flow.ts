@@ -1,10 +1,15 @@
-import { paths } from '../../../shared/firestore-paths.js';
-import type { App } from '../app.js';
-import { buildAdminConsentUrl, completeAdminConsent, parseTenantEntra } from '../entra/entra-connection.js';
-import { ENTRA_PEOPLE_SYNC_ID } from '../sync/messages.js';
-import { acceptBoundCallback, CallbackRejection } from './bound-callback.js';
-import { bindingCookie, clearedCookie, CONNECT_COOKIE, newBindingSecret } from './browser-binding.js';
-import { createOAuthState, STATE_TTL_MS } from './oauth-states.js';
+import { paths } from '../../../../shared/firestore-paths.js';
+import type { App } from '../../app.js';
+import { buildAdminConsentUrl, completeAdminConsent, parseTenantEntra } from './entra-connection.js';
+import { ENTRA_PEOPLE_SYNC_ID } from '../../engine/messages.js';
+import { acceptBoundCallback, CallbackRejection } from '../../connection/bound-callback.js';
+import {
+  bindingCookie,
+  clearedCookie,
+  CONNECT_COOKIE,
+  newBindingSecret,
+} from '../../connection/browser-binding.js';
+import { createOAuthState, STATE_TTL_MS } from '../../store/oauth-states.js';
 
 /**
  * Connecting a tenant to its Microsoft Entra directory: a Global Administrator grants the service's own

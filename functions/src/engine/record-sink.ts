@@ -1,7 +1,7 @@
 import type { Firestore } from '@google-cloud/firestore';
 import { paths } from '../../../shared/firestore-paths.js';
 import { objectIdOf, type Mapping } from '../../../shared/mapping.js';
-import { PeopleStore } from '../people/people-store.js';
+import { PeopleStore } from '../store/people.js';
 import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/log.js';
 import type { FirestoreMeter } from './firestore-meter.js';

@@ -1,4 +1,4 @@
-import type { Clock } from '../platform/clock.js';
+import type { Clock } from '../../platform/clock.js';
 
 /**
  * A token bucket per tenant. Google's default is 2,400 queries per minute per user, and each tenant's syncs

@@ -4,13 +4,13 @@ import {
   disconnectEntra,
   startEntraConnect,
   type EntraConnectDeps,
-} from '../../connection/entra-connect-flow.js';
-import { ApiError } from '../api-error.js';
-import { json, redirect, type ApiResult } from '../http.js';
-import { canWrite, tenantAccessFor } from '../membership.js';
-import { parseBody, queryObject } from '../request-body.js';
-import { actorOf, requireAdmin, requireTenant, type RouteContext } from '../route-context.js';
-import type { Route } from '../router.js';
+} from './entra-connect-flow.js';
+import { ApiError } from '../../api/api-error.js';
+import { json, redirect, type ApiResult } from '../../api/http.js';
+import { canWrite, tenantAccessFor } from '../../api/membership.js';
+import { parseBody, queryObject } from '../../api/request-body.js';
+import { actorOf, requireAdmin, requireTenant, type RouteContext } from '../../api/route-context.js';
+import type { Route } from '../../api/router.js';
 
 /** The admin-consent redirect URI: ENTRA_REDIRECT_URI, else /oauth/entra/callback next to OAUTH_REDIRECT_URI. */
 export function entraRedirectUri(ctx: RouteContext): string {

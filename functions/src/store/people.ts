@@ -9,16 +9,16 @@ import { z } from 'zod';
 import { paths } from '../../../shared/firestore-paths.js';
 import { PEOPLE_OBJECT } from '../../../shared/mapping.js';
 import type { Logger } from '../platform/log.js';
-import { contentHash } from '../sync/content-hash.js';
-import type { FirestoreMeter } from '../sync/firestore-meter.js';
-import { mergePerson, type MergedPerson } from './merge-person.js';
-import { personRecordId } from './person-record-id.js';
+import { contentHash } from '../engine/content-hash.js';
+import type { FirestoreMeter } from '../engine/firestore-meter.js';
+import { mergePerson, type MergedPerson } from '../people/merge-person.js';
+import { personRecordId } from '../people/person-record-id.js';
 import {
   DEFAULT_PRECEDENCE_POLICY,
   precedencePolicySchema,
   type PrecedencePolicy,
-} from './precedence-policy.js';
-import { SOURCE_NAMES, type SourceName, type SourcePerson } from './source-person.js';
+} from '../people/precedence-policy.js';
+import { SOURCE_NAMES, type SourceName, type SourcePerson } from '../people/source-person.js';
 
 /**
  * The merged people object: `tenants/{t}/objects/people/records/{normalized email}`. Each source (the Google

@@ -1,6 +1,6 @@
 import type { Firestore } from '@google-cloud/firestore';
 import { paths } from '../../../shared/firestore-paths.js';
-import type { FirestoreMeter } from './firestore-meter.js';
+import type { FirestoreMeter } from '../engine/firestore-meter.js';
 
 /** About 60 bytes an entry: 4,000 entries keep a shard near 250 KB, far below the 1 MiB document limit. */
 const ENTRIES_PER_SHARD = 4000;

@@ -1,7 +1,7 @@
 import { google } from 'googleapis';
 import { z } from 'zod';
-import { newOAuthClient } from '../google/workspace-auth.js';
-import type { RuntimeConfig } from '../platform/config.js';
+import { newOAuthClient } from './workspace-auth.js';
+import type { RuntimeConfig } from '../../platform/config.js';
 
 /**
  * The calls to Google's OAuth endpoints the connect and sign-in flows make. Errors leaving this module carry a

@@ -1,7 +1,7 @@
 import { google, type admin_directory_v1 } from 'googleapis';
 import { z } from 'zod';
-import { ENTITIES, type EntityKind } from '../../../shared/entities.js';
-import type { RuntimeConfig } from '../platform/config.js';
+import { ENTITIES, type EntityKind } from '../../../../shared/entities.js';
+import type { RuntimeConfig } from '../../platform/config.js';
 import { customSchemaNames, listFieldsMask } from './field-mask.js';
 
 export interface DirectoryPage {

@@ -1,15 +1,15 @@
 import { z } from 'zod';
 import { mappingInputSchema } from '../../../../shared/mapping.js';
-import { withDirectoryRetry, type BackoffPolicy } from '../../google/backoff.js';
-import { DirectoryCallError, InvalidGrantError } from '../../google/directory-errors.js';
-import { GoogleDirectoryLister } from '../../google/directory-lister.js';
-import { NotConnectedError } from '../../google/workspace-auth.js';
-import { mapSourceObject } from '../../sync/record-mapper.js';
-import { ApiError } from '../api-error.js';
-import { json, type ApiResult } from '../http.js';
-import { parseBody } from '../request-body.js';
-import { requireTenant, type RouteContext } from '../route-context.js';
-import type { Route } from '../router.js';
+import { withDirectoryRetry, type BackoffPolicy } from './backoff.js';
+import { DirectoryCallError, InvalidGrantError } from './directory-errors.js';
+import { GoogleDirectoryLister } from './directory-lister.js';
+import { NotConnectedError } from './workspace-auth.js';
+import { mapSourceObject } from '../../engine/record-mapper.js';
+import { ApiError } from '../../api/api-error.js';
+import { json, type ApiResult } from '../../api/http.js';
+import { parseBody } from '../../api/request-body.js';
+import { requireTenant, type RouteContext } from '../../api/route-context.js';
+import type { Route } from '../../api/router.js';
 
 const previewBody = z.strictObject({
   mapping: mappingInputSchema,

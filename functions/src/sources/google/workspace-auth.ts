@@ -1,5 +1,5 @@
 import { google } from 'googleapis';
-import type { RuntimeConfig } from '../platform/config.js';
+import type { RuntimeConfig } from '../../platform/config.js';
 
 type OAuth2Client = InstanceType<typeof google.auth.OAuth2>;
 

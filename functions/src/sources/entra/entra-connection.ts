@@ -1,11 +1,11 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { Firestore } from '@google-cloud/firestore';
 import { z } from 'zod';
-import { paths } from '../../../shared/firestore-paths.js';
-import type { Clock } from '../platform/clock.js';
-import type { Logger } from '../platform/log.js';
-import type { SecretStore } from '../secrets/secret-store.js';
-import { ENTRA_PEOPLE_SYNC_ID } from '../sync/messages.js';
+import { paths } from '../../../../shared/firestore-paths.js';
+import type { Clock } from '../../platform/clock.js';
+import type { Logger } from '../../platform/log.js';
+import type { SecretStore } from '../../secrets/secret-store.js';
+import { ENTRA_PEOPLE_SYNC_ID } from '../../engine/messages.js';
 import { ClientCredentialsTokenProvider } from './client-credentials-token.js';
 import { EntraError, type EntraErrorCode } from './entra-error.js';
 import type { FetchLike } from './fetch-with-retry.js';

@@ -1,7 +1,7 @@
 import type { DocumentData, Firestore } from '@google-cloud/firestore';
-import { parseTenantEntra } from '../entra/entra-connection.js';
+import { parseTenantEntra } from '../sources/entra/entra-connection.js';
 import type { Logger } from '../platform/log.js';
-import { listEnabledMappings } from './mapping-store.js';
+import { listEnabledMappings } from '../store/mappings.js';
 import { ENTRA_PEOPLE_SYNC_ID, tickMessageSchema, type SyncMessage } from './messages.js';
 
 export interface FanOutDeps {

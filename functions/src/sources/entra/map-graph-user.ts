@@ -1,5 +1,5 @@
-import { normalizeEmail } from '../people/normalize-email.js';
-import type { SourcePerson } from '../people/source-person.js';
+import { normalizeEmail } from '../../people/normalize-email.js';
+import type { SourcePerson } from '../../people/source-person.js';
 import type { GraphUser } from './graph-schemas.js';
 
 /** What the mapping reads; request exactly these so delta responses carry everything a person needs. */

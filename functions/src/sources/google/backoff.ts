@@ -1,4 +1,4 @@
-import type { Clock } from '../platform/clock.js';
+import type { Clock } from '../../platform/clock.js';
 import { classifyDirectoryError, DirectoryCallError, InvalidGrantError } from './directory-errors.js';
 
 export interface BackoffPolicy {

@@ -1,4 +1,4 @@
-import { ENTITIES, type EntityKind } from '../../../shared/entities.js';
+import { ENTITIES, type EntityKind } from '../../../../shared/entities.js';
 
 /**
  * Builds the `fields` partial-response selector for a list call: only what the mapping reads plus what the

@@ -6,20 +6,20 @@ import {
   type Timestamp,
   type WriteBatch,
 } from '@google-cloud/firestore';
-import { paths } from '../../../shared/firestore-paths.js';
-import { PEOPLE_OBJECT } from '../../../shared/mapping.js';
-import { PeopleStore, type ApplyResult, type PersonChange } from '../people/people-store.js';
-import { personRecordId } from '../people/person-record-id.js';
-import type { Clock } from '../platform/clock.js';
-import type { Logger } from '../platform/log.js';
-import type { SecretStore } from '../secrets/secret-store.js';
-import { tenantDocSchema } from '../tenants/tenant-status.js';
-import { FirestoreMeter } from '../sync/firestore-meter.js';
-import { loadHashIndex, saveHashIndex } from '../sync/hash-index.js';
-import { ENTRA_PEOPLE_SYNC_ID, syncMessageSchema, type SyncMessage } from '../sync/messages.js';
-import { addCounts, zeroCounts, type SyncCounts } from '../sync/sync-counts.js';
-import { ENDED_RUN_LEASE, initialRunDoc, newRunId } from '../sync/sync-lease.js';
-import { RetryLaterError } from '../sync/sync-runner.js';
+import { paths } from '../../../../shared/firestore-paths.js';
+import { PEOPLE_OBJECT } from '../../../../shared/mapping.js';
+import { PeopleStore, type ApplyResult, type PersonChange } from '../../store/people.js';
+import { personRecordId } from '../../people/person-record-id.js';
+import type { Clock } from '../../platform/clock.js';
+import type { Logger } from '../../platform/log.js';
+import type { SecretStore } from '../../secrets/secret-store.js';
+import { tenantDocSchema } from '../../store/tenants.js';
+import { FirestoreMeter } from '../../engine/firestore-meter.js';
+import { loadHashIndex, saveHashIndex } from '../../store/hash-index.js';
+import { ENTRA_PEOPLE_SYNC_ID, syncMessageSchema, type SyncMessage } from '../../engine/messages.js';
+import { addCounts, zeroCounts, type SyncCounts } from '../../engine/sync-counts.js';
+import { ENDED_RUN_LEASE, initialRunDoc, newRunId } from '../../engine/sync-lease.js';
+import { RetryLaterError } from '../../engine/sync-runner.js';
 import {
   loadEntraConnection,
   markEntraState,

@@ -1,5 +1,5 @@
-import type { App } from '../app.js';
-import { listEnabledMappings } from '../sync/mapping-store.js';
+import type { App } from '../../app.js';
+import { listEnabledMappings } from '../../store/mappings.js';
 
 /**
  * Right after connecting, one sync per enabled mapping. The request id carries the OAuth state id, which is

@@ -1,9 +1,14 @@
-import { paths } from '../../../shared/firestore-paths.js';
-import { REQUIRED_SCOPES } from '../../../shared/entities.js';
-import type { App } from '../app.js';
-import { bindingCookie, clearedCookie, CONNECT_COOKIE, newBindingSecret } from './browser-binding.js';
-import { acceptBoundCallback, CallbackRejection } from './bound-callback.js';
-import { ConnectError, shortScope } from './connect-errors.js';
+import { paths } from '../../../../shared/firestore-paths.js';
+import { REQUIRED_SCOPES } from '../../../../shared/entities.js';
+import type { App } from '../../app.js';
+import {
+  bindingCookie,
+  clearedCookie,
+  CONNECT_COOKIE,
+  newBindingSecret,
+} from '../../connection/browser-binding.js';
+import { acceptBoundCallback, CallbackRejection } from '../../connection/bound-callback.js';
+import { ConnectError, shortScope } from '../../connection/connect-errors.js';
 import {
   authorizationUrl,
   clientWithAccessToken,
@@ -15,7 +20,7 @@ import {
   type ExchangedTokens,
 } from './google-oauth.js';
 import { startInitialSync } from './initial-sync.js';
-import { createOAuthState, STATE_TTL_MS } from './oauth-states.js';
+import { createOAuthState, STATE_TTL_MS } from '../../store/oauth-states.js';
 
 /**
  * Connecting a tenant to its Google Workspace: the web-server OAuth flow with PKCE, offline access and forced

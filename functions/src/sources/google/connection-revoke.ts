@@ -1,5 +1,5 @@
-import { paths } from '../../../shared/firestore-paths.js';
-import type { App } from '../app.js';
+import { paths } from '../../../../shared/firestore-paths.js';
+import type { App } from '../../app.js';
 import { revokeAtGoogle } from './google-oauth.js';
 
 export type RevokeResult =

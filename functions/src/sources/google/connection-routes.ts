@@ -1,14 +1,14 @@
 import { z } from 'zod';
-import { checkConnection } from '../../connection/connection-check.js';
-import { revokeConnection } from '../../connection/connection-revoke.js';
-import { completeConnect, startConnect, type ConnectDeps } from '../../connection/connect-flow.js';
-import { googleRedirectQuery } from '../../connection/google-oauth.js';
-import { ApiError } from '../api-error.js';
-import { json, redirect, type ApiResult } from '../http.js';
-import { canWrite, tenantAccessFor } from '../membership.js';
-import { parseBody, queryObject } from '../request-body.js';
-import { actorOf, requireAdmin, requireTenant, type RouteContext } from '../route-context.js';
-import type { Route } from '../router.js';
+import { checkConnection } from './connection-check.js';
+import { revokeConnection } from './connection-revoke.js';
+import { completeConnect, startConnect, type ConnectDeps } from './connect-flow.js';
+import { googleRedirectQuery } from './google-oauth.js';
+import { ApiError } from '../../api/api-error.js';
+import { json, redirect, type ApiResult } from '../../api/http.js';
+import { canWrite, tenantAccessFor } from '../../api/membership.js';
+import { parseBody, queryObject } from '../../api/request-body.js';
+import { actorOf, requireAdmin, requireTenant, type RouteContext } from '../../api/route-context.js';
+import type { Route } from '../../api/router.js';
 
 function connectDeps(ctx: RouteContext): ConnectDeps {
   return {

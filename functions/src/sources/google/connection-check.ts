@@ -1,8 +1,8 @@
 import { google } from 'googleapis';
-import { classifyDirectoryError } from '../google/directory-errors.js';
-import { NotConnectedError } from '../google/workspace-auth.js';
-import type { App } from '../app.js';
-import { markNeedsReauthorization } from '../tenants/tenant-status.js';
+import { classifyDirectoryError } from './directory-errors.js';
+import { NotConnectedError } from './workspace-auth.js';
+import type { App } from '../../app.js';
+import { markNeedsReauthorization } from '../../store/tenants.js';
 import { fetchCustomer } from './google-oauth.js';
 
 export type ConnectionCheck =
