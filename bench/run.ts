@@ -10,7 +10,7 @@ import { loadConfig } from '../functions/src/platform/config.js';
 import { createLogger, setLogSink } from '../functions/src/platform/log.js';
 import { createSecretStoreFromEnv } from '../functions/src/secrets/index.js';
 import { readMapping } from '../functions/src/store/mappings.js';
-import { runSyncMessage, type SyncOutcome } from '../functions/src/engine/sync-runner.js';
+import { runSync, type SyncOutcome } from '../functions/src/engine/engine.js';
 import { paths } from '../shared/firestore-paths.js';
 import { mappingInputSchema } from '../shared/mapping.js';
 import { authorizeAgainstSimulator } from '../test/support/google-oauth.js';
@@ -119,7 +119,7 @@ try {
   const measure = async (label: string, mappingId: string) => {
     peakRss = process.memoryUsage().rss;
     const start = performance.now();
-    const out: SyncOutcome = await runSyncMessage(app.syncDeps(), {
+    const out: SyncOutcome = await runSync(app.syncDeps(), {
       kind: 'sync',
       tenantId,
       mappingId,

@@ -2,8 +2,12 @@
  * The Directory API entities a mapping can sync, with what the sync and the console need to know about each:
  * which identifiers are allowed, which source fields can be mapped, the page cap and the scope it needs.
  */
-export const ENTITY_KINDS = ['users', 'chromeos', 'mobile', 'orgunits'] as const;
+export const ENTITY_KINDS = ['users', 'chromeos', 'mobile', 'orgunits', 'groups'] as const;
 export type EntityKind = (typeof ENTITY_KINDS)[number];
+
+/** Where objects come from. Google Workspace is the primary source; Microsoft Entra feeds merged people. */
+export const SOURCE_KINDS = ['google', 'entra'] as const;
+export type SourceKind = (typeof SOURCE_KINDS)[number];
 
 export const DIRECTORY_SCOPES = {
   user: 'https://www.googleapis.com/auth/admin.directory.user.readonly',
@@ -11,6 +15,7 @@ export const DIRECTORY_SCOPES = {
   chromeos: 'https://www.googleapis.com/auth/admin.directory.device.chromeos.readonly',
   mobile: 'https://www.googleapis.com/auth/admin.directory.device.mobile.readonly',
   customer: 'https://www.googleapis.com/auth/admin.directory.customer.readonly',
+  group: 'https://www.googleapis.com/auth/admin.directory.group.readonly',
 } as const;
 
 /** Everything the service asks for: read-only, nothing more. */
@@ -18,6 +23,7 @@ export const REQUIRED_SCOPES: readonly string[] = Object.values(DIRECTORY_SCOPES
 
 export interface EntityDescriptor {
   kind: EntityKind;
+  source: SourceKind;
   label: string;
   /** Identifiers an admin may choose as the record key, first is the default. */
   identifiers: readonly string[];
@@ -37,6 +43,7 @@ export interface EntityDescriptor {
 export const ENTITIES: Record<EntityKind, EntityDescriptor> = {
   users: {
     kind: 'users',
+    source: 'google',
     label: 'Users',
     identifiers: ['primaryEmail', 'id'],
     sourceIdField: 'id',
@@ -71,6 +78,7 @@ export const ENTITIES: Record<EntityKind, EntityDescriptor> = {
   },
   chromeos: {
     kind: 'chromeos',
+    source: 'google',
     label: 'Chrome OS devices',
     identifiers: ['serialNumber', 'annotatedAssetId', 'deviceId'],
     sourceIdField: 'deviceId',
@@ -105,6 +113,7 @@ export const ENTITIES: Record<EntityKind, EntityDescriptor> = {
   },
   mobile: {
     kind: 'mobile',
+    source: 'google',
     label: 'Mobile devices',
     identifiers: ['deviceId', 'serialNumber', 'imei', 'wifiMacAddress'],
     sourceIdField: 'resourceId',
@@ -135,6 +144,7 @@ export const ENTITIES: Record<EntityKind, EntityDescriptor> = {
   },
   orgunits: {
     kind: 'orgunits',
+    source: 'google',
     label: 'Organizational units',
     identifiers: ['orgUnitId', 'orgUnitPath'],
     sourceIdField: 'orgUnitId',
@@ -152,11 +162,78 @@ export const ENTITIES: Record<EntityKind, EntityDescriptor> = {
     ],
     systemFields: ['orgUnitId', 'orgUnitPath', 'etag'],
   },
+  groups: {
+    kind: 'groups',
+    source: 'google',
+    label: 'Groups',
+    identifiers: ['email', 'id'],
+    sourceIdField: 'id',
+    maxPageSize: 200,
+    scope: DIRECTORY_SCOPES.group,
+    listKey: 'groups',
+    fields: [
+      'id',
+      'email',
+      'name',
+      'description',
+      'directMembersCount',
+      'adminCreated',
+      'aliases',
+      // Not a field of Google's group resource: the sync lists each group's members (members.list) into it.
+      'members',
+    ],
+    systemFields: ['id', 'email', 'etag'],
+  },
 };
 
+/**
+ * Microsoft Entra users as the Entra source hands them to a mapping: Graph's user plus `email` (mail, else
+ * the UPN, normalized; absent for guests without a mailbox address) and `phone` (mobile, else the first business
+ * phone), the two values a person needs that Graph does not give directly.
+ */
+export const ENTRA_USERS: EntityDescriptor = {
+  kind: 'users',
+  source: 'entra',
+  label: 'Users (Microsoft Entra)',
+  identifiers: ['email'],
+  sourceIdField: 'id',
+  maxPageSize: 999,
+  scope: 'User.Read.All',
+  listKey: 'value',
+  fields: [
+    'id',
+    'email',
+    'displayName',
+    'givenName',
+    'surname',
+    'jobTitle',
+    'department',
+    'phone',
+    'mobilePhone',
+    'businessPhones',
+    'employeeId',
+    'accountEnabled',
+    'userType',
+    'userPrincipalName',
+    'mail',
+  ],
+  systemFields: ['id', 'email', 'accountEnabled'],
+};
+
+/** The entities each source offers to mappings. */
+export const SOURCE_ENTITIES: Record<SourceKind, Partial<Record<EntityKind, EntityDescriptor>>> = {
+  google: ENTITIES,
+  entra: { users: ENTRA_USERS },
+};
+
+/** The descriptor of a mapping's entity in its source (a mapping without a source reads Google). */
+export function entityDescriptor(m: { source?: SourceKind; entity: EntityKind }): EntityDescriptor | null {
+  return SOURCE_ENTITIES[m.source ?? 'google'][m.entity] ?? null;
+}
+
 /** True when `path` is a field the entity exposes (exact, or under an open-ended `prefix.*`). */
-export function isKnownSourceField(kind: EntityKind, path: string): boolean {
-  const fields = ENTITIES[kind].fields;
+export function isKnownSourceField(kind: EntityKind, path: string, source: SourceKind = 'google'): boolean {
+  const fields = SOURCE_ENTITIES[source][kind]?.fields ?? [];
   if (fields.includes(path)) return true;
   return fields.some(
     (f) => f.endsWith('.*') && path.startsWith(f.slice(0, -1)) && path.length > f.length - 1,

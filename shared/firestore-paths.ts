@@ -9,12 +9,15 @@
  *   tenants/{tenantId}/mappings/{mappingId}              Mapping
  *   tenants/{tenantId}/syncState/{mappingId}             lease + checkpoint of the current run
  *   tenants/{tenantId}/syncState/{mappingId}/index/{n}   content-hash index shards (change detection)
- *   tenants/{tenantId}/syncState/entra-people            Entra people sync: lease + deltaLink; index/{n}: Entra id -> email
+ *   tenants/{tenantId}/syncState/{mappingId}/requests/{k} sync requests already handled (TTL), so a late redelivery
+ *                                                        starts nothing
+ *   tenants/{tenantId}/requestBudget/{minute}            Directory requests granted per minute across instances (TTL)
  *   tenants/{tenantId}/runs/{runId}                      SyncRun history
  *   tenants/{tenantId}/runs/{runId}/pages/{n}            ids seen per page (for the removal sweep)
  *   tenants/{tenantId}/objects/{objectId}/records/{id}   synced records (login users: objectId "login-users";
  *                                                        merged people: objectId "people", id = normalized email)
  *   oauthStates/{stateId}                                pending OAuth authorizations (server only)
+ *   deadLetters/{messageId}                              messages Pub/Sub gave up delivering (server only)
  */
 export const paths = {
   tenant: (t: string) => `tenants/${t}`,
@@ -24,6 +27,9 @@ export const paths = {
   mapping: (t: string, m: string) => `tenants/${t}/mappings/${m}`,
   syncState: (t: string, m: string) => `tenants/${t}/syncState/${m}`,
   indexShards: (t: string, m: string) => `tenants/${t}/syncState/${m}/index`,
+  syncRequests: (t: string, m: string) => `tenants/${t}/syncState/${m}/requests`,
+  requestBudget: (t: string) => `tenants/${t}/requestBudget`,
+  deadLetters: () => 'deadLetters',
   runs: (t: string) => `tenants/${t}/runs`,
   run: (t: string, r: string) => `tenants/${t}/runs/${r}`,
   runPages: (t: string, r: string) => `tenants/${t}/runs/${r}/pages`,

@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { ENTITIES, ENTITY_KINDS, isKnownSourceField, type EntityKind } from './entities.js';
+import {
+  ENTITY_KINDS,
+  SOURCE_KINDS,
+  entityDescriptor,
+  isKnownSourceField,
+  type EntityKind,
+  type SourceKind,
+} from './entities.js';
 
 /**
  * A mapping says: take entity X from the tenant's Google Workspace, key it by identifier Y, copy these fields
@@ -18,6 +25,9 @@ const targetFieldName = z
   .max(100)
   .regex(/^[A-Za-z][A-Za-z0-9_]*$/, 'a letter followed by letters, digits or underscores')
   .refine((s) => !s.startsWith('_sync'), 'names starting with _sync are reserved');
+
+/** The identifier that is a person's email in each source: people of every source are joined by it. */
+export const PEOPLE_IDENTIFIER: Record<SourceKind, string> = { google: 'primaryEmail', entra: 'email' };
 
 /** A people mapping cannot target `email` (always the normalized join key) or `active` (derived from every source). */
 const RESERVED_PEOPLE_FIELDS: ReadonlySet<string> = new Set(['email', 'active']);
@@ -66,6 +76,8 @@ export const mappingTargetSchema = z.discriminatedUnion('kind', [
 export const mappingInputSchema = z
   .strictObject({
     name: z.string().trim().min(1).max(120),
+    /** Where the entity is read from; Google Workspace unless said otherwise. */
+    source: z.enum(SOURCE_KINDS).default('google'),
     entity: z.enum(ENTITY_KINDS),
     identifier: z.string().min(1),
     target: mappingTargetSchema,
@@ -76,7 +88,15 @@ export const mappingInputSchema = z
     removalThresholdPercent: z.number().min(0).max(100).default(10),
   })
   .superRefine((m, ctx) => {
-    const entity = ENTITIES[m.entity];
+    const entity = entityDescriptor(m);
+    if (!entity) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['entity'],
+        message: `${m.source === 'entra' ? 'Microsoft Entra' : 'Google Workspace'} has no ${m.entity} to sync`,
+      });
+      return;
+    }
     if (!entity.identifiers.includes(m.identifier)) {
       ctx.addIssue({
         code: 'custom',
@@ -84,28 +104,29 @@ export const mappingInputSchema = z
         message: `${entity.label} can be identified by ${entity.identifiers.join(', ')}`,
       });
     }
-    if (m.target.kind === 'loginUsers' && m.entity !== 'users') {
+    if (m.target.kind === 'loginUsers' && (m.entity !== 'users' || m.source !== 'google')) {
       ctx.addIssue({
         code: 'custom',
         path: ['target', 'kind'],
-        message: 'only Users can become login users',
+        message: 'only Google Workspace users can become login users',
       });
     }
     const people = m.target.kind === 'people';
     if (people && m.entity !== 'users') {
       ctx.addIssue({ code: 'custom', path: ['target', 'kind'], message: 'only Users can become people' });
     }
-    if (people && m.identifier !== 'primaryEmail') {
+    const emailIdentifier = PEOPLE_IDENTIFIER[m.source];
+    if (people && m.identifier !== emailIdentifier) {
       // Sources are joined by email: the record id of a person is their normalized email.
       ctx.addIssue({
         code: 'custom',
         path: ['identifier'],
-        message: 'people are identified by primaryEmail',
+        message: `people are identified by ${emailIdentifier}`,
       });
     }
     const seenTargets = new Set<string>();
     m.fieldMap.forEach((f, i) => {
-      if (!isKnownSourceField(m.entity, f.source)) {
+      if (!isKnownSourceField(m.entity, f.source, m.source)) {
         ctx.addIssue({
           code: 'custom',
           path: ['fieldMap', i, 'source'],
@@ -155,6 +176,8 @@ export function objectIdOf(target: MappingTarget): string {
   }
 }
 
-export function entityOf(m: { entity: EntityKind }) {
-  return ENTITIES[m.entity];
+export function entityOf(m: { source?: SourceKind; entity: EntityKind }) {
+  const d = entityDescriptor(m);
+  if (!d) throw new Error(`no ${m.entity} entity in source ${m.source ?? 'google'}`);
+  return d;
 }

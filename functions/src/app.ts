@@ -1,14 +1,16 @@
 import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
-import type { EntraSyncDeps } from './sources/entra/entra-sync.js';
-import { GoogleDirectoryLister } from './sources/google/directory-lister.js';
 import { WorkspaceAuth } from './sources/google/workspace-auth.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import { loadConfig, type RuntimeConfig } from './platform/config.js';
 import { log, type Logger } from './platform/log.js';
 import { syncPublisher } from './platform/sync-publisher.js';
 import { createSecretStoreFromEnv, type SecretStore } from './secrets/index.js';
-import type { SyncDeps } from './engine/sync-runner.js';
+import type { EngineDeps } from './engine/engine.js';
+import type { EntraConnection } from './sources/entra/entra-connection.js';
+import type { EntraGraphClient } from './sources/entra/entra-graph-client.js';
+import { entraSource } from './sources/entra/entra-source.js';
+import { googleSource } from './sources/google/google-source.js';
 
 /**
  * The composition root: real clients built once per instance from validated configuration. Entry points take
@@ -22,12 +24,13 @@ export interface App {
   auth: WorkspaceAuth;
   clock: Clock;
   log: Logger;
-  syncDeps(): SyncDeps;
-  /** The Entra people sync (Microsoft Graph -> merged people); the client secret comes from `secrets`. */
-  entraSyncDeps(): EntraSyncDeps;
+  /** The sync engine with every source: Google Workspace (Directory API) and Microsoft Entra (Graph). */
+  syncDeps(): EngineDeps;
+  /** The Graph client for an Entra connection (tests pass faster retries). */
+  entraGraphClientFor?(connection: EntraConnection): EntraGraphClient;
 }
 
-export function createApp(overrides: Partial<Omit<App, 'syncDeps' | 'entraSyncDeps'>> = {}): App {
+export function createApp(overrides: Partial<Omit<App, 'syncDeps'>> = {}): App {
   const config = overrides.config ?? loadConfig();
   const db = overrides.db ?? new Firestore({ projectId: config.projectId, ignoreUndefinedProperties: true });
   const pubsub = overrides.pubsub ?? new PubSub({ projectId: config.projectId });
@@ -37,6 +40,16 @@ export function createApp(overrides: Partial<Omit<App, 'syncDeps' | 'entraSyncDe
   const clock = overrides.clock ?? systemClock;
   const logger = overrides.log ?? log;
   const publishSync = syncPublisher(pubsub);
+  const sources = {
+    google: googleSource({ db, config, auth, clock }),
+    entra: entraSource({
+      db,
+      clock,
+      log: logger,
+      secrets,
+      ...(overrides.entraGraphClientFor ? { graphClientFor: overrides.entraGraphClientFor } : {}),
+    }),
+  };
   const app: App = {
     config,
     db,
@@ -50,10 +63,9 @@ export function createApp(overrides: Partial<Omit<App, 'syncDeps' | 'entraSyncDe
       config: config.sync,
       clock,
       log: logger,
-      listerFor: async (tenantId) => new GoogleDirectoryLister(config, await auth.clientFor(tenantId)),
+      sources,
       publishSync,
     }),
-    entraSyncDeps: () => ({ db, clock, log: logger, secrets, leaseMs: config.sync.leaseMs }),
   };
   return app;
 }

@@ -8,8 +8,7 @@ import { handleSyncEvent, handleTickEvent } from './pubsub-handlers.js';
  * Entry points only: parsing and work happen in the modules behind them.
  *   api         HTTP: admin API, OAuth connect/callback, refresh webhook (behind the console's /api rewrite)
  *   tick        Pub/Sub (Cloud Scheduler's topic) -> one sync message per tenant x mapping
- *   syncEntity  Pub/Sub -> one tenant/mapping sync invocation (resumable), or an Entra people delta round
- *               (mappingId `entra-people`)
+ *   syncEntity  Pub/Sub -> one tenant/mapping sync invocation of the engine (resumable), for any source
  */
 let api: ReturnType<typeof createApiHandler> | null = null;
 functions.http('api', (req, res) => {

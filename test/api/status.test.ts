@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCHEDULER_JOBS } from '../../shared/topology.js';
 import { nextCronTime } from '../../infra/cron.js';
-import { runSyncMessage } from '../../functions/src/engine/sync-runner.js';
+import { runSync } from '../../functions/src/engine/engine.js';
 import { startApiHarness, usersMapping, type ApiHarness } from './api-harness.js';
 
 let h: ApiHarness;
@@ -23,7 +23,7 @@ beforeAll(async () => {
     })
   ).body.id;
   await h.connect('acme', owner);
-  for (const m of await h.pullSyncMessages()) await runSyncMessage(h.app.syncDeps(), m);
+  for (const m of await h.pullSyncMessages()) await runSync(h.app.syncDeps(), m);
 });
 afterAll(async () => {
   await h?.close();
@@ -34,7 +34,7 @@ async function syncAndRun(): Promise<string> {
     token: owner,
     body: { mappingId: staffId },
   });
-  for (const m of await h.pullSyncMessages()) await runSyncMessage(h.app.syncDeps(), m);
+  for (const m of await h.pullSyncMessages()) await runSync(h.app.syncDeps(), m);
   return res.body.runs[0].runId as string;
 }
 

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../shared/firestore-paths.js';
-import { runSyncMessage } from '../../functions/src/engine/sync-runner.js';
+import { runSync } from '../../functions/src/engine/engine.js';
 import type { SyncMessage } from '../../functions/src/engine/messages.js';
 import { startApiHarness, usersMapping, type ApiHarness, type HttpResult } from './api-harness.js';
 
@@ -32,7 +32,7 @@ beforeAll(async () => {
   ).body.id;
   await h.connect('acme', owner);
   // The initial syncs, run for real.
-  for (const m of await h.pullSyncMessages()) await runSyncMessage(h.app.syncDeps(), m);
+  for (const m of await h.pullSyncMessages()) await runSync(h.app.syncDeps(), m);
 });
 afterAll(async () => {
   await h?.close();
@@ -66,7 +66,7 @@ describe('sync now', () => {
     expect(queued.body.runs).toEqual([{ mappingId: staffId, runId, deduplicated: true }]);
     expect(await h.pullSyncMessages()).toEqual([]);
 
-    const outcome = await runSyncMessage(h.app.syncDeps(), msg);
+    const outcome = await runSync(h.app.syncDeps(), msg);
     expect(outcome).toMatchObject({ status: 'completed', runId });
     const run = await h.request('GET', `/api/tenants/acme/runs/${runId}`, { token: viewer });
     expect(run.body).toMatchObject({ runId, mappingId: staffId, status: 'succeeded', trigger: 'manual' });
@@ -76,7 +76,7 @@ describe('sync now', () => {
     expect(next.body.runs[0]).toMatchObject({ mappingId: staffId, deduplicated: false });
     expect(next.body.runs[0].runId).not.toBe(runId);
     const [nextMsg] = await h.pullSyncMessages();
-    await runSyncMessage(h.app.syncDeps(), nextMsg!);
+    await runSync(h.app.syncDeps(), nextMsg!);
   });
 
   it('is deduplicated while a run is in progress, and covers every enabled mapping without mappingId', async () => {
@@ -84,7 +84,7 @@ describe('sync now', () => {
     const [msg] = await h.pullSyncMessages();
     const during: HttpResult[] = [];
     const deps = h.app.syncDeps();
-    const outcome = await runSyncMessage(
+    const outcome = await runSync(
       {
         ...deps,
         config: { ...deps.config, pageSize: 10 },
@@ -120,7 +120,7 @@ describe('sync now', () => {
         confirmRemovals: true,
       },
     ]);
-    await runSyncMessage(h.app.syncDeps(), published[0] as SyncMessage);
+    await runSync(h.app.syncDeps(), published[0] as SyncMessage);
   });
 
   it('accepts the host product signature', async () => {
@@ -129,7 +129,7 @@ describe('sync now', () => {
     expect(res.body.runs[0]).toMatchObject({ mappingId: ousId, deduplicated: false });
     const [msg] = await h.pullSyncMessages();
     expect(msg!.plannedRunId).toBe(res.body.runs[0].runId);
-    await runSyncMessage(h.app.syncDeps(), msg!);
+    await runSync(h.app.syncDeps(), msg!);
   });
 
   it('refuses viewers, unknown or disabled mappings, bad bodies and inactive tenants, changing nothing', async () => {

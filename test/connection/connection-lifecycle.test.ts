@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../shared/firestore-paths.js';
 import { fanOutTick } from '../../functions/src/engine/fan-out.js';
-import { runSyncMessage } from '../../functions/src/engine/sync-runner.js';
+import { runSync } from '../../functions/src/engine/engine.js';
 import type { SyncMessage } from '../../functions/src/engine/messages.js';
 import { DEFAULT_OAUTH_CLIENT } from '../../emulators/workspace-simulator/index.js';
 import { startApiHarness, usersMapping, type ApiHarness } from '../api/api-harness.js';
@@ -124,20 +124,20 @@ describe('revoke from our side', () => {
     const published: SyncMessage[] = [];
     const deps = h.app.syncDeps();
     await fanOutTick(
-      { db: h.db, log: deps.log, publishSync: async (m) => void published.push(m) },
+      { ...deps, publishSync: async (m) => void published.push(m) },
       { kind: 'tick', job: 'ws-sync-tick' },
       'tick-1',
     );
     expect(published.map((m) => m.tenantId)).toEqual(['still-active']);
     await fanOutTick(
-      { db: h.db, log: deps.log, publishSync: async (m) => void published.push(m) },
+      { ...deps, publishSync: async (m) => void published.push(m) },
       { kind: 'tick', job: 'ws-sync-tick', tenantId: 'gone' },
       'tick-2',
     );
     expect(published).toHaveLength(1);
 
     // A sync message already queued for it is dropped.
-    const outcome = await runSyncMessage(deps, {
+    const outcome = await runSync(deps, {
       kind: 'sync',
       tenantId: 'gone',
       mappingId: mapping.body.id,

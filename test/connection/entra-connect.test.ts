@@ -8,6 +8,8 @@ import {
 import { fanOutTick } from '../../functions/src/engine/fan-out.js';
 import type { SyncMessage } from '../../functions/src/engine/messages.js';
 import { paths } from '../../shared/firestore-paths.js';
+import { ensureEntraPeopleMapping } from '../../functions/src/sources/entra/entra-mapping.js';
+import { listMappingsOfSource } from '../../functions/src/store/mappings.js';
 import { CONSOLE_ORIGIN, startApiHarness, type ApiHarness } from '../api/api-harness.js';
 
 let h: ApiHarness;
@@ -72,11 +74,19 @@ async function consent(authorizationUrl: string): Promise<string> {
 async function entraSyncsPublished(t: string): Promise<number> {
   const published: SyncMessage[] = [];
   await fanOutTick(
-    { db: h.db, log: h.app.syncDeps().log, publishSync: async (m) => void published.push(m) },
+    { ...h.app.syncDeps(), publishSync: async (m) => void published.push(m) },
     { kind: 'tick', job: 'ws-sync-tick', tenantId: t },
     `tick-${t}-${Date.now()}`,
   );
-  return published.filter((m) => m.mappingId === 'entra-people').length;
+  const entraMappings = new Set((await listMappingsOfSource(h.db, t, 'entra')).map((m) => m.id));
+  return published.filter((m) => entraMappings.has(m.mappingId)).length;
+}
+
+/** The tenant's Entra people mapping (connecting Entra creates it). */
+async function entraMappingOf(t: string): Promise<string> {
+  const [m] = await listMappingsOfSource(h.db, t, 'entra');
+  if (!m) throw new Error(`tenant ${t} has no Entra mapping`);
+  return m.id;
 }
 
 const tenantDoc = async (t: string) => (await h.db.doc(paths.tenant(t)).get()).data()!;
@@ -114,7 +124,7 @@ describe('Microsoft Entra connect round trip', () => {
 
     // The first, full Entra round starts right away.
     expect(await h.pullSyncMessages()).toEqual([
-      expect.objectContaining({ tenantId: t, mappingId: 'entra-people', trigger: 'initial' }),
+      expect.objectContaining({ tenantId: t, mappingId: await entraMappingOf(t), trigger: 'initial' }),
     ]);
 
     const doc = await tenantDoc(t);
@@ -149,9 +159,10 @@ describe('Microsoft Entra connect round trip', () => {
   it('"Sync now" covers the Entra round once connected, and passes an admin\'s removal confirmation on', async () => {
     const { t, domain } = await newTenant();
     await h.db.doc(paths.tenant(t)).update({ status: 'active' });
+    const mappingId = await ensureEntraPeopleMapping(h.db, t, 'test', new Date().toISOString());
     const notYet = await h.request('POST', `/api/tenants/${t}/sync`, {
       token: owner,
-      body: { mappingId: 'entra-people' },
+      body: { mappingId },
     });
     expect(notYet.status).toBe(409);
     expect(notYet.text).toMatch(/Microsoft Entra is not connected/);
@@ -161,22 +172,23 @@ describe('Microsoft Entra connect round trip', () => {
     await h.pullSyncMessages();
     const res = await h.request('POST', `/api/tenants/${t}/sync`, {
       token: owner,
-      body: { mappingId: 'entra-people', confirmRemovals: true },
+      body: { mappingId, confirmRemovals: true },
     });
     expect(res.status, res.text).toBe(202);
     const runId = res.body.runs[0].runId as string;
-    expect(res.body.runs).toEqual([{ mappingId: 'entra-people', runId, deduplicated: false }]);
+    expect(await entraMappingOf(t)).toBe(mappingId); // connecting kept the existing mapping
+    expect(res.body.runs).toEqual([{ mappingId, runId, deduplicated: false }]);
     expect(await h.pullSyncMessages()).toEqual([
       expect.objectContaining({
         tenantId: t,
-        mappingId: 'entra-people',
+        mappingId,
         confirmRemovals: true,
         plannedRunId: runId,
       }),
     ]);
     // "Sync all" includes the Entra round; the one just queued covers it.
     const all = await h.request('POST', `/api/tenants/${t}/sync`, { token: owner, body: {} });
-    expect(all.body.runs).toEqual([{ mappingId: 'entra-people', runId, deduplicated: true }]);
+    expect(all.body.runs).toEqual([{ mappingId, runId, deduplicated: true }]);
   });
 
   it('denied consent connects nothing and says so', async () => {

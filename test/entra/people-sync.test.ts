@@ -6,16 +6,15 @@ import {
   buildAdminConsentUrl,
   completeAdminConsent,
   mapGraphUser,
-  runEntraPeopleSync,
-  type EntraSyncDeps,
-  type EntraSyncOutcome,
+  entraSource,
   type GraphUser,
 } from '../../functions/src/sources/entra/index.js';
 import { personRecordId } from '../../functions/src/people/index.js';
 import { handleSyncEvent } from '../../functions/src/pubsub-handlers.js';
 import { fanOutTick } from '../../functions/src/engine/fan-out.js';
 import type { SyncMessage } from '../../functions/src/engine/messages.js';
-import type { SyncOutcome } from '../../functions/src/engine/sync-runner.js';
+import { runSync, type EngineDeps, type SyncOutcome } from '../../functions/src/engine/engine.js';
+import { ensureEntraPeopleMapping } from '../../functions/src/sources/entra/entra-mapping.js';
 import { paths } from '../../shared/firestore-paths.js';
 import { mappingInputSchema } from '../../shared/mapping.js';
 import { runDoc, startSyncHarness, type SyncHarness } from '../support/sync-harness.js';
@@ -68,7 +67,7 @@ type PersonDoc = Record<string, unknown> & {
 
 const graph = useGraphSimulator();
 
-function completed<T extends SyncOutcome | EntraSyncOutcome>(out: T): Extract<T, { status: 'completed' }> {
+function completed<T extends SyncOutcome>(out: T): Extract<T, { status: 'completed' }> {
   if (out.status !== 'completed') throw new Error(`expected a completed run, got ${JSON.stringify(out)}`);
   return out as Extract<T, { status: 'completed' }>;
 }
@@ -80,7 +79,9 @@ describe('people from Google Workspace and Microsoft Entra, merged by email', ()
   /** Google users that also exist in Entra, with the address as Entra has it (case, whitespace). */
   let overlap: GoogleUser[];
   let googleOnly: GoogleUser;
-  let deps: EntraSyncDeps;
+  let deps: EngineDeps;
+  /** The tenant's Entra people mapping, as connecting Entra creates it. */
+  let entraMappingId: string;
   let seq = 0;
 
   const person = async (email: string) => {
@@ -93,8 +94,22 @@ describe('people from Google Workspace and Microsoft Entra, merged by email', ()
       snap.docs.map((d) => [d.id, { data: d.data() as PersonDoc, updateTime: d.updateTime.toMillis() }]),
     );
   };
-  const entraSync = (requestId = `entra-${++seq}`, extra: Partial<EntraSyncDeps> = {}) =>
-    runEntraPeopleSync({ ...deps, ...extra }, { tenantId: h.tenantId, requestId });
+  const entraSync = (
+    requestId = `entra-${++seq}`,
+    extra: Partial<EngineDeps> = {},
+    message: Partial<SyncMessage> = {},
+  ) =>
+    runSync(
+      { ...deps, ...extra },
+      {
+        kind: 'sync',
+        tenantId: h.tenantId,
+        mappingId: entraMappingId,
+        requestId,
+        trigger: 'manual',
+        ...message,
+      },
+    );
   const entraUsers = () => graph.control.listUsers(entraTenant.tenantId);
   const entraUserFor = async (email: string): Promise<ControlUser> => {
     const found = (await entraUsers()).find((u) => u.userPrincipalName === email.toLowerCase());
@@ -137,9 +152,19 @@ describe('people from Google Workspace and Microsoft Entra, merged by email', ()
     await graph.control.updateUser(entraTenant.tenantId, padded.id, {
       mail: `  ${overlap[1]!.primaryEmail.toUpperCase()} `,
     });
+    const engine = h.app.syncDeps();
     deps = {
-      ...h.app.entraSyncDeps(),
-      graphClientFor: (connection) => new EntraGraphClient(connection, { retry: FAST_RETRY }),
+      ...engine,
+      sources: {
+        ...engine.sources,
+        entra: entraSource({
+          db: h.db,
+          clock: h.app.clock,
+          log: h.app.log,
+          secrets: h.app.secrets,
+          graphClientFor: (connection) => new EntraGraphClient(connection, { retry: FAST_RETRY }),
+        }),
+      },
     };
   });
   afterAll(() => h?.close());
@@ -201,6 +226,8 @@ describe('people from Google Workspace and Microsoft Entra, merged by email', ()
     expect((await h.db.doc(paths.tenant(h.tenantId)).get()).get('entra')).toBeUndefined();
 
     const done = await completeAdminConsent(connectDeps, { ...input, expectedState: 'state-1' });
+    // What the connect flow does next: the tenant gets its Entra people mapping.
+    entraMappingId = await ensureEntraPeopleMapping(h.db, h.tenantId, 'test', new Date().toISOString());
     expect(done).toMatchObject({
       kind: 'connected',
       entra: { tenantId: entraTenant.tenantId, state: 'connected' },
@@ -221,27 +248,26 @@ describe('people from Google Workspace and Microsoft Entra, merged by email', ()
   it('a tick publishes the Entra people sync next to the mappings, and syncEntity routes it', async () => {
     const published: SyncMessage[] = [];
     await fanOutTick(
-      { db: h.db, log: h.app.log, publishSync: async (m) => void published.push(m) },
+      { ...deps, publishSync: async (m) => void published.push(m) },
       { kind: 'tick', job: 'ws-sync-tick', tenantId: h.tenantId },
       'tick-1',
     );
-    expect(published.map((m) => m.mappingId).sort()).toEqual(['entra-people', 'people']);
-    // Delivered to syncEntity: an Entra round (the first is a full one), not a mapping lookup.
-    const msg = published.find((m) => m.mappingId === 'entra-people')!;
+    expect(published.map((m) => m.mappingId).sort()).toEqual([entraMappingId, 'people'].sort());
+    // Delivered to syncEntity: an Entra round (the first is a full one) of the ordinary Entra mapping.
+    const msg = published.find((m) => m.mappingId === entraMappingId)!;
     const event = {
       id: 'evt-1',
       data: { message: { data: Buffer.from(JSON.stringify(msg)).toString('base64') } },
     };
-    const out = completed(
-      (await handleSyncEvent(h.app, event as unknown as CloudEvent<unknown>)) as EntraSyncOutcome,
-    );
+    const out = completed(await handleSyncEvent(h.app, event as unknown as CloudEvent<unknown>));
     expect(out.fullSync).toBe(true);
     const people = await entraPeople();
     expect(out.counts.created).toBe(people.size);
     const run = await runDoc(h.db, h.tenantId, out.runId);
     expect(run).toMatchObject({
       status: 'succeeded',
-      mappingId: 'entra-people',
+      mappingId: entraMappingId,
+      source: 'entra',
       entity: 'users',
       objectId: 'people',
       trigger: 'manual',
@@ -425,10 +451,10 @@ describe('people from Google Workspace and Microsoft Entra, merged by email', ()
         jobTitle: 'Acting Principal (interim)',
       });
     }
-    let inner: EntraSyncOutcome | undefined;
+    let inner: SyncOutcome | undefined;
     const outer = completed(
       await entraSync('outer-1', {
-        afterPage: async () => {
+        afterPageCommitted: async () => {
           inner ??= await entraSync('inner-1');
         },
       }),
@@ -453,7 +479,7 @@ describe('people from Google Workspace and Microsoft Entra, merged by email', ()
     expect(updated.reduce((a, b) => a + b, 0)).toBe(1);
     expect(both.every((o) => o.status === 'completed' || o.status === 'dropped')).toBe(true);
     expect((await person(u.primaryEmail)).data.department).toBe('Library');
-    const runs = await h.db.collection(paths.runs(h.tenantId)).where('mappingId', '==', 'entra-people').get();
+    const runs = await h.db.collection(paths.runs(h.tenantId)).where('mappingId', '==', entraMappingId).get();
     expect(runs.docs.every((d) => d.get('status') === 'succeeded')).toBe(true);
   });
 
@@ -493,16 +519,10 @@ describe('people from Google Workspace and Microsoft Entra, merged by email', ()
     expect(run.removal!.message).toMatch(/safety threshold/);
     for (const [email] of victims) expect((await person(email)).data._people.sources.entra).toBeTruthy();
     // No delta link is kept: the next round is full again (and holds again) until someone confirms.
-    const state = await h.db.doc(paths.syncState(h.tenantId, 'entra-people')).get();
-    expect(state.get('deltaLink')).toBeNull();
+    const state = await h.db.doc(paths.syncState(h.tenantId, entraMappingId)).get();
+    expect(state.get('resumeCursor')).toBeNull();
 
-    const confirmed = completed(
-      await runEntraPeopleSync(deps, {
-        tenantId: h.tenantId,
-        requestId: 'confirm-entra',
-        confirmRemovals: true,
-      }),
-    );
+    const confirmed = completed(await entraSync('confirm-entra', {}, { confirmRemovals: true }));
     expect(confirmed).toMatchObject({ fullSync: true, held: false });
     expect(confirmed.counts.removed).toBe(victims.length);
     for (const [email] of victims) {
@@ -549,7 +569,7 @@ describe('people from Google Workspace and Microsoft Entra, merged by email', ()
     });
     const published: SyncMessage[] = [];
     await fanOutTick(
-      { db: h.db, log: h.app.log, publishSync: async (m) => void published.push(m) },
+      { ...deps, publishSync: async (m) => void published.push(m) },
       { kind: 'tick', job: 'ws-sync-tick', tenantId: h.tenantId },
       'tick-2',
     );

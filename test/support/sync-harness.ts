@@ -4,7 +4,7 @@ import { loadConfig, type RuntimeConfig } from '../../functions/src/platform/con
 import { createLogger, type Logger } from '../../functions/src/platform/log.js';
 import { createSecretStoreFromEnv } from '../../functions/src/secrets/index.js';
 import type { SyncMessage } from '../../functions/src/engine/messages.js';
-import { runSyncMessage, type SyncDeps, type SyncOutcome } from '../../functions/src/engine/sync-runner.js';
+import { runSync, type EngineDeps, type SyncOutcome } from '../../functions/src/engine/engine.js';
 import { startSecretManagerEmulator } from '../../emulators/secret-manager/index.js';
 import { paths } from '../../shared/firestore-paths.js';
 import type { MappingInput } from '../../shared/mapping.js';
@@ -35,9 +35,13 @@ export interface SyncHarness {
   tenantId: string;
   published: SyncMessage[];
   logLines: string[];
-  deps(overrides?: Partial<SyncDeps>): SyncDeps;
+  deps(overrides?: Partial<EngineDeps>): EngineDeps;
   addMapping(id: string, input: Record<string, unknown>): Promise<void>;
-  sync(mappingId: string, extra?: Partial<SyncMessage>, overrides?: Partial<SyncDeps>): Promise<SyncOutcome>;
+  sync(
+    mappingId: string,
+    extra?: Partial<SyncMessage>,
+    overrides?: Partial<EngineDeps>,
+  ): Promise<SyncOutcome>;
   connectTenant(tenantId: string): Promise<void>;
   close(): Promise<void>;
 }
@@ -83,7 +87,7 @@ export async function startSyncHarness(opts: HarnessOptions = {}): Promise<SyncH
   };
   await connectTenant(tenantId);
 
-  const deps = (overrides: Partial<SyncDeps> = {}): SyncDeps => ({
+  const deps = (overrides: Partial<EngineDeps> = {}): EngineDeps => ({
     ...app.syncDeps(),
     publishSync: async (m) => {
       published.push(m);
@@ -120,7 +124,7 @@ export async function startSyncHarness(opts: HarnessOptions = {}): Promise<SyncH
         trigger: 'manual',
         ...extra,
       };
-      return runSyncMessage(deps(overrides), msg);
+      return runSync(deps(overrides), msg);
     },
     connectTenant,
     async close() {

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../shared/firestore-paths.js';
-import { RetryLaterError, runSyncMessage } from '../../functions/src/engine/sync-runner.js';
+import { RetryLaterError, runSync } from '../../functions/src/engine/engine.js';
 import { recordsOf, runDoc, startSyncHarness, type SyncHarness } from '../support/sync-harness.js';
 
 const DEVICES = {
@@ -161,12 +161,12 @@ describe('sync resilience', () => {
     if (first.status !== 'continued') return;
     expect(cont.runId).toBe(first.runId);
 
-    const done = await runSyncMessage(h.deps(), cont);
+    const done = await runSync(h.deps(), cont);
     if (done.status !== 'completed') throw new Error(JSON.stringify(done));
     expect(done.runId).toBe(first.runId);
     expect(done.counts.updated).toBe(1);
     // A late duplicate of the continuation finds the run finished.
-    const dup = await runSyncMessage(h.deps(), cont);
+    const dup = await runSync(h.deps(), cont);
     expect(dup.status).toBe('dropped');
   });
 

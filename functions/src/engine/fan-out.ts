@@ -1,21 +1,21 @@
-import type { DocumentData, Firestore } from '@google-cloud/firestore';
-import { parseTenantEntra } from '../sources/entra/entra-connection.js';
+import type { Firestore } from '@google-cloud/firestore';
+import type { SourceKind } from '../../../shared/entities.js';
 import type { Logger } from '../platform/log.js';
-import { listEnabledMappings } from '../store/mappings.js';
-import { ENTRA_PEOPLE_SYNC_ID, tickMessageSchema, type SyncMessage } from './messages.js';
+import { listTenants, readTenant, type TenantDoc } from '../store/tenants.js';
+import { tickMessageSchema, type SyncMessage } from './messages.js';
+import type { Source } from './source.js';
+import { tenantSyncs } from './tenant-syncs.js';
 
 export interface FanOutDeps {
   db: Firestore;
   log: Logger;
+  sources: Record<SourceKind, Pick<Source, 'connected'>>;
   publishSync(msg: SyncMessage): Promise<void>;
 }
 
-const TENANT_PAGE = 200;
-
 /**
- * A scheduler tick becomes one sync message per active tenant and enabled mapping, plus one Entra people sync
- * (mappingId `entra-people`) per active tenant whose Entra connection is `connected`. The tick's own message id
- * goes into every request id, so a redelivered tick starts no second run.
+ * A scheduler tick becomes one sync message per tenant and sync it has (engine/tenant-syncs.ts). The tick's
+ * own message id goes into every request id, so a redelivered tick starts no second run.
  */
 export async function fanOutTick(
   deps: FanOutDeps,
@@ -30,15 +30,13 @@ export async function fanOutTick(
   const tick = parsed.data;
   let published = 0;
   const trigger = tick.tenantId ? 'manual' : 'schedule';
-  const publishFor = async (tenantId: string, tenant: DocumentData) => {
-    const mappingIds = (await listEnabledMappings(deps.db, tenantId)).map((m) => m.id);
-    if (parseTenantEntra(tenant.entra)?.state === 'connected') mappingIds.push(ENTRA_PEOPLE_SYNC_ID);
-    for (const mappingId of mappingIds) {
+  const publishFor = async (tenantId: string, tenant: TenantDoc) => {
+    for (const mapping of await tenantSyncs(deps.db, tenantId, tenant, deps.sources)) {
       await deps.publishSync({
         kind: 'sync',
         tenantId,
-        mappingId,
-        requestId: `${tick.job}:${tickId}:${mappingId}`,
+        mappingId: mapping.id,
+        requestId: `${tick.job}:${tickId}:${mapping.id}`,
         trigger,
       });
       published++;
@@ -46,20 +44,10 @@ export async function fanOutTick(
   };
 
   if (tick.tenantId) {
-    const t = await deps.db.doc(`tenants/${tick.tenantId}`).get();
-    if (t.get('status') === 'active') await publishFor(tick.tenantId, t.data() ?? {});
+    const tenant = await readTenant(deps.db, tick.tenantId);
+    if (tenant) await publishFor(tick.tenantId, tenant);
   } else {
-    let query = deps.db
-      .collection('tenants')
-      .where('status', '==', 'active')
-      .orderBy('__name__')
-      .limit(TENANT_PAGE);
-    for (;;) {
-      const snap = await query.get();
-      for (const doc of snap.docs) await publishFor(doc.id, doc.data());
-      if (snap.size < TENANT_PAGE) break;
-      query = query.startAfter(snap.docs[snap.docs.length - 1]!);
-    }
+    for await (const { id, tenant } of listTenants(deps.db)) await publishFor(id, tenant);
   }
   deps.log.info('tick fanned out', { job: tick.job, tickId, published });
   return { published };

@@ -12,17 +12,9 @@ export type TickMessage = z.infer<typeof tickMessageSchema>;
 
 export const SYNC_TRIGGERS = ['schedule', 'manual', 'initial', 'continuation'] as const;
 
-/**
- * The mappingId of the Entra people sync (delta round from Microsoft Graph into the merged people object). It is
- * not a mapping document: the syncEntity handler routes it to runEntraPeopleSync. Generated mapping ids end in
- * six hex digits, so none can be this. Also the id of its syncState document and of its runs' `mappingId`.
- */
-export const ENTRA_PEOPLE_SYNC_ID = 'entra-people';
-
 export const syncMessageSchema = z.strictObject({
   kind: z.literal('sync'),
   tenantId: z.string().regex(TENANT_ID_PATTERN),
-  /** A mapping's id, or ENTRA_PEOPLE_SYNC_ID. */
   mappingId: z.string().min(1).max(100),
   /** Identifies the request that asked for a run; a redelivered request never starts a second run. */
   requestId: z.string().min(1).max(300),

@@ -1,4 +1,4 @@
-import { ENTITIES } from '../../../shared/entities.js';
+import { entityOf } from '../../../shared/mapping.js';
 import type { MappingInput } from '../../../shared/mapping.js';
 import { personRecordId } from '../people/person-record-id.js';
 import { contentHash } from './content-hash.js';
@@ -22,7 +22,8 @@ export type MapOutcome =
   | { kind: 'out_of_scope' }
   | { kind: 'skipped'; reason: string; sourceId: string };
 
-type MappingForSync = Pick<MappingInput, 'entity' | 'identifier' | 'target' | 'fieldMap' | 'orgUnitScope'>;
+type MappingForSync = Pick<MappingInput, 'entity' | 'identifier' | 'target' | 'fieldMap' | 'orgUnitScope'> &
+  Partial<Pick<MappingInput, 'source'>>;
 
 /** Reads a dotted path (`name.givenName`, `customSchemas.EmployeeData.grade`); absent -> null. */
 export function readPath(obj: Record<string, unknown>, path: string): unknown {
@@ -44,10 +45,12 @@ export function inOrgUnitScope(path: unknown, scope: MappingForSync['orgUnitScop
   });
 }
 
-function statusOf(
-  entity: MappingForSync['entity'],
-  src: Record<string, unknown>,
-): [RecordStatus, string | null] {
+function statusOf(mapping: MappingForSync, src: Record<string, unknown>): [RecordStatus, string | null] {
+  const entity = mapping.entity;
+  if (mapping.source === 'entra') {
+    // accountEnabled is only absent when not selected; treating that as enabled avoids mass-deactivating people.
+    return src.accountEnabled === false ? ['inactive', 'disabled'] : ['active', null];
+  }
   if (entity === 'users') {
     if (src.suspended === true) return ['inactive', 'suspended'];
     if (src.archived === true) return ['inactive', 'archived'];
@@ -58,11 +61,11 @@ function statusOf(
   return ['active', null];
 }
 
-/** Applies a mapping to one Directory object: scope check, identifier, field map, status. Pure. */
+/** Applies a mapping to one source object: scope check, identifier, field map, status. Pure. */
 export function mapSourceObject(mapping: MappingForSync, src: Record<string, unknown>): MapOutcome {
-  const entity = ENTITIES[mapping.entity];
+  const entity = entityOf(mapping);
   const sourceId = String(src[entity.sourceIdField] ?? '');
-  // Every entity carries orgUnitPath (an org unit its own), so one scope rule serves all four.
+  // Every Directory entity but groups carries orgUnitPath (an org unit its own), so one scope rule serves them.
   if (!inOrgUnitScope(src.orgUnitPath, mapping.orgUnitScope)) return { kind: 'out_of_scope' };
   const rawId = readPath(src, mapping.identifier);
   if (rawId === null || rawId === '' || typeof rawId === 'object') {
@@ -71,7 +74,7 @@ export function mapSourceObject(mapping: MappingForSync, src: Record<string, unk
   const identifierValue = String(rawId);
   const data: Record<string, unknown> = {};
   for (const f of mapping.fieldMap) data[f.target] = readPath(src, f.source);
-  const [status, inactiveReason] = statusOf(mapping.entity, src);
+  const [status, inactiveReason] = statusOf(mapping, src);
   if (mapping.target.kind === 'loginUsers') {
     // A login user is a person who can sign in to the host product: suspended or archived means not now.
     data.email = String(src.primaryEmail ?? identifierValue).toLowerCase();

@@ -1,21 +1,28 @@
 import type { Firestore } from '@google-cloud/firestore';
 import { paths } from '../../../shared/firestore-paths.js';
 import { objectIdOf, type Mapping } from '../../../shared/mapping.js';
-import { PeopleStore } from '../store/people.js';
+import { PeopleStore, type ApplyResult } from '../store/people.js';
 import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/log.js';
 import type { FirestoreMeter } from './firestore-meter.js';
 import type { MappedRecord } from './record-mapper.js';
 
 /**
- * Where a Google sync run puts its records. Change detection (hash index), paging, checkpoints and the removal
- * threshold stay in the runner; a sink only writes what changed and marks what is gone.
+ * Where a run puts its records. Change detection (hash index), paging, checkpoints and the removal threshold
+ * stay in the engine; a sink only writes what changed and marks what is gone.
  */
 export interface RecordSink {
-  /** Created or changed records of one page. */
-  write(records: readonly MappedRecord[]): Promise<void>;
-  /** Records not returned by a complete pass (after the removal safety threshold was checked). */
-  markRemoved(recordIds: readonly string[]): Promise<void>;
+  /** Created or changed records of one page; what could not be written is reported, not thrown. */
+  write(records: readonly MappedRecord[]): Promise<{ failed: number; errors: string[] }>;
+  /** Records gone from the source (after the removal safety threshold was checked); returns how many. */
+  markRemoved(removals: readonly Removal[]): Promise<number>;
+}
+
+export interface Removal {
+  recordId: string;
+  reason: string;
+  /** The source object the record was stored from, when known: a person's source is removed only if it matches. */
+  sourceId?: string;
 }
 
 export interface SinkContext {
@@ -26,12 +33,11 @@ export interface SinkContext {
   mapping: Mapping;
   runId: string;
   meter: FirestoreMeter;
+  /** Why a record absent from a complete pass is removed (the source's words). */
+  removalReason: string;
 }
 
 const BATCH_LIMIT = 500;
-
-export const GOOGLE_REMOVAL_REASON =
-  'not returned by Google Workspace in a complete sync (deleted there, or moved out of the mapped org units)';
 
 export function recordSinkFor(ctx: SinkContext): RecordSink {
   return ctx.mapping.target.kind === 'people' ? peopleSink(ctx) : collectionSink(ctx);
@@ -50,7 +56,7 @@ export function collectionSink(ctx: SinkContext): RecordSink {
           batch.set(db.doc(paths.record(tenantId, objectId, r.recordId)), {
             ...r.data,
             _sync: {
-              source: 'google',
+              source: mapping.source,
               entity: mapping.entity,
               mappingId: mapping.id,
               sourceId: r.sourceId,
@@ -68,34 +74,36 @@ export function collectionSink(ctx: SinkContext): RecordSink {
         await batch.commit();
         meter.recordWrites += Math.min(BATCH_LIMIT, records.length - i);
       }
+      return { failed: 0, errors: [] };
     },
-    async markRemoved(recordIds) {
+    async markRemoved(removals) {
       const removedAt = new Date(clock.now()).toISOString();
-      for (let i = 0; i < recordIds.length; i += BATCH_LIMIT) {
+      for (let i = 0; i < removals.length; i += BATCH_LIMIT) {
         const batch = db.batch();
-        for (const id of recordIds.slice(i, i + BATCH_LIMIT)) {
+        for (const { recordId: id, reason } of removals.slice(i, i + BATCH_LIMIT)) {
           // Marked, never deleted: the host product decides what a removal means (retire an asset, keep history).
           const body: Record<string, unknown> = {
             _sync: {
               status: 'removed',
               removedAt,
               removedRunId: runId,
-              removedReason: GOOGLE_REMOVAL_REASON,
+              removedReason: reason,
             },
           };
           if (mapping.target.kind === 'loginUsers') body.active = false;
           batch.set(db.doc(paths.record(tenantId, objectId, id)), body, { merge: true });
         }
         await batch.commit();
-        meter.recordWrites += Math.min(BATCH_LIMIT, recordIds.length - i);
+        meter.recordWrites += Math.min(BATCH_LIMIT, removals.length - i);
       }
+      return removals.length;
     },
   };
 }
 
 /**
- * The Google source of the merged people object: changed users are merged into their person, users gone from
- * Google are removed from the person's Google source (the person stays while another source has them).
+ * A source of the merged people object: changed users are merged into their person, users gone from the source
+ * are removed from the person's record of that source (the person stays while another source has them).
  */
 export function peopleSink(ctx: SinkContext): RecordSink {
   const { db, clock, log, tenantId, mapping, runId, meter } = ctx;
@@ -103,24 +111,25 @@ export function peopleSink(ctx: SinkContext): RecordSink {
   // Opened on first use: an unchanged re-sync reads nothing more than before.
   const open = () => (store ??= PeopleStore.open(db, tenantId, { meter, log }));
   const applyContext = () => ({
-    source: 'google' as const,
+    source: mapping.source,
     at: new Date(clock.now()).toISOString(),
     runId,
     writer: mapping.id,
   });
-  const report = (what: string, errors: string[]) => {
-    if (errors.length > 0) log.warn(`people merge skipped some ${what}`, { errors });
+  const report = (what: string, result: ApplyResult) => {
+    if (result.errors.length > 0) log.warn(`people merge skipped some ${what}`, { errors: result.errors });
+    return { failed: result.failed, errors: result.errors };
   };
   return {
     async write(records) {
-      if (records.length === 0) return;
+      if (records.length === 0) return { failed: 0, errors: [] };
       const result = await (
         await open()
       ).apply(
         records.map((r) => ({
           kind: 'upsert',
           person: {
-            source: 'google',
+            source: mapping.source,
             sourceId: r.sourceId,
             email: r.identifierValue,
             active: r.status === 'active',
@@ -129,17 +138,18 @@ export function peopleSink(ctx: SinkContext): RecordSink {
         })),
         applyContext(),
       );
-      report('updates', result.errors);
+      return report('updates', result);
     },
-    async markRemoved(recordIds) {
-      if (recordIds.length === 0) return;
+    async markRemoved(removals) {
+      if (removals.length === 0) return 0;
       const result = await (
         await open()
       ).apply(
-        recordIds.map((recordId) => ({ kind: 'remove', recordId, reason: GOOGLE_REMOVAL_REASON })),
+        removals.map((r) => ({ kind: 'remove' as const, ...r })),
         applyContext(),
       );
-      report('removals', result.errors);
+      report('removals', result);
+      return result.removed;
     },
   };
 }

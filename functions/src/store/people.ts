@@ -48,7 +48,7 @@ export interface ApplyContext {
   /** ISO time of the observation; older than what is stored for the source = ignored (see mergePerson). */
   at: string;
   runId: string;
-  /** The mapping (or `entra-people`) whose run writes. */
+  /** The mapping whose run writes. */
   writer: string;
 }
 

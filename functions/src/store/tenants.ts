@@ -41,3 +41,19 @@ export async function markNeedsReauthorization(
     { merge: true },
   );
 }
+
+const TENANT_PAGE = 200;
+
+/** Every tenant, page by page (ordered by id, so a long listing neither skips nor repeats one). */
+export async function* listTenants(db: Firestore): AsyncGenerator<{ id: string; tenant: TenantDoc }> {
+  let query = db.collection('tenants').orderBy('__name__').limit(TENANT_PAGE);
+  for (;;) {
+    const snap = await query.get();
+    for (const doc of snap.docs) {
+      const parsed = tenantDocSchema.safeParse(doc.data());
+      if (parsed.success) yield { id: doc.id, tenant: parsed.data };
+    }
+    if (snap.size < TENANT_PAGE) return;
+    query = query.startAfter(snap.docs[snap.docs.length - 1]!);
+  }
+}

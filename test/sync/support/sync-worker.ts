@@ -1,7 +1,7 @@
 import { createApp } from '../../../functions/src/app.js';
 import { setLogSink } from '../../../functions/src/platform/log.js';
 import { syncMessageSchema } from '../../../functions/src/engine/messages.js';
-import { runSyncMessage } from '../../../functions/src/engine/sync-runner.js';
+import { runSync } from '../../../functions/src/engine/engine.js';
 
 /**
  * A sync invocation in a process of its own, configured from the environment like a deployed function, so a
@@ -10,7 +10,7 @@ import { runSyncMessage } from '../../../functions/src/engine/sync-runner.js';
 setLogSink(() => {}, 'ERROR');
 const msg = syncMessageSchema.parse(JSON.parse(process.argv[2] ?? '{}'));
 const app = createApp();
-await runSyncMessage(
+await runSync(
   {
     ...app.syncDeps(),
     afterPageCommitted: ({ pageNo }) => {

@@ -39,7 +39,10 @@ function newMappingId(name: string): string {
   return `${slug || 'mapping'}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Two mappings writing one target would remove each other's records in their sweeps. */
+/**
+ * Two mappings writing one target would remove each other's records in their sweeps. Merged people are the
+ * exception by design: each source's mapping removes only its own source's part of a person.
+ */
 async function assertTargetFree(
   db: Firestore,
   tx: Transaction,
@@ -52,7 +55,9 @@ async function assertTargetFree(
   const clash = snap.docs.find(
     (d) =>
       d.id !== selfId &&
-      objectIdOf((d.get('target') ?? { kind: 'collection', objectId: '' }) as Mapping['target']) === objectId,
+      objectIdOf((d.get('target') ?? { kind: 'collection', objectId: '' }) as Mapping['target']) ===
+        objectId &&
+      (input.target.kind !== 'people' || (d.get('source') ?? 'google') === input.source),
   );
   if (clash) {
     throw new ApiError(

@@ -2,10 +2,11 @@ import type { DocumentReference } from '@google-cloud/firestore';
 import { z } from 'zod';
 import { paths } from '../../../../shared/firestore-paths.js';
 import type { Mapping } from '../../../../shared/mapping.js';
-import { parseTenantEntra } from '../../sources/entra/entra-connection.js';
-import { listEnabledMappings, readMapping } from '../../store/mappings.js';
-import { ENTRA_PEOPLE_SYNC_ID, type SyncMessage } from '../../engine/messages.js';
-import { newRunId } from '../../engine/sync-lease.js';
+import { tenantSyncs } from '../../engine/tenant-syncs.js';
+import { readMapping } from '../../store/mappings.js';
+import { readTenant, type TenantDoc } from '../../store/tenants.js';
+import type { SyncMessage } from '../../engine/messages.js';
+import { newRunId } from '../../engine/run-id.js';
 import { ApiError, notFound } from '../api-error.js';
 import { json, type ApiResult } from '../http.js';
 import { PARAM_SCHEMAS } from '../path-params.js';
@@ -42,18 +43,9 @@ async function syncNow(ctx: RouteContext): Promise<ApiResult> {
   const scope = requireTenant(ctx);
   const body = parseBody(ctx.req, syncBody, { emptyAllowed: true });
   const { app } = ctx;
-  if (scope.tenant.status !== 'active') {
-    throw new ApiError(
-      'failed_precondition',
-      `the tenant is ${scope.tenant.status}, not active: connect Google Workspace first`,
-      [],
-      {},
-      {
-        status: scope.tenant.status,
-      },
-    );
-  }
-  const mappings = await mappingsToSync(ctx, scope.tenantId, body.mappingId);
+  const tenant = await readTenant(app.db, scope.tenantId);
+  if (!tenant) throw notFound('tenant not found');
+  const mappings = await mappingsToSync(ctx, scope.tenantId, tenant, body.mappingId);
   const planned = await plan(ctx, scope.tenantId, mappings);
 
   const { publishSync } = app.syncDeps();
@@ -83,32 +75,37 @@ async function syncNow(ctx: RouteContext): Promise<ApiResult> {
   return json(202, { runs: planned });
 }
 
-/** What a request syncs: mappings by id, plus the Entra people round (`entra-people`) when Entra is connected. */
+/** What a request syncs: the named mapping, or every sync the tenant has (engine/tenant-syncs.ts). */
 async function mappingsToSync(
   ctx: RouteContext,
   tenantId: string,
+  tenant: TenantDoc,
   mappingId: string | undefined,
 ): Promise<Array<Pick<Mapping, 'id'>>> {
-  const entraConnected = async () =>
-    parseTenantEntra((await ctx.app.db.doc(paths.tenant(tenantId)).get()).get('entra'))?.state ===
-    'connected';
-  if (mappingId === ENTRA_PEOPLE_SYNC_ID) {
-    if (!(await entraConnected()))
-      throw new ApiError('failed_precondition', 'Microsoft Entra is not connected for this tenant');
-    return [{ id: ENTRA_PEOPLE_SYNC_ID }];
-  }
+  const { sources } = ctx.app.syncDeps();
+  const notConnected = (label: string) =>
+    new ApiError(
+      'failed_precondition',
+      tenant.status !== 'active' && label === sources.google.label
+        ? `the tenant is ${tenant.status}, not active: connect Google Workspace first`
+        : `${label} is not connected for this tenant`,
+      [],
+      {},
+      { status: tenant.status },
+    );
   if (mappingId) {
     const m = await readMapping(ctx.app.db, tenantId, mappingId);
     if (!m) throw notFound('mapping not found');
     if (!m.enabled)
       throw new ApiError('failed_precondition', 'the mapping is disabled; enable it to sync it');
+    if (!sources[m.source].connected(tenant)) throw notConnected(sources[m.source].label);
     return [m];
   }
-  const all: Array<Pick<Mapping, 'id'>> = await listEnabledMappings(ctx.app.db, tenantId);
-  if (await entraConnected()) all.push({ id: ENTRA_PEOPLE_SYNC_ID });
-  if (all.length === 0)
-    throw new ApiError('failed_precondition', 'the tenant has no enabled mappings to sync');
-  return all;
+  const all = await tenantSyncs(ctx.app.db, tenantId, tenant, sources);
+  if (all.length > 0) return all;
+  if (tenant.status !== 'active' && !sources.entra.connected(tenant))
+    throw notConnected(sources.google.label);
+  throw new ApiError('failed_precondition', 'the tenant has no enabled mappings to sync');
 }
 
 function rateLimitRef(ctx: RouteContext, tenantId: string): DocumentReference {

@@ -1,7 +1,7 @@
 import { paths } from '../../../../shared/firestore-paths.js';
 import type { App } from '../../app.js';
 import { buildAdminConsentUrl, completeAdminConsent, parseTenantEntra } from './entra-connection.js';
-import { ENTRA_PEOPLE_SYNC_ID } from '../../engine/messages.js';
+import { ensureEntraPeopleMapping } from './entra-mapping.js';
 import { acceptBoundCallback, CallbackRejection } from '../../connection/bound-callback.js';
 import {
   bindingCookie,
@@ -208,11 +208,16 @@ async function connect(
     case 'connected':
       await app.db.doc(paths.tenant(tenantId)).update({ 'entra.connectedBy': admin });
       app.log.info('Microsoft Entra connected by an admin', { tenantId, connectedBy: admin });
-      // The first (full) round starts now rather than at the next tick; the state id makes it a one-off request.
+      // The first (full) pass starts now rather than at the next tick; the state id makes it a one-off request.
       await app.syncDeps().publishSync({
         kind: 'sync',
         tenantId,
-        mappingId: ENTRA_PEOPLE_SYNC_ID,
+        mappingId: await ensureEntraPeopleMapping(
+          app.db,
+          tenantId,
+          admin,
+          new Date(app.clock.now()).toISOString(),
+        ),
         requestId: `entra-initial:${state.stateId}`,
         trigger: 'initial',
       });

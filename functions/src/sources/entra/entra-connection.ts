@@ -5,7 +5,7 @@ import { paths } from '../../../../shared/firestore-paths.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Logger } from '../../platform/log.js';
 import type { SecretStore } from '../../secrets/secret-store.js';
-import { ENTRA_PEOPLE_SYNC_ID } from '../../engine/messages.js';
+import { forgetResumeCursors } from '../../store/sync-state.js';
 import { ClientCredentialsTokenProvider } from './client-credentials-token.js';
 import { EntraError, type EntraErrorCode } from './entra-error.js';
 import type { FetchLike } from './fetch-with-retry.js';
@@ -295,14 +295,9 @@ export async function completeAdminConsent(
   const batch = deps.db.batch();
   // mergeFields replaces the whole `entra` map: nothing of an earlier connection lingers.
   batch.set(tenantRef, { entra }, { mergeFields: ['entra'] });
-  if (directoryChanged) {
-    batch.set(
-      deps.db.doc(paths.syncState(input.tenantId, ENTRA_PEOPLE_SYNC_ID)),
-      { deltaLink: null },
-      { merge: true },
-    );
-  }
   await batch.commit();
+  // Another directory: the delta links of the old one mean nothing there; the next Entra passes are full.
+  if (directoryChanged) await forgetResumeCursors(deps.db, input.tenantId, 'entra');
   deps.log?.info('Microsoft Entra connected', {
     tenantId: input.tenantId,
     directory: connection.tenantId,

@@ -39,6 +39,15 @@ export interface DeltaPage {
   fullSync: boolean;
 }
 
+/** One delta page, its entries in the order Graph listed them (the same user may appear more than once). */
+export interface OrderedDeltaPage {
+  entries: Array<{ kind: 'user'; user: GraphUser } | { kind: 'removed'; removed: RemovedUser }>;
+  /** The next page of this round, or null on the round's last page. */
+  nextLink: string | null;
+  /** On the round's last page: where the next round starts. */
+  deltaLink: string | null;
+}
+
 export interface DeltaUsersOptions {
   /** From the previous round; omit for an initial (full) round. */
   deltaLink?: string;
@@ -143,6 +152,39 @@ export class EntraGraphClient {
           'GET /v1.0/users/delta: page has neither nextLink nor deltaLink',
         );
     }
+  }
+
+  /**
+   * One page of a delta round: the first page of a full round when `link` is null, else the page a nextLink or
+   * deltaLink names. Entries stay in Graph's order, so a user removed and then restored in one page ends
+   * restored. Throws EntraError RESYNC_REQUIRED when Graph no longer knows a delta state.
+   */
+  async deltaPage(link: string | null, select?: readonly string[]): Promise<OrderedDeltaPage> {
+    const url =
+      link === null
+        ? `${this.#connection.graphBaseUrl}/v1.0/users/delta?$select=${encodeURIComponent((select ?? ENTRA_USER_SELECT).join(','))}`
+        : this.#checkedLink(link, '/v1.0/users/delta', 'INVALID_ARGUMENT');
+    const page: z.infer<typeof deltaPageSchema> = await this.#getJson(
+      url,
+      deltaPageSchema,
+      'GET /v1.0/users/delta',
+    );
+    const entries: OrderedDeltaPage['entries'] = page.value.map((item) =>
+      item.kind === 'removed'
+        ? { kind: 'removed', removed: { id: item.id, reason: item.reason } }
+        : { kind: 'user', user: item.user },
+    );
+    const next = page['@odata.nextLink'];
+    const delta = page['@odata.deltaLink'];
+    if (next === undefined && delta === undefined) {
+      throw new EntraError('BAD_RESPONSE', 'GET /v1.0/users/delta: page has neither nextLink nor deltaLink');
+    }
+    return {
+      entries,
+      nextLink: next === undefined ? null : this.#checkedLink(next, '/v1.0/users/delta'),
+      deltaLink:
+        next === undefined && delta !== undefined ? this.#checkedLink(delta, '/v1.0/users/delta') : null,
+    };
   }
 
   #checkedLink(

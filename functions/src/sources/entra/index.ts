@@ -20,15 +20,7 @@ export {
   type EntraConnectionState,
   type TenantEntra,
 } from './entra-connection.js';
-export {
-  ENTRA_PEOPLE_MAPPING_NAME,
-  entraSyncRequestOf,
-  runEntraPeopleSync,
-  type EntraSyncDeps,
-  type EntraSyncOutcome,
-  type EntraSyncRequest,
-  type EntraSyncState,
-} from './entra-sync.js';
+export { ENTRA_REMOVAL_REASON, entraSource, entraUserObject, type EntraSourceDeps } from './entra-source.js';
 export { EntraError, isResyncRequired, type EntraErrorCode, type EntraErrorDetails } from './entra-error.js';
 export {
   ClientCredentialsTokenProvider,

@@ -1,30 +1,8 @@
 import type { Clock } from '../../platform/clock.js';
+import { backoffDelay, type BackoffPolicy } from '../../engine/backoff-delay.js';
 import { classifyDirectoryError, DirectoryCallError, InvalidGrantError } from './directory-errors.js';
 
-export interface BackoffPolicy {
-  maxAttempts: number;
-  initialDelayMs: number;
-  maxDelayMs: number;
-  multiplier: number;
-}
-
-/** Google's recipe (1 s, 2 s, 4 s … plus jitter, capped); GAM caps at 60 s, we stay under one page's budget. */
-export const DEFAULT_BACKOFF: BackoffPolicy = {
-  maxAttempts: 8,
-  initialDelayMs: 1000,
-  maxDelayMs: 32_000,
-  multiplier: 2,
-};
-
-/** Exponential growth with "full jitter" so many tenants throttled at once do not retry in lockstep. */
-export function backoffDelay(
-  policy: BackoffPolicy,
-  attempt: number,
-  random: () => number = Math.random,
-): number {
-  const ceiling = Math.min(policy.maxDelayMs, policy.initialDelayMs * policy.multiplier ** (attempt - 1));
-  return Math.round(ceiling / 2 + (random() * ceiling) / 2);
-}
+export { DEFAULT_BACKOFF, backoffDelay, type BackoffPolicy } from '../../engine/backoff-delay.js';
 
 export interface RetryObserver {
   onRetry?(info: { attempt: number; delayMs: number; status: number | null; reason: string }): void;
@@ -47,7 +25,7 @@ export async function withDirectoryRetry<T>(
       const c = classifyDirectoryError(err);
       if (c.kind === 'invalid_grant') throw new InvalidGrantError();
       if (c.kind !== 'retryable' || attempt >= policy.maxAttempts) {
-        const detail = 'reason' in c ? `${c.status ?? 'network'} ${c.reason}` : c.kind;
+        const detail = `${c.status ?? 'network'} ${c.reason}`;
         throw new DirectoryCallError(
           `Directory API call failed after ${attempt} attempt(s): ${detail}`,
           c,

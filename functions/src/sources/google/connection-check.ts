@@ -66,7 +66,7 @@ export async function checkConnection(app: App, tenantId: string): Promise<Conne
         ? `Google refused the directory read (${c.reason}): the authorizing account may no longer be a Workspace administrator`
         : c.kind === 'retryable'
           ? `Google Workspace is not answering right now (${c.reason}); try again`
-          : `the directory read failed (${'reason' in c ? c.reason : c.kind})`;
+          : `the directory read failed (${c.reason})`;
     app.log.warn('connection test failed', { tenantId, kind: c.kind });
     return { ok: false, reason, needsReauthorization: false, checkedAt };
   }

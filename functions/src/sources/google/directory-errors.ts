@@ -5,7 +5,6 @@
 export type DirectoryErrorClass =
   | { kind: 'retryable'; status: number | null; reason: string }
   | { kind: 'invalid_grant' }
-  | { kind: 'invalid_page_token' }
   | { kind: 'forbidden'; status: number; reason: string; message: string }
   | { kind: 'fatal'; status: number | null; reason: string; message: string };
 
@@ -65,7 +64,6 @@ export function classifyDirectoryError(err: unknown): DirectoryErrorClass {
     if (code) return { kind: 'retryable', status: null, reason: code };
     return { kind: 'fatal', status: null, reason: 'unknown', message: String(e.message ?? err) };
   }
-  if (status === 400 && /page token/i.test(message)) return { kind: 'invalid_page_token' };
   if (status === 429 || status >= 500) return { kind: 'retryable', status, reason };
   if (status === 403 && RETRYABLE_403_REASONS.has(reason)) return { kind: 'retryable', status, reason };
   if (status === 401) return { kind: 'forbidden', status, reason: reason || 'authError', message };

@@ -19,6 +19,8 @@ export interface ListRequest {
 /** One page of one entity. The sync loop only needs this, which keeps it testable and the client swappable. */
 export interface DirectoryLister {
   listPage(req: ListRequest): Promise<DirectoryPage>;
+  /** One page of a group's direct members (members.list; Google's page cap is 200). */
+  listGroupMembers(groupId: string, pageToken: string | null): Promise<DirectoryPage>;
 }
 
 // Responses are validated, but loosely: Google adds fields over time and we must not break on them.
@@ -80,6 +82,14 @@ export class GoogleDirectoryLister implements DirectoryLister {
         data = res.data;
         break;
       }
+      case 'groups': {
+        const res = await this.admin.groups.list(
+          { customer: 'my_customer', maxResults, pageToken, fields },
+          opts,
+        );
+        data = res.data;
+        break;
+      }
       case 'orgunits': {
         const res = await this.admin.orgunits.list({ customerId: 'my_customer', type: 'all', fields }, opts);
         data = res.data;
@@ -92,4 +102,27 @@ export class GoogleDirectoryLister implements DirectoryLister {
     const next = parsed.data.nextPageToken;
     return { items, nextPageToken: typeof next === 'string' && next !== '' ? next : null };
   }
+
+  async listGroupMembers(groupId: string, pageToken: string | null): Promise<DirectoryPage> {
+    const res = await this.admin.members.list(
+      {
+        groupKey: groupId,
+        maxResults: MEMBERS_PAGE_SIZE,
+        pageToken: pageToken ?? undefined,
+        fields: 'nextPageToken,members(id,email,role,type,status)',
+      },
+      { retry: false },
+    );
+    const parsed = itemsOf('members').safeParse(res.data);
+    if (!parsed.success) throw new Error(`unexpected members list response: ${parsed.error.message}`);
+    const next = parsed.data.nextPageToken;
+    return {
+      // A group without members has no `members` key at all.
+      items: (parsed.data.members ?? []) as Array<Record<string, unknown>>,
+      nextPageToken: typeof next === 'string' && next !== '' ? next : null,
+    };
+  }
 }
+
+/** members.list's maximum page size. */
+const MEMBERS_PAGE_SIZE = 200;

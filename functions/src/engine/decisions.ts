@@ -1,0 +1,128 @@
+/**
+ * The engine's decisions, as pure functions of what was read: which run a delivery belongs to, whether a
+ * removal is applied or held, whether an invocation goes on, hands over or gives up. The engine does the I/O
+ * around them; these are unit-tested without Firestore (test/engine/decisions.test.ts).
+ */
+
+/** The lease fields of a mapping's sync state that a delivery is judged by. */
+export interface LeaseView {
+  status: 'idle' | 'running';
+  runId: string | null;
+  requestId: string | null;
+  leaseId: string | null;
+  leaseExpiresAt: number;
+  /** Deliveries that took the run over without a page committed since (a crash or failure loop). */
+  stalledDeliveries: number;
+}
+
+export interface DeliveryView {
+  /** 'continuation' for a run handed over by its previous invocation; the request's trigger otherwise. */
+  trigger: string;
+  requestId: string;
+  /** A continuation names the run it continues. */
+  runId?: string;
+}
+
+export type LeaseVerdict =
+  /** A new run for this request. */
+  | { kind: 'start' }
+  /** Take over the running run at its checkpoint (its holder handed over or died). */
+  | { kind: 'resume'; runId: string }
+  /** The running run's holder may still be alive: wait for its lease to end, then ask again. */
+  | { kind: 'wait'; runId: string; untilMs: number }
+  /** A run that keeps failing without progress: end it as failed instead of trying forever. */
+  | { kind: 'give-up'; runId: string; deliveries: number }
+  /** Nothing to do: ack. */
+  | { kind: 'drop'; reason: string };
+
+/**
+ * At-least-once delivery means every message may arrive twice, late, or while another invocation works:
+ *  - a request already handled (requestHandled) is dropped, however many runs came after it;
+ *  - a delivery of the running run waits out a live lease (the holder may have crashed: Pub/Sub's backoff for a
+ *    nacked message would otherwise grow to minutes) and then resumes from the checkpoint;
+ *  - any other request while a run is going is covered by that run.
+ */
+export function leaseVerdict(
+  state: LeaseView,
+  delivery: DeliveryView,
+  requestHandled: boolean,
+  now: number,
+  maxStalledDeliveries: number,
+): LeaseVerdict {
+  if (state.status === 'running' && state.runId !== null) {
+    const sameRun = delivery.runId === state.runId || delivery.requestId === state.requestId;
+    const leaseLive = state.leaseId !== null && state.leaseExpiresAt > now;
+    if (!sameRun) {
+      if (delivery.trigger === 'continuation')
+        return { kind: 'drop', reason: `stale continuation for run ${delivery.runId}` };
+      return { kind: 'drop', reason: `run ${state.runId} is in progress; this request is covered by it` };
+    }
+    if (leaseLive) return { kind: 'wait', runId: state.runId, untilMs: state.leaseExpiresAt };
+    if (delivery.trigger !== 'continuation' && state.stalledDeliveries >= maxStalledDeliveries) {
+      return { kind: 'give-up', runId: state.runId, deliveries: state.stalledDeliveries };
+    }
+    return { kind: 'resume', runId: state.runId };
+  }
+  if (delivery.trigger === 'continuation')
+    return { kind: 'drop', reason: `run ${delivery.runId} already finished` };
+  if (requestHandled) return { kind: 'drop', reason: `request ${delivery.requestId} was already handled` };
+  return { kind: 'start' };
+}
+
+/** How long a delivery may wait in-process for a live lease before it hands the message back to Pub/Sub. */
+export function waitBudgetMs(untilMs: number, now: number, maxWaitMs: number): number | null {
+  const wait = untilMs - now;
+  return wait <= maxWaitMs ? Math.max(0, wait) : null;
+}
+
+export interface RemovalVerdict {
+  candidates: number;
+  previousRecords: number;
+  sharePercent: number;
+  thresholdPercent: number;
+  held: boolean;
+}
+
+/**
+ * Removals (absent from a complete full pass, or reported removed by an incremental one) are applied only
+ * when they are at most the mapping's threshold share of the records it had, or an admin confirmed them.
+ */
+export function removalVerdict(
+  candidates: number,
+  previousRecords: number,
+  thresholdPercent: number,
+  confirmed: boolean,
+): RemovalVerdict {
+  const share = previousRecords === 0 ? 0 : (candidates / previousRecords) * 100;
+  return {
+    candidates,
+    previousRecords,
+    sharePercent: Math.round(share * 10) / 10,
+    thresholdPercent,
+    held: candidates > 0 && share > thresholdPercent && !confirmed,
+  };
+}
+
+export type PageStep = 'next-page' | 'hand-over' | 'complete';
+
+/** After a committed page: the pass is done, or goes on here, or in a new message before the budget runs out. */
+export function afterPage(next: string | null, elapsedMs: number, budgetMs: number): PageStep {
+  if (next === null) return 'complete';
+  return elapsedMs >= budgetMs ? 'hand-over' : 'next-page';
+}
+
+export type PassKind = 'full' | 'incremental';
+
+/**
+ * A new run lists changes since the last pass when the source can and a cursor is stored; a full pass
+ * otherwise, and always when an admin confirmed removals (they are judged on a complete listing).
+ */
+export function passFor(opts: {
+  incrementalSupported: boolean;
+  resumeCursor: string | null;
+  confirmRemovals: boolean;
+}): PassKind {
+  return opts.incrementalSupported && opts.resumeCursor !== null && !opts.confirmRemovals
+    ? 'incremental'
+    : 'full';
+}

@@ -1,0 +1,88 @@
+import type { Mapping } from '../../../shared/mapping.js';
+import type { SourceKind } from '../../../shared/entities.js';
+import type { RequestBudget } from '../store/request-budget.js';
+import type { TenantDoc } from '../store/tenants.js';
+
+/**
+ * The port every identity or device source implements. A source only reads: it lists pages of objects from a
+ * cursor and says what went wrong in the engine's terms. The engine (engine/engine.ts) owns everything else:
+ * the lease, the run document, checkpoints, change detection, removals and their safety threshold, retries
+ * and the tenant's request budget. Adding a source or an entity means implementing this, nothing more.
+ */
+
+/** One change as the source reports it; a page's changes are applied in this order. */
+export type SourceChange =
+  /** The object as it is now (the engine maps it with the mapping's field map and detects changes). */
+  | { kind: 'upsert'; object: Record<string, unknown> }
+  /** The source says this object is gone (Graph `@removed`, a push deletion). */
+  | { kind: 'remove'; sourceId: string; reason: string };
+
+export interface SourcePage {
+  changes: SourceChange[];
+  /** Where this pass goes on; null = this page ends the pass. */
+  next: string | null;
+  /**
+   * On the page that ends a pass, where the next incremental pass starts (a Graph deltaLink); null or absent
+   * for a source without incremental passes.
+   */
+  resumeCursor?: string | null;
+}
+
+/** Opened once per invocation for one mapping. */
+export interface SourceReader {
+  /**
+   * A full pass lists every object in scope: `cursor` null is the first page. Objects the index holds and a
+   * complete full pass did not return are removal candidates.
+   */
+  fullPage(cursor: string | null): Promise<SourcePage>;
+  /** An incremental pass lists only changes since `cursor` (a previous pass's resumeCursor). */
+  changesPage?(cursor: string): Promise<SourcePage>;
+}
+
+/** Why a source call failed, in the terms the engine acts on. */
+export type SourceErrorKind =
+  /** Throttled, unavailable, a network fault: the same call may succeed later. */
+  | 'retry_later'
+  /** The tenant's authorization is gone (revoked, expired, never given): stop until an admin reconnects. */
+  | 'reauthorize'
+  /** The authorizing admin may not read this entity: this mapping cannot sync, others may. */
+  | 'not_permitted'
+  /** The cursor is no longer valid (an expired page token or delta link): start the pass over. */
+  | 'restart_listing'
+  /** Anything else: the run fails with the reason. */
+  | 'fatal';
+
+export class SourceError extends Error {
+  override name = 'SourceError';
+  constructor(
+    readonly kind: SourceErrorKind,
+    message: string,
+    /** For retry_later: how long the source asked us to wait (Retry-After), if it said. */
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+export interface OpenContext {
+  /** The tenant's request budget across instances: acquire before each request to a quota-limited API. */
+  budget: RequestBudget;
+}
+
+export interface Source {
+  kind: SourceKind;
+  /** Human name, for run documents and messages. */
+  label: string;
+  /** Whether the tenant has this source connected at all; a mapping of an unconnected source is not synced. */
+  connected(tenant: TenantDoc): boolean;
+  /** Why not, in words for the run log and the API. */
+  whyNotConnected(tenant: TenantDoc): string;
+  /** Why a record a complete full pass did not return is removed. */
+  absentReason: string;
+  /** Whether its readers list changes since a cursor (then a run after a completed pass is incremental). */
+  incremental?: boolean;
+  /** Throws SourceError ('reauthorize' when there is no usable credential). */
+  open(tenantId: string, mapping: Mapping, tenant: TenantDoc, ctx: OpenContext): Promise<SourceReader>;
+  /** What the source learns when the engine stops for re-authorization (marks the tenant or the connection). */
+  markNeedsReauthorization(tenantId: string, reason: string): Promise<void>;
+}

@@ -1,0 +1,153 @@
+import type { Firestore } from '@google-cloud/firestore';
+import type { Mapping } from '../../../../shared/mapping.js';
+import { SourceError, type Source, type SourceReader } from '../../engine/source.js';
+import type { Clock } from '../../platform/clock.js';
+import type { RuntimeConfig } from '../../platform/config.js';
+import type { RequestBudget } from '../../store/request-budget.js';
+import { markNeedsReauthorization } from '../../store/tenants.js';
+import { classifyDirectoryError } from './directory-errors.js';
+import { GoogleDirectoryLister, type DirectoryLister, type DirectoryPage } from './directory-lister.js';
+import { GROUP_MEMBERS_FIELD } from './field-mask.js';
+import { NotConnectedError, type WorkspaceAuth } from './workspace-auth.js';
+
+/**
+ * Google Workspace through the Directory API: users, org units, Chrome OS and mobile devices, groups. One page
+ * of the entity per call, with the largest page size and a `fields` mask of what the mapping reads; a group's
+ * members are listed with it when the mapping maps them.
+ */
+
+export const GOOGLE_REMOVAL_REASON =
+  'not returned by Google Workspace in a complete sync (deleted there, or moved out of the mapped org units)';
+
+const REAUTHORIZE_MESSAGE =
+  'Google revoked or expired the authorization (invalid_grant); re-authorize the connection';
+
+export interface GoogleSourceDeps {
+  db: Firestore;
+  config: RuntimeConfig;
+  auth: WorkspaceAuth;
+  clock: Clock;
+  /** Tests and the benchmark swap the Directory client. */
+  listerFor?(tenantId: string): Promise<DirectoryLister>;
+}
+
+export function googleSource(deps: GoogleSourceDeps): Source {
+  const listerFor =
+    deps.listerFor ??
+    (async (tenantId: string) => new GoogleDirectoryLister(deps.config, await deps.auth.clientFor(tenantId)));
+  return {
+    kind: 'google',
+    label: 'Google Workspace',
+    // `active` is the state of the tenant's Google connection (needs_reauth and paused stop its syncs).
+    connected: (tenant) => tenant.status === 'active',
+    whyNotConnected: (tenant) => `tenant is ${tenant.status}`,
+    absentReason: GOOGLE_REMOVAL_REASON,
+    async open(tenantId, mapping, _tenant, { budget }) {
+      let lister: DirectoryLister;
+      try {
+        lister = await listerFor(tenantId);
+      } catch (err) {
+        if (err instanceof NotConnectedError)
+          throw new SourceError('reauthorize', 'no stored Google authorization; connect Google Workspace');
+        throw toSourceError(err, false);
+      }
+      return directoryReader(lister, mapping, budget, deps.config.sync.pageSize);
+    },
+    async markNeedsReauthorization(tenantId, reason) {
+      deps.auth.forget(tenantId);
+      await markNeedsReauthorization(deps.db, tenantId, reason, new Date(deps.clock.now()));
+    },
+  };
+}
+
+function directoryReader(
+  lister: DirectoryLister,
+  mapping: Mapping,
+  budget: RequestBudget,
+  pageSize: number | undefined,
+): SourceReader {
+  const sourcePaths = mapping.fieldMap.map((f) => f.source);
+  const withMembers = mapping.entity === 'groups' && sourcePaths.includes(GROUP_MEMBERS_FIELD);
+  const call = async <T>(fn: () => Promise<T>, hadPageToken: boolean): Promise<T> => {
+    await budget.acquire();
+    try {
+      return await fn();
+    } catch (err) {
+      throw toSourceError(err, hadPageToken);
+    }
+  };
+  return {
+    async fullPage(cursor) {
+      const page = await call(
+        () =>
+          lister.listPage({
+            entity: mapping.entity,
+            pageToken: cursor,
+            sourcePaths,
+            ...(pageSize ? { pageSize } : {}),
+          }),
+        cursor !== null,
+      );
+      if (withMembers) {
+        for (const group of page.items) {
+          group[GROUP_MEMBERS_FIELD] = await membersOf(String(group.id ?? ''), lister, call);
+        }
+      }
+      return { changes: page.items.map((object) => ({ kind: 'upsert', object })), next: page.nextPageToken };
+    },
+  };
+}
+
+/** Every direct member of a group, sorted by email so that an unchanged group hashes the same. */
+async function membersOf(
+  groupId: string,
+  lister: DirectoryLister,
+  call: <T>(fn: () => Promise<T>, hadPageToken: boolean) => Promise<T>,
+): Promise<Array<Record<string, unknown>>> {
+  const members: Array<Record<string, unknown>> = [];
+  let token: string | null = null;
+  // Bounded like every loop here: Google caps a group at a few hundred thousand members (200 a page).
+  for (let pages = 0; pages < 10_000; pages++) {
+    const page: DirectoryPage = await call(() => lister.listGroupMembers(groupId, token), token !== null);
+    for (const m of page.items) {
+      members.push({
+        email: typeof m.email === 'string' ? m.email.toLowerCase() : null,
+        role: m.role ?? null,
+        type: m.type ?? null,
+        status: m.status ?? null,
+      });
+    }
+    token = page.nextPageToken;
+    if (token === null) break;
+  }
+  return members.sort((a, b) => String(a.email ?? '').localeCompare(String(b.email ?? '')));
+}
+
+/**
+ * The Directory API's answers in the engine's terms. Google answers a stale or foreign page token with a
+ * generic 400 "Invalid Input" (reason `invalid`) that says nothing of page tokens, so the request tells: a 400
+ * on a call that carried a page token restarts the listing.
+ */
+export function toSourceError(err: unknown, hadPageToken: boolean): SourceError {
+  if (err instanceof SourceError) return err;
+  const c = classifyDirectoryError(err);
+  switch (c.kind) {
+    case 'invalid_grant':
+      return new SourceError('reauthorize', REAUTHORIZE_MESSAGE);
+    case 'retryable':
+      return new SourceError('retry_later', `Directory API ${c.status ?? 'network'} ${c.reason}`);
+    case 'forbidden':
+      return new SourceError('not_permitted', `Google refused the listing: ${c.reason}`);
+    case 'fatal':
+      if (c.status === 400 && hadPageToken) {
+        return new SourceError(
+          'restart_listing',
+          `Google refused the page token (400 ${c.message || c.reason})`,
+        );
+      }
+      return new SourceError(
+        'fatal',
+        `Directory API call failed: ${c.status ?? 'network'} ${c.reason} ${c.message}`.trim(),
+      );
+  }
+}
