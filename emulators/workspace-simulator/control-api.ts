@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import {
   bulkRenameSchema,
   chromeOsUpdateSchema,
@@ -20,26 +19,18 @@ import {
 } from './control-schemas.js';
 import { renderChromeOs, renderMobile } from './device-resources.js';
 import { renderOrgUnit } from './directory-handlers.js';
-import { BodyTooLargeError, isLoopbackAddress, readBody, sendJson } from './http-util.js';
+import { GROUP_ROUTES } from './control-group-routes.js';
+import type { Route } from './control-http.js';
+import { ControlError, parseBody, requireWorkspace, SEG } from './control-http.js';
+import { isLoopbackAddress, sendJson } from './http-util.js';
 import { DEFAULT_OAUTH_CLIENT } from './oauth-state.js';
-import type { RequestContext, RouteHandler } from './request-context.js';
+import type { RouteHandler } from './request-context.js';
 import { normalizeScope } from './scopes.js';
-import type { SimulatorState } from './state.js';
 import { renderUser } from './user-resource.js';
 import type { Workspace } from './workspace.js';
 import { WorkspaceError } from './workspace.js';
 
 const PREFIX = '/_control/';
-
-class ControlError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    readonly issues?: unknown,
-  ) {
-    super(message);
-  }
-}
 
 export interface WorkspaceSummary {
   customerId: string;
@@ -52,6 +43,7 @@ export interface WorkspaceSummary {
   chromeos: number;
   mobile: number;
   orgUnits: number;
+  groups: number;
 }
 
 function summarize(ws: Workspace): WorkspaceSummary {
@@ -69,55 +61,12 @@ function summarize(ws: Workspace): WorkspaceSummary {
     chromeos: ws.chromeOsCount,
     mobile: ws.mobileCount,
     orgUnits: ws.allOrgUnits().length,
+    groups: ws.groups.count,
   };
 }
 
-async function jsonBody(ctx: RequestContext): Promise<unknown> {
-  let raw: string;
-  try {
-    raw = (await readBody(ctx.req, 10 * 1024 * 1024)).toString('utf8');
-  } catch (err) {
-    if (err instanceof BodyTooLargeError) throw new ControlError(413, err.message);
-    throw err;
-  }
-  if (!raw.trim()) return {};
-  try {
-    return JSON.parse(raw);
-  } catch {
-    throw new ControlError(400, 'request body is not valid JSON');
-  }
-}
-
-async function parseBody<S extends z.ZodType>(ctx: RequestContext, schema: S): Promise<z.output<S>> {
-  const result = schema.safeParse(await jsonBody(ctx));
-  if (!result.success) {
-    const issues = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
-    throw new ControlError(
-      400,
-      `invalid request body: ${issues.map((i) => `${i.path || '(root)'}: ${i.message}`).join('; ')}`,
-      issues,
-    );
-  }
-  return result.data;
-}
-
-function requireWorkspace(state: SimulatorState, ref: string): Workspace {
-  const ws = state.workspace(ref) ?? state.workspaceForDomain(ref);
-  if (!ws) throw new ControlError(404, `no workspace ${ref}`);
-  return ws;
-}
-
-type Handler = (ctx: RequestContext, params: string[]) => Promise<unknown>;
-
-interface Route {
-  method: string;
-  pattern: RegExp;
-  handle: Handler;
-}
-
-const SEG = '([^/]+)';
-
 const ROUTES: Route[] = [
+  ...GROUP_ROUTES,
   {
     method: 'POST',
     pattern: /^workspaces$/,
@@ -405,7 +354,8 @@ export const handleControl: RouteHandler = async (ctx) => {
     await sendJson(
       ctx.req,
       ctx.res,
-      ctx.req.method === 'POST' && /^workspaces(\/[^/]+\/(users|orgunits|chromeos|mobile))?$/.test(path)
+      ctx.req.method === 'POST' &&
+        /^workspaces(\/[^/]+\/(users|orgunits|chromeos|mobile|groups|groups\/[^/]+\/members))?$/.test(path)
         ? 201
         : 200,
       result,

@@ -3,9 +3,13 @@ import type {
   ChromeOsUpdateInput,
   ConsentDecisionInput,
   FaultsInput,
+  GroupUpdateInput,
   IssueTokenInput,
+  MemberUpdateInput,
   MobileUpdateInput,
   NewChromeOsInput,
+  NewGroupInput,
+  NewMemberInput,
   NewMobileInput,
   NewOrgUnitInput,
   NewUserInput,
@@ -15,7 +19,14 @@ import type {
   UserUpdateInput,
 } from './control-schemas.js';
 import type { FaultState } from './faults.js';
-import type { ApiChromeOsDevice, ApiMobileDevice, ApiOrgUnit, ApiUser } from './model.js';
+import type {
+  ApiChromeOsDevice,
+  ApiGroup,
+  ApiMember,
+  ApiMobileDevice,
+  ApiOrgUnit,
+  ApiUser,
+} from './model.js';
 import type { SeedSpec } from './seed.js';
 import type { StatsSnapshot } from './stats.js';
 
@@ -164,6 +175,44 @@ export class SimulatorControl {
   }
   async removeMobileDevice(workspace: string, resourceId: string): Promise<void> {
     await this.call('DELETE', `${this.ws(workspace)}/mobile/${encodeURIComponent(resourceId)}`);
+  }
+
+  // groups and memberships (memberKey: the member's email or id; for a CUSTOMER member, the customer id)
+  addGroup(workspace: string, input: NewGroupInput): Promise<ApiGroup> {
+    return this.call('POST', `${this.ws(workspace)}/groups`, input);
+  }
+  getGroup(workspace: string, groupKey: string): Promise<ApiGroup> {
+    return this.call('GET', this.group(workspace, groupKey));
+  }
+  /** A new email keeps the old one as an alias, as a rename does in Google. */
+  updateGroup(workspace: string, groupKey: string, patch: GroupUpdateInput): Promise<ApiGroup> {
+    return this.call('PATCH', this.group(workspace, groupKey), patch);
+  }
+  /** Also removes the group from every group it was a member of. */
+  async deleteGroup(workspace: string, groupKey: string): Promise<void> {
+    await this.call('DELETE', this.group(workspace, groupKey));
+  }
+  /** A workspace user or group (by email or id), an outside address (EXTERNAL) or `{type: 'CUSTOMER'}`. */
+  addGroupMember(workspace: string, groupKey: string, member: NewMemberInput): Promise<ApiMember> {
+    return this.call('POST', `${this.group(workspace, groupKey)}/members`, member);
+  }
+  updateGroupMember(
+    workspace: string,
+    groupKey: string,
+    memberKey: string,
+    patch: MemberUpdateInput,
+  ): Promise<ApiMember> {
+    return this.call(
+      'PATCH',
+      `${this.group(workspace, groupKey)}/members/${encodeURIComponent(memberKey)}`,
+      patch,
+    );
+  }
+  async removeGroupMember(workspace: string, groupKey: string, memberKey: string): Promise<void> {
+    await this.call('DELETE', `${this.group(workspace, groupKey)}/members/${encodeURIComponent(memberKey)}`);
+  }
+  private group(workspace: string, groupKey: string): string {
+    return `${this.ws(workspace)}/groups/${encodeURIComponent(groupKey)}`;
   }
 
   // grants and tokens

@@ -30,6 +30,8 @@ export const seedSpecSchema = z.strictObject({
   users: z.number().int().min(1).max(500_000).optional(),
   chromeos: z.number().int().min(0).max(200_000).optional(),
   mobile: z.number().int().min(0).max(200_000).optional(),
+  /** Defaults to about one group per ten users (at least a few). */
+  groups: z.number().int().min(0).max(50_000).optional(),
 });
 
 /** Free-form resource fields an admin edit may replace; `null` removes the field. */
@@ -179,6 +181,45 @@ export const mobileUpdateSchema = z.strictObject({
   overrides: jsonObject.optional(),
 });
 export type MobileUpdateInput = z.infer<typeof mobileUpdateSchema>;
+
+const memberRole = z.enum(['OWNER', 'MANAGER', 'MEMBER']);
+
+export const newGroupSchema = z.strictObject({
+  email,
+  name: z.string().min(1).max(75).optional(),
+  /** The Group schema caps descriptions at 4,096 characters. */
+  description: z.string().max(4096).optional(),
+  aliases: z.array(email).optional(),
+  adminCreated: z.boolean().optional(),
+});
+export type NewGroupInput = z.infer<typeof newGroupSchema>;
+
+export const groupUpdateSchema = z.strictObject({
+  email: email.optional(),
+  name: z.string().min(1).max(75).optional(),
+  description: z.string().max(4096).optional(),
+  aliases: z.array(email).optional(),
+});
+export type GroupUpdateInput = z.infer<typeof groupUpdateSchema>;
+
+/**
+ * A user or group of the workspace (by email or id), an outside address (becomes EXTERNAL), or
+ * `{type: 'CUSTOMER'}` for "all users in the domain".
+ */
+export const newMemberSchema = z
+  .strictObject({
+    email: email.optional(),
+    id: z.string().min(1).max(100).optional(),
+    type: z.literal('CUSTOMER').optional(),
+    role: memberRole.optional(),
+  })
+  .refine((m) => (m.type === 'CUSTOMER') !== (m.email !== undefined || m.id !== undefined), {
+    message: 'give email or id, or type CUSTOMER alone',
+  });
+export type NewMemberInput = z.infer<typeof newMemberSchema>;
+
+export const memberUpdateSchema = z.strictObject({ role: memberRole });
+export type MemberUpdateInput = z.infer<typeof memberUpdateSchema>;
 
 export const issueTokenSchema = z.strictObject({
   customerId: z.string().min(1),

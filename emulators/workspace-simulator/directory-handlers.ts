@@ -28,7 +28,7 @@ export function requireOwnCustomer(call: DirectoryCall, customer: string): Works
   throw forbidden();
 }
 
-function listBody(
+export function listBody(
   kind: string,
   key: string,
   etagPrefix: string,

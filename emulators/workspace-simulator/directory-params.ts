@@ -1,4 +1,4 @@
-import { invalidPageToken, invalidParameterValue } from './errors.js';
+import { invalidInput, invalidParameterValue } from './errors.js';
 import type { Cursor, PageTokenPayload } from './paging.js';
 import type { SimulatorState } from './state.js';
 
@@ -60,6 +60,11 @@ export interface PageScope {
   ordering: string;
 }
 
+/**
+ * Google answers an expired, stale, garbled or foreign pageToken on Directory list calls with the generic
+ * `400 Invalid Input` (reason `invalid`), nothing that names the page token; clients can only tell from their
+ * own request that the token was the problem. The expiredPageToken fault ends up here too.
+ */
 export function decodePageToken(
   state: SimulatorState,
   token: string | undefined,
@@ -67,7 +72,7 @@ export function decodePageToken(
   forceExpired: boolean,
 ): Cursor | undefined {
   if (token === undefined) return undefined;
-  if (forceExpired) throw invalidPageToken();
+  if (forceExpired) throw invalidInput();
   const payload = state.pageTokens.decode(token);
   if (
     !payload ||
@@ -76,7 +81,7 @@ export function decodePageToken(
     payload.o !== scope.ordering ||
     Date.now() - payload.t > PAGE_TOKEN_TTL_MS
   ) {
-    throw invalidPageToken();
+    throw invalidInput();
   }
   return { key: payload.k, id: payload.i };
 }

@@ -11,6 +11,7 @@ import {
   listUsers,
 } from './directory-handlers.js';
 import { DirectoryParams } from './directory-params.js';
+import { getGroup, listGroups, listMembers } from './group-handlers.js';
 import {
   ApiError,
   forbidden,
@@ -42,6 +43,12 @@ function matchRoute(s: readonly string[]): MatchedRoute | undefined {
   if (a === 'users' && s.length === 1) return { method: 'directory.users.list', run: listUsers };
   if (a === 'users' && b && s.length === 2)
     return { method: 'directory.users.get', run: (call) => getUser(call, b) };
+  if (a === 'groups' && s.length === 1) return { method: 'directory.groups.list', run: listGroups };
+  if (a === 'groups' && b && s.length === 2)
+    return { method: 'directory.groups.get', run: (call) => getGroup(call, b) };
+  if (a === 'groups' && b && c === 'members' && s.length === 3) {
+    return { method: 'directory.members.list', run: (call) => listMembers(call, b) };
+  }
   if (a === 'customers' && b && s.length === 2) {
     return { method: 'directory.customers.get', run: (call) => getCustomer(call, b) };
   }

@@ -78,11 +78,6 @@ export const invalidInput = (detail?: string) =>
 export const invalidParameterValue = (parameter: string, message: string) =>
   simple(400, message, 'invalid', 'global', { location: parameter, locationType: 'parameter' });
 
-export const invalidPageToken = () =>
-  new ApiError(400, 'Invalid page token', [
-    { reason: 'invalid', domain: 'global', message: 'Invalid page token' },
-  ]);
-
 export const invalidFieldSelection = (detail: string) =>
   simple(400, `Invalid field selection ${detail}`, 'invalidParameter', 'global', {
     location: 'fields',

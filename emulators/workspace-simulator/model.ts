@@ -5,6 +5,8 @@ export type ApiOrgUnit = admin_directory_v1.Schema$OrgUnit;
 export type ApiChromeOsDevice = admin_directory_v1.Schema$ChromeOsDevice;
 export type ApiMobileDevice = admin_directory_v1.Schema$MobileDevice;
 export type ApiCustomer = admin_directory_v1.Schema$Customer;
+export type ApiGroup = admin_directory_v1.Schema$Group;
+export type ApiMember = admin_directory_v1.Schema$Member;
 
 /**
  * The in-memory records are compact on purpose: a 200k-user tenant must stay well under 1 KB per user, so only
@@ -108,4 +110,33 @@ export interface MobileRecord {
   lastSync: number;
   detailSeed: number;
   patch: Partial<ApiMobileDevice> | undefined;
+}
+
+/** Roles and member types as the Member schema documents them. */
+export type MemberRole = 'OWNER' | 'MANAGER' | 'MEMBER';
+export type MemberType = 'USER' | 'GROUP' | 'CUSTOMER' | 'EXTERNAL';
+
+/**
+ * One direct membership. USER and GROUP members point at the record by id, so a rename shows up in the member
+ * list (the Member schema: "If the email address is changed, the API automatically reflects the email address
+ * changes"). CUSTOMER ("all users in the domain") has no email; EXTERNAL keeps the address it was added with.
+ */
+export interface MemberRecord {
+  /** User id, group id, customer id, or a generated id for an external account. */
+  id: string;
+  type: MemberType;
+  role: MemberRole;
+  /** Only for EXTERNAL members. */
+  email: string | undefined;
+}
+
+export interface GroupRecord {
+  id: string;
+  email: string;
+  name: string;
+  description: string;
+  adminCreated: boolean;
+  aliases: string[] | undefined;
+  /** Direct members, kept sorted by member id: listings page over them in that order. */
+  members: MemberRecord[];
 }

@@ -27,6 +27,24 @@ export function idOrderView<T>(items: readonly T[], idOf: (item: T) => string): 
   return { items, keyAt: () => '', idAt: (i) => idOf(items[i] as T), descending: false };
 }
 
+/** Inserts into a list kept sorted by id (binary search), so id-order views never need a re-sort. */
+export function insertSorted<T>(list: T[], item: T, idOf: (t: T) => string): void {
+  const id = idOf(item);
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (idOf(list[mid] as T) < id) lo = mid + 1;
+    else hi = mid;
+  }
+  list.splice(lo, 0, item);
+}
+
+export function removeSorted<T>(list: T[], item: T): void {
+  const i = list.indexOf(item);
+  if (i >= 0) list.splice(i, 1);
+}
+
 export function buildSortedView<T>(
   items: readonly T[],
   keyOf: (item: T) => string,

@@ -81,7 +81,7 @@ const fold = (s: string) => s.normalize('NFC').toLowerCase();
 const words = (s: string) => fold(s).split(/[\s]+/).filter(Boolean);
 
 /** `=` exact; `:` exact on the whole value or on any word; `:x*` prefix of the value or of any word. */
-function textMatches(candidate: string | undefined | null, clause: Clause): boolean {
+export function textMatches(candidate: string | undefined | null, clause: Clause): boolean {
   if (candidate === undefined || candidate === null) return false;
   const c = fold(candidate);
   const v = fold(clause.value);

@@ -12,6 +12,10 @@ export const SCOPES = {
   mobileReadonly: `${SCOPE_PREFIX}admin.directory.device.mobile.readonly`,
   customer: `${SCOPE_PREFIX}admin.directory.customer`,
   customerReadonly: `${SCOPE_PREFIX}admin.directory.customer.readonly`,
+  group: `${SCOPE_PREFIX}admin.directory.group`,
+  groupReadonly: `${SCOPE_PREFIX}admin.directory.group.readonly`,
+  groupMember: `${SCOPE_PREFIX}admin.directory.group.member`,
+  groupMemberReadonly: `${SCOPE_PREFIX}admin.directory.group.member.readonly`,
   cloudPlatform: `${SCOPE_PREFIX}cloud-platform`,
   userinfoEmail: `${SCOPE_PREFIX}userinfo.email`,
   userinfoProfile: `${SCOPE_PREFIX}userinfo.profile`,
@@ -38,6 +42,14 @@ export const METHOD_SCOPES = {
   'directory.mobiledevices.list': [SCOPES.mobile, SCOPES.mobileAction, SCOPES.mobileReadonly],
   'directory.mobiledevices.get': [SCOPES.mobile, SCOPES.mobileAction, SCOPES.mobileReadonly],
   'directory.customers.get': [SCOPES.customer, SCOPES.customerReadonly],
+  'directory.groups.list': [SCOPES.group, SCOPES.groupReadonly],
+  'directory.groups.get': [SCOPES.group, SCOPES.groupReadonly],
+  'directory.members.list': [
+    SCOPES.group,
+    SCOPES.groupMember,
+    SCOPES.groupMemberReadonly,
+    SCOPES.groupReadonly,
+  ],
 } as const;
 export type DirectoryMethod = keyof typeof METHOD_SCOPES;
 
@@ -52,6 +64,9 @@ export const RPC_METHOD_NAMES: Record<DirectoryMethod, string> = {
   'directory.mobiledevices.list': 'ccc.hosted.frontend.directory.v1.DirectoryMobiledevices.List',
   'directory.mobiledevices.get': 'ccc.hosted.frontend.directory.v1.DirectoryMobiledevices.Get',
   'directory.customers.get': 'ccc.hosted.frontend.directory.v1.DirectoryCustomers.Get',
+  'directory.groups.list': 'ccc.hosted.frontend.directory.v1.DirectoryGroups.List',
+  'directory.groups.get': 'ccc.hosted.frontend.directory.v1.DirectoryGroups.Get',
+  'directory.members.list': 'ccc.hosted.frontend.directory.v1.DirectoryMembers.List',
 };
 
 const SCOPE_DESCRIPTIONS: Record<string, string> = {
@@ -66,6 +81,10 @@ const SCOPE_DESCRIPTIONS: Record<string, string> = {
   [SCOPES.mobileReadonly]: "View your mobile devices' metadata",
   [SCOPES.customer]: 'View and manage customer related information',
   [SCOPES.customerReadonly]: 'View customer related information',
+  [SCOPES.group]: 'View and manage the provisioning of groups on your domain',
+  [SCOPES.groupReadonly]: 'View groups on your domain',
+  [SCOPES.groupMember]: 'View and manage group subscriptions on your domain',
+  [SCOPES.groupMemberReadonly]: 'View group subscriptions on your domain',
   [SCOPES.cloudPlatform]: 'See, edit, configure, and delete your Google Cloud data',
   [SCOPES.userinfoEmail]: 'See your primary Google Account email address',
   [SCOPES.userinfoProfile]:

@@ -1,6 +1,7 @@
 import type {
   ChromeOsRecord,
   ChromeOsStatus,
+  GroupRecord,
   MobileRecord,
   MobileStatus,
   MobileType,
@@ -10,6 +11,7 @@ import type {
 } from './model.js';
 import { ANDROID_MODELS, CHROMEBOOK_MODELS, FAMILY_NAMES, GIVEN_NAMES, IOS_MODELS } from './name-pools.js';
 import type { Rng } from './prng.js';
+import { defaultGroupCount, generateGroups } from './seed-groups.js';
 import {
   hash32,
   mulberry32,
@@ -29,6 +31,8 @@ export interface SeedSpec {
   users?: number;
   chromeos?: number;
   mobile?: number;
+  /** Default: `defaultGroupCount(users)`, about one group per ten users. */
+  groups?: number;
 }
 
 export const SEED_DEFAULTS = { users: 50, chromeos: 20, mobile: 10 } as const;
@@ -51,6 +55,7 @@ export interface SeededWorkspace {
   adminUserId: string;
   chromeos: ChromeOsRecord[];
   mobile: MobileRecord[];
+  groups: GroupRecord[];
 }
 
 interface OuTemplate {
@@ -233,6 +238,8 @@ export function generateWorkspace(spec: SeedSpec): SeededWorkspace {
 
   const chromeos = generateChromeOs(rng, spec.chromeos ?? SEED_DEFAULTS.chromeos, liveUsers, ou);
   const mobile = generateMobile(rng, spec.mobile ?? SEED_DEFAULTS.mobile, liveUsers);
+  const groupCount = spec.groups ?? defaultGroupCount(userCount);
+  const groups = generateGroups(seed, groupCount, domain, customerId, liveUsers, admin);
 
   return {
     customerId,
@@ -245,6 +252,7 @@ export function generateWorkspace(spec: SeedSpec): SeededWorkspace {
     adminUserId: admin.id,
     chromeos,
     mobile,
+    groups,
   };
 }
 

@@ -20,39 +20,15 @@ import type {
 } from './model.js';
 import { PATCHABLE_USER_DETAILS } from './model.js';
 import type { SortedView } from './paging.js';
-import { buildSortedView, idOrderView } from './paging.js';
+import { buildSortedView, idOrderView, insertSorted, removeSorted } from './paging.js';
 import type { Rng } from './prng.js';
 import { hash32, mulberry32, randomUuid } from './prng.js';
+import { GroupStore } from './group-store.js';
 import type { SeededWorkspace } from './seed.js';
+import { WorkspaceError } from './workspace-error.js';
 import { generateOrgUnitId, generateUserId, mobileIdentity } from './seed.js';
 
-/** A mutation the control API rejected; `status` maps straight onto the HTTP status. */
-export class WorkspaceError extends Error {
-  constructor(
-    readonly status: 400 | 404 | 409,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'WorkspaceError';
-  }
-}
-
-function insertSorted<T>(list: T[], item: T, idOf: (t: T) => string): void {
-  const id = idOf(item);
-  let lo = 0;
-  let hi = list.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (idOf(list[mid] as T) < id) lo = mid + 1;
-    else hi = mid;
-  }
-  list.splice(lo, 0, item);
-}
-
-function removeSorted<T>(list: T[], item: T): void {
-  const i = list.indexOf(item);
-  if (i >= 0) list.splice(i, 1);
-}
+export { WorkspaceError };
 
 const normalizeEmail = (email: string) => email.trim().toLowerCase();
 const parseTime = (iso: string | undefined, fallback: number) => (iso ? Date.parse(iso) : fallback);
@@ -94,6 +70,7 @@ export class Workspace {
   private readonly mobile: MobileRecord[];
   private readonly mobileById = new Map<string, MobileRecord>();
   private readonly views = new Map<string, SortedView<unknown>>();
+  readonly groups: GroupStore;
   private renameGeneration = 0;
 
   constructor(seeded: SeededWorkspace) {
@@ -113,6 +90,13 @@ export class Workspace {
     for (const d of this.chromeos) this.chromeosById.set(d.deviceId, d);
     this.mobile = seeded.mobile;
     for (const d of this.mobile) this.mobileById.set(d.resourceId, d);
+    this.groups = new GroupStore(seeded.groups, {
+      customerId: this.customerId,
+      rng: this.rng,
+      ownsEmail: (email) => this.ownsEmail(email),
+      findUser: (key) => this.findUser(key),
+      userHoldsEmail: (email) => this.findUser(email) !== undefined,
+    });
   }
 
   // ---------------------------------------------------------------- org units
@@ -285,7 +269,8 @@ export class Workspace {
   private assertEmailFree(email: string, self?: UserRecord): void {
     if (!this.ownsEmail(email)) throw new WorkspaceError(400, `${email} is not in domain ${this.domain}`);
     const holder = this.usersByEmail.get(normalizeEmail(email));
-    if (holder && holder !== self && holder.deletionTime === undefined) {
+    // Users and groups share one address space.
+    if ((holder && holder !== self && holder.deletionTime === undefined) || this.groups.holdsEmail(email)) {
       throw new WorkspaceError(409, `Entity already exists: ${email}`);
     }
   }
@@ -393,6 +378,7 @@ export class Workspace {
     const user = this.requireUser(key);
     if (user.id === this.adminUserId) throw new WorkspaceError(400, 'the workspace admin cannot be deleted');
     user.deletionTime = Date.now();
+    this.groups.dropMemberEverywhere(user.id);
     this.touchUsers();
     return user;
   }

@@ -6,6 +6,7 @@ import {
   refineUserAnyFields,
   validateAgainst,
 } from '../../emulators/workspace-simulator/discovery-schema.js';
+import { READONLY_DIRECTORY_SCOPES, SCOPES } from '../../emulators/workspace-simulator/index.js';
 import type { SimFixture } from './helpers.js';
 import { rawGet, startFixture } from './helpers.js';
 
@@ -21,6 +22,8 @@ const UNDOCUMENTED_LIST_KINDS: Record<string, string> = {
   Users: 'admin#directory#users',
   ChromeOsDevices: 'admin#directory#chromeosdevices',
   MobileDevices: 'admin#directory#mobiledevices',
+  Groups: 'admin#directory#groups',
+  Members: 'admin#directory#members',
 };
 
 /** Item kinds (items inside list responses are checked against these too). */
@@ -29,6 +32,8 @@ const ITEM_SCHEMA: Record<string, { key: string; item: string }> = {
   ChromeOsDevices: { key: 'chromeosdevices', item: 'ChromeOsDevice' },
   MobileDevices: { key: 'mobiledevices', item: 'MobileDevice' },
   OrgUnits: { key: 'organizationUnits', item: 'OrgUnit' },
+  Groups: { key: 'groups', item: 'Group' },
+  Members: { key: 'members', item: 'Member' },
 };
 
 let schemas: Map<string, NamedSchema>;
@@ -37,7 +42,10 @@ let f: SimFixture;
 beforeAll(async () => {
   schemas = loadDirectorySchemas();
   refineUserAnyFields(schemas);
-  f = await startFixture({ domain: 'contract.example', users: 400, chromeos: 150, mobile: 120, seed: 5 });
+  f = await startFixture({ domain: 'contract.example', users: 400, chromeos: 150, mobile: 120, seed: 5 }, [
+    ...READONLY_DIRECTORY_SCOPES,
+    SCOPES.groupReadonly,
+  ]);
   // Odd-but-legal shapes: hand-made user with every optional structure, deleted user, unicode everywhere.
   await f.control.addUser(f.customerId, {
     primaryEmail: `everything@${f.domain}`,
@@ -119,12 +127,18 @@ describe('discovery schema parsing', () => {
       'ChromeOsDevices',
       'MobileDevices',
       'OrgUnits',
+      'Group',
+      'Groups',
+      'Member',
+      'Members',
     ]) {
       expect(schemas.get(name)?.type.properties.size, name).toBeGreaterThan(2);
     }
     expect(documentedKind(schemas.get('User') as NamedSchema)).toBe('admin#directory#user');
     expect(documentedKind(schemas.get('OrgUnits') as NamedSchema)).toBe('admin#directory#orgUnits');
     expect(documentedKind(schemas.get('Customer') as NamedSchema)).toBe('admin#directory#customer');
+    expect(documentedKind(schemas.get('Group') as NamedSchema)).toBe('admin#directory#group');
+    expect(documentedKind(schemas.get('Member') as NamedSchema)).toBe('admin#directory#member');
   });
 
   it('catches drift: undeclared keys, wrong types and nulls are reported', () => {
@@ -195,6 +209,28 @@ describe('served shapes match the discovery schema', () => {
       await get('customer/my_customer/orgunits?type=allIncludingParent&orgUnitPath=/'),
     );
     expectConforms('OrgUnit', await get('customer/my_customer/orgunits/Staff/IT'));
+  });
+
+  it.each([
+    ['by id', 'groups?customer=my_customer'],
+    ['by email, descending', 'groups?customer=my_customer&orderBy=email&sortOrder=DESCENDING&maxResults=7'],
+    ['domain', 'groups?domain=contract.example'],
+  ])('Groups: %s', async (_label, path) => {
+    expectConforms('Groups', await get(path));
+  });
+
+  it('Group get, and Members of every seeded group (users, nested groups, outsiders, the customer)', async () => {
+    const list = await get('groups?customer=my_customer');
+    const groups = list['groups'] as Array<{ id: string; email: string; directMembersCount: string }>;
+    const types = new Set<string>();
+    for (const g of groups) {
+      expectConforms('Group', await get(`groups/${encodeURIComponent(g.email)}`));
+      if (g.directMembersCount === '0') continue;
+      const members = await get(`groups/${g.id}/members`);
+      expectConforms('Members', members);
+      for (const m of members['members'] as Array<{ type: string }>) types.add(m.type);
+    }
+    expect([...types].sort()).toEqual(['CUSTOMER', 'EXTERNAL', 'GROUP', 'USER']);
   });
 
   it('Customer', async () => {

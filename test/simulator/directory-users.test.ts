@@ -100,7 +100,7 @@ describe('users.list paging', () => {
     expect(names).toEqual([...names].sort().reverse());
   });
 
-  it('rejects a garbled or foreign page token like Google does', async () => {
+  it("rejects a garbled or foreign page token with Google's generic Invalid Input", async () => {
     const res = await rawGet(
       f.sim,
       '/admin/directory/v1/users?customer=my_customer&pageToken=not-a-token',
@@ -110,8 +110,8 @@ describe('users.list paging', () => {
     expect(res.body).toEqual({
       error: {
         code: 400,
-        message: 'Invalid page token',
-        errors: [{ reason: 'invalid', domain: 'global', message: 'Invalid page token' }],
+        message: 'Invalid Input',
+        errors: [{ message: 'Invalid Input', domain: 'global', reason: 'invalid' }],
         status: 'INVALID_ARGUMENT',
       },
     });
@@ -125,6 +125,7 @@ describe('users.list paging', () => {
       }),
     );
     expect(err).toMatchObject({ status: 400, reason: 'invalid' });
+    expect(err.body).toMatchObject({ error: { message: 'Invalid Input' } });
   });
 
   it('gzips the body only when the client accepts gzip (googleapis always does)', async () => {

@@ -178,6 +178,15 @@ describe('injected faults', () => {
       }),
     );
     expect(err).toMatchObject({ status: 400, reason: 'invalid' });
+    // Google's real answer never mentions the page token: just the generic Invalid Input.
+    expect(err.body).toEqual({
+      error: {
+        code: 400,
+        message: 'Invalid Input',
+        errors: [{ message: 'Invalid Input', domain: 'global', reason: 'invalid' }],
+        status: 'INVALID_ARGUMENT',
+      },
+    });
     const retry = await f.admin.users.list({
       customer: 'my_customer',
       maxResults: 10,

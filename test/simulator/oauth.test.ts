@@ -5,6 +5,7 @@ import type { SimulatorHandle } from '../../emulators/workspace-simulator/index.
 import {
   DEFAULT_OAUTH_CLIENT,
   READONLY_DIRECTORY_SCOPES,
+  SCOPES,
   SimulatorControl,
   startWorkspaceSimulator,
 } from '../../emulators/workspace-simulator/index.js';
@@ -403,5 +404,24 @@ describe('authorization endpoint validation and consent', () => {
     expect(bySub.location?.searchParams.get('hd')).toBe(ws.domain);
     const unknown = await authorize(client, { loginHint: 'nobody@nowhere.example', scope: ['openid'] });
     expect(unknown.status).toBe(400);
+  });
+});
+
+describe('group scopes', () => {
+  it('grants the group scopes on consent, and they open groups.list and members.list', async () => {
+    const client = simulatorOAuthClient(sim);
+    const scope = [SCOPES.groupReadonly, SCOPES.groupMemberReadonly];
+    const { location, codeVerifier } = await authorize(client, { scope, loginHint: ws.adminEmail });
+    expect((location?.searchParams.get('scope') ?? '').split(' ').sort()).toEqual([...scope].sort());
+    const { tokens } = await client.getToken({
+      code: location?.searchParams.get('code') ?? '',
+      codeVerifier,
+    });
+    client.setCredentials(tokens);
+    const admin = directoryClient(sim, client);
+    const groups = await admin.groups.list({ customer: 'my_customer' });
+    expect(groups.data.groups?.length).toBeGreaterThan(0);
+    const members = await admin.members.list({ groupKey: 'all-staff@oauth-school.example' });
+    expect(members.data.members?.length).toBeGreaterThan(0);
   });
 });
