@@ -38,6 +38,11 @@ const PRESETS = {
     fieldMap: 'orgUnitPath:path name:name description:description parentOrgUnitPath:parentPath',
     description: 'The organizational unit tree',
   },
+  groups: {
+    objectId: 'groups',
+    fieldMap: 'email:email name:name description:description directMembersCount:memberCount members:members',
+    description: 'Google Groups',
+  },
 };
 const NO_PRESET = { objectId: '', fieldMap: '', description: '' };
 const presetOf = (kind) => PRESETS[kind] ?? NO_PRESET;
