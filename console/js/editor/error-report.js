@@ -39,16 +39,17 @@ export function errorReport(form) {
   /** Puts each detail next to the input its path names (or the nearest enclosing field). */
   const showFieldErrors = (/** @type {{path: string, message: string}[]} */ details) => {
     clear();
-    const links = details.map(({ path: full, message }) => {
-      const d = { path: full.replace(/^mapping\./, ''), message };
-      let path = d.path;
+    const links = details.map(({ path: apiPath, message }) => {
+      // The API names the body's fields under `mapping.` where the body is wrapped (the preview's is).
+      const fieldPath = apiPath.replace(/^mapping\./, '');
+      let path = fieldPath;
       let wrap = null;
       while (!(wrap = form.querySelector(`[data-path="${CSS.escape(path)}"]`)) && path.includes('.'))
         path = path.slice(0, path.lastIndexOf('.'));
       const err = wrap?.querySelector('.field-error');
       const control = wrap?.querySelector('input:not([hidden]), select, textarea');
-      const line = /^orgUnitScope\.paths\.(\d+)/.exec(d.path);
-      const msg = line ? `Line ${Number(line[1]) + 1}: ${d.message}` : d.message;
+      const line = /^orgUnitScope\.paths\.(\d+)/.exec(fieldPath);
+      const msg = line ? `Line ${Number(line[1]) + 1}: ${message}` : message;
       if (err) {
         err.append(h('div', null, msg));
         err.hidden = false;
@@ -60,7 +61,7 @@ export function errorReport(form) {
           `${control.getAttribute('aria-describedby') ?? ''} ${err?.id ?? ''}`.trim(),
         );
       }
-      const text = `${labelOf(d.path)}: ${msg}`;
+      const text = `${labelOf(fieldPath)}: ${msg}`;
       return h(
         'li',
         null,
