@@ -79,6 +79,7 @@ const ENTITY_LABELS = {
   chromeos: 'Chrome OS devices',
   mobile: 'Mobile devices',
   orgunits: 'Org units',
+  groups: 'Groups',
 };
 export const entityLabel = (k) => ENTITY_LABELS[k] ?? k;
 
