@@ -298,6 +298,7 @@ describe('consent outcomes', () => {
       'admin.directory.device.chromeos.readonly',
       'admin.directory.device.mobile.readonly',
       'admin.directory.customer.readonly',
+      'admin.directory.group.readonly',
     ]);
     await expectNothingConnected(t, before);
     expect((await h.control.getStats()).byRoute['oauth.revoke']?.byStatus['200']).toBe(revokesBefore + 1);

@@ -166,7 +166,14 @@ export async function runSync(deps: EngineDeps, payload: unknown): Promise<SyncO
   }
 }
 
-/** Takes the lease, waiting out a live one once (its holder may have crashed), or says why not. */
+/** How often a delivery waiting for a live lease looks again (the holder may finish or hand over sooner). */
+const LEASE_POLL_MS = 1000;
+
+/**
+ * Takes the lease, or says why not. A delivery of the running run waits out a live lease in-process (its holder
+ * may have crashed; a nack would have Pub/Sub back off for minutes) for at most the lease plus 30 s, looking
+ * again every second; a lease that keeps being renewed means a live holder, and the message goes back to Pub/Sub.
+ */
 async function takeLease(
   deps: EngineDeps,
   msg: SyncMessage,
@@ -174,7 +181,9 @@ async function takeLease(
   source: Source,
 ): Promise<HeldLease | Extract<SyncOutcome, { status: 'dropped' | 'failed' }>> {
   const { config, clock } = deps;
-  for (let attempt = 1; ; attempt++) {
+  const startedWaiting = clock.now();
+  let firstUntil: number | null = null;
+  for (;;) {
     const now = clock.now();
     const result = await acquireLease(deps.db, {
       tenantId: msg.tenantId,
@@ -218,12 +227,13 @@ async function takeLease(
         return { status: 'failed', runId: result.runId, reason };
       }
       case 'wait': {
-        // A nack would have Pub/Sub back off for minutes; the lease ends within leaseMs, so wait for it here.
-        const wait = waitBudgetMs(result.untilMs, now, config.leaseMs + 30_000);
-        if (wait === null || attempt > 1) {
+        firstUntil ??= result.untilMs;
+        const renewed = result.untilMs > firstUntil;
+        const wait = waitBudgetMs(result.untilMs, startedWaiting, config.leaseMs + 30_000);
+        if (renewed || wait === null) {
           throw new RetryLaterError(`run ${result.runId} is in progress on another invocation`);
         }
-        await clock.sleep(wait + 250);
+        await clock.sleep(Math.min(LEASE_POLL_MS, Math.max(50, result.untilMs - now + 50)));
       }
     }
   }

@@ -142,7 +142,7 @@ export function toSourceError(err: unknown, hadPageToken: boolean): SourceError 
       if (c.status === 400 && hadPageToken) {
         return new SourceError(
           'restart_listing',
-          `Google refused the page token (400 ${c.message || c.reason})`,
+          `the page token expired or is no longer valid (Google answered 400 ${c.message || c.reason})`,
         );
       }
       return new SourceError(
