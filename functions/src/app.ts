@@ -1,4 +1,3 @@
-import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
 import type { EntraSyncDeps } from './sources/entra/entra-sync.js';
 import { GoogleDirectoryLister } from './sources/google/directory-lister.js';
@@ -8,6 +7,7 @@ import { loadConfig, type RuntimeConfig } from './platform/config.js';
 import { log, type Logger } from './platform/log.js';
 import { syncPublisher } from './platform/sync-publisher.js';
 import { createSecretStoreFromEnv, type SecretStore } from './secrets/index.js';
+import { openFirestore, type Db } from './store/firestore.js';
 import type { SyncDeps } from './engine/sync-runner.js';
 
 /**
@@ -16,7 +16,7 @@ import type { SyncDeps } from './engine/sync-runner.js';
  */
 export interface App {
   config: RuntimeConfig;
-  db: Firestore;
+  db: Db;
   pubsub: PubSub;
   secrets: SecretStore;
   auth: WorkspaceAuth;
@@ -29,7 +29,7 @@ export interface App {
 
 export function createApp(overrides: Partial<Omit<App, 'syncDeps' | 'entraSyncDeps'>> = {}): App {
   const config = overrides.config ?? loadConfig();
-  const db = overrides.db ?? new Firestore({ projectId: config.projectId, ignoreUndefinedProperties: true });
+  const db = overrides.db ?? openFirestore(config.projectId);
   const pubsub = overrides.pubsub ?? new PubSub({ projectId: config.projectId });
   const secrets =
     overrides.secrets ?? createSecretStoreFromEnv({ ...process.env, GOOGLE_CLOUD_PROJECT: config.projectId });
