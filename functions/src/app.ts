@@ -1,4 +1,3 @@
-import { Firestore } from '@google-cloud/firestore';
 import { PubSub } from '@google-cloud/pubsub';
 import { WorkspaceAuth } from './sources/google/workspace-auth.js';
 import { systemClock, type Clock } from './platform/clock.js';
@@ -11,6 +10,7 @@ import type { EntraConnection } from './sources/entra/entra-connection.js';
 import type { EntraGraphClient } from './sources/entra/entra-graph-client.js';
 import { entraSource } from './sources/entra/entra-source.js';
 import { googleSource } from './sources/google/google-source.js';
+import { openFirestore, type Db } from './store/firestore.js';
 
 /**
  * The composition root: real clients built once per instance from validated configuration. Entry points take
@@ -18,7 +18,7 @@ import { googleSource } from './sources/google/google-source.js';
  */
 export interface App {
   config: RuntimeConfig;
-  db: Firestore;
+  db: Db;
   pubsub: PubSub;
   secrets: SecretStore;
   auth: WorkspaceAuth;
@@ -32,7 +32,7 @@ export interface App {
 
 export function createApp(overrides: Partial<Omit<App, 'syncDeps'>> = {}): App {
   const config = overrides.config ?? loadConfig();
-  const db = overrides.db ?? new Firestore({ projectId: config.projectId, ignoreUndefinedProperties: true });
+  const db = overrides.db ?? openFirestore(config.projectId);
   const pubsub = overrides.pubsub ?? new PubSub({ projectId: config.projectId });
   const secrets =
     overrides.secrets ?? createSecretStoreFromEnv({ ...process.env, GOOGLE_CLOUD_PROJECT: config.projectId });

@@ -1,10 +1,10 @@
-import { paths } from '../../../shared/firestore-paths.js';
-import { tenantDocSchema } from '../store/tenants.js';
+import { readTenantAccess } from '../store/members.js';
+import { readTenantWithData } from '../store/tenants.js';
 import { ApiError } from './api-error.js';
 import { hasHostSignature, verifyHostSignature } from './host-hmac.js';
 import type { ApiRequest } from './http.js';
 import { IdTokenError, IdTokenVerifierUnavailable } from './id-token-verifier.js';
-import { roleFallsShort, tenantAccessFor } from './membership.js';
+import { roleFallsShort } from './membership.js';
 import type { Access } from './router.js';
 import type { ApiServices, Caller, TenantScope } from './route-context.js';
 import type { App } from '../app.js';
@@ -57,13 +57,12 @@ export async function resolveTenantScope(
 ): Promise<TenantScope> {
   if (access.kind !== 'tenant') throw new Error('not a tenant route');
   if (caller.kind === 'host') {
-    const snap = await app.db.doc(paths.tenant(tenantId)).get();
-    const tenant = tenantDocSchema.safeParse(snap.data());
-    if (!snap.exists || !tenant.success) throw tenantNotFound();
-    return { tenantId, role: null, tenant: tenant.data, raw: snap.data() ?? {} };
+    const found = await readTenantWithData(app.db, tenantId);
+    if (!found) throw tenantNotFound();
+    return { tenantId, role: null, ...found };
   }
   if (caller.kind !== 'admin') throw tenantNotFound();
-  const found = await tenantAccessFor(app.db, tenantId, caller.identity.email);
+  const found = await readTenantAccess(app.db, tenantId, caller.identity.email);
   if (!found) throw tenantNotFound();
   const shortfall = roleFallsShort(found.role, access.need);
   if (shortfall) {

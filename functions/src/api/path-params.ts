@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TENANT_ID_PATTERN } from '../../../shared/firestore-paths.js';
+import { TENANT_ID_PATTERN } from '../store/tenants.js';
 
 /**
  * Every path parameter the API knows, with what a valid one looks like. Anything else is refused before a

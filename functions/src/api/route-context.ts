@@ -4,9 +4,9 @@ import type { ApiConfig } from './api-config.js';
 import type { HostCaller } from './host-hmac.js';
 import type { ApiRequest } from './http.js';
 import type { IdTokenVerifier, VerifiedIdToken } from './id-token-verifier.js';
-import type { Role } from './membership.js';
+import type { Role } from '../store/members.js';
 import type { TenantDoc } from '../store/tenants.js';
-import type { DocumentData } from '@google-cloud/firestore';
+import type { DocumentData } from '../store/firestore.js';
 
 export interface AdminCaller {
   kind: 'admin';

@@ -1,5 +1,4 @@
-import type { DocumentData, Firestore } from '@google-cloud/firestore';
-import { paths } from '../../../shared/firestore-paths.js';
+import type { DocumentData } from '../store/firestore.js';
 
 /** The run fields the console shows; anything else on the run document stays internal. */
 const RUN_FIELDS = [
@@ -38,12 +37,4 @@ export function runSummary(id: string, data: DocumentData) {
     counts: data.counts ?? null,
     removal: data.removal ?? null,
   };
-}
-
-/** Newest first. Needs the composite index runs(mappingId ASC, startedAt DESC) when filtered by mapping. */
-export async function listRuns(db: Firestore, tenantId: string, opts: { mappingId?: string; limit: number }) {
-  const runs = db.collection(paths.runs(tenantId));
-  const scoped = opts.mappingId ? runs.where('mappingId', '==', opts.mappingId) : runs;
-  const snap = await scoped.orderBy('startedAt', 'desc').limit(opts.limit).get();
-  return snap.docs.map((d) => ({ id: d.id, data: d.data() }));
 }

@@ -1,6 +1,6 @@
-import type { Firestore } from '@google-cloud/firestore';
 import type { Clock } from '../platform/clock.js';
 import { connectBinding, secretMatches } from './browser-binding.js';
+import type { Db } from '../store/firestore.js';
 import { consumeOAuthState, type ConsumedState, type StatePurpose } from '../store/oauth-states.js';
 
 export type CallbackRejectionCode =
@@ -22,7 +22,7 @@ export class CallbackRejection extends Error {
 }
 
 export interface BoundCallbackDeps {
-  db: Firestore;
+  db: Db;
   clock: Clock;
   /** Whether the admin who started the flow may still manage the tenant now. */
   canManageTenant(tenantId: string, email: string): Promise<boolean>;

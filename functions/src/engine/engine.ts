@@ -1,4 +1,4 @@
-import type { Firestore, Timestamp } from '@google-cloud/firestore';
+import type { Db as Firestore, Timestamp } from '../store/firestore.js';
 import type { SourceKind } from '../../../shared/entities.js';
 import { objectIdOf, type Mapping } from '../../../shared/mapping.js';
 import type { Clock } from '../platform/clock.js';

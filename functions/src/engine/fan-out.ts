@@ -1,4 +1,4 @@
-import type { Firestore } from '@google-cloud/firestore';
+import type { Db as Firestore } from '../store/firestore.js';
 import type { SourceKind } from '../../../shared/entities.js';
 import type { Logger } from '../platform/log.js';
 import { listTenants, readTenant, type TenantDoc } from '../store/tenants.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TENANT_ID_PATTERN } from '../../../shared/firestore-paths.js';
+import { TENANT_ID_PATTERN } from '../store/tenants.js';
 
 /** Pub/Sub payloads. Anything else on these topics is rejected (and acked, so it cannot loop). */
 export const tickMessageSchema = z.strictObject({

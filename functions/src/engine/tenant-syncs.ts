@@ -1,4 +1,4 @@
-import type { Firestore } from '@google-cloud/firestore';
+import type { Db as Firestore } from '../store/firestore.js';
 import type { SourceKind } from '../../../shared/entities.js';
 import type { Mapping } from '../../../shared/mapping.js';
 import { listEnabledMappings } from '../store/mappings.js';

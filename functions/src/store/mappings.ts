@@ -1,6 +1,12 @@
-import type { Firestore } from '@google-cloud/firestore';
+import { randomBytes } from 'node:crypto';
+import type { DocumentData, Firestore, Transaction } from '@google-cloud/firestore';
 import { paths } from '../../../shared/firestore-paths.js';
-import { mappingInputSchema, type Mapping, type MappingInput } from '../../../shared/mapping.js';
+import { mappingInputSchema, objectIdOf, type Mapping, type MappingInput } from '../../../shared/mapping.js';
+
+/**
+ * `tenants/{t}/mappings/{mappingId}`: what a tenant syncs, and where to. Every write names the version it was
+ * based on and bumps it in one transaction (optimistic concurrency; the API carries it as an ETag).
+ */
 
 /** Re-validates a stored mapping: a hand-edited or outdated document must not drive a sync. */
 export function parseStoredMapping(
@@ -27,8 +33,7 @@ export async function readMapping(
   tenantId: string,
   mappingId: string,
 ): Promise<Mapping | null> {
-  const snap = await db.doc(paths.mapping(tenantId, mappingId)).get();
-  return snap.exists ? parseStoredMapping(tenantId, mappingId, snap.data()!) : null;
+  return (await readStoredMapping(db, tenantId, mappingId))?.mapping ?? null;
 }
 
 export async function listEnabledMappings(db: Firestore, tenantId: string): Promise<Mapping[]> {
@@ -61,5 +66,188 @@ export async function insertMapping(
     createdAt: at,
     updatedAt: at,
     updatedBy: by,
+  });
+}
+
+/**
+ * A stored mapping for the API: `mapping` is null when the document no longer validates; the API still shows
+ * it (flagged) from `data` rather than hide it, so an admin can see and fix it.
+ */
+export interface StoredMapping {
+  id: string;
+  mapping: Mapping | null;
+  data: DocumentData;
+  /** The stored version as the ETag states it (1 when absent). */
+  version: number;
+}
+
+function storedMapping(tenantId: string, id: string, data: DocumentData): StoredMapping {
+  return {
+    id,
+    mapping: parseStoredMapping(tenantId, id, data),
+    data,
+    version: Number(data.version ?? 1),
+  };
+}
+
+/** Every mapping of the tenant, valid or not. */
+export async function listMappings(db: Firestore, tenantId: string): Promise<StoredMapping[]> {
+  const snap = await db.collection(paths.mappings(tenantId)).get();
+  return snap.docs.map((d) => storedMapping(tenantId, d.id, d.data()));
+}
+
+/** One mapping, valid or not; null when absent. */
+export async function readStoredMapping(
+  db: Firestore,
+  tenantId: string,
+  mappingId: string,
+): Promise<StoredMapping | null> {
+  const snap = await db.doc(paths.mapping(tenantId, mappingId)).get();
+  return snap.exists ? storedMapping(tenantId, mappingId, snap.data()!) : null;
+}
+
+/** A readable, unique id: the name's slug and a random suffix. */
+function newMappingId(name: string): string {
+  const slug = name
+    .toLowerCase()
+    .normalize('NFKD')
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 40)
+    .replace(/-+$/, '');
+  return `${slug || 'mapping'}-${randomBytes(3).toString('hex')}`;
+}
+
+/** Another mapping already writes the target: two would remove each other's records in their sweeps. */
+export interface TargetTaken {
+  kind: 'target_taken';
+  objectId: string;
+  clash: { id: string; name: string };
+}
+
+/**
+ * The clashing mapping, or the number of mappings when the target is free (read in the transaction). Two
+ * mappings writing one target would remove each other's records in their sweeps; merged people are the
+ * exception by design: each source's mapping removes only its own source's part of a person.
+ */
+async function findTargetClash(
+  db: Firestore,
+  tx: Transaction,
+  tenantId: string,
+  input: MappingInput,
+  selfId: string | null,
+): Promise<TargetTaken | { kind: 'free'; count: number }> {
+  const snap = await tx.get(db.collection(paths.mappings(tenantId)));
+  const objectId = objectIdOf(input.target);
+  const clash = snap.docs.find(
+    (d) =>
+      d.id !== selfId &&
+      objectIdOf((d.get('target') ?? { kind: 'collection', objectId: '' }) as Mapping['target']) ===
+        objectId &&
+      (input.target.kind !== 'people' || (d.get('source') ?? 'google') === input.source),
+  );
+  if (clash)
+    return {
+      kind: 'target_taken',
+      objectId,
+      clash: { id: clash.id, name: String(clash.get('name') ?? clash.id) },
+    };
+  return { kind: 'free', count: snap.size };
+}
+
+interface WriteMeta {
+  /** ISO time of the write. */
+  now: string;
+  /** Who wrote it (`updatedBy`). */
+  by: string;
+}
+
+export type CreateMappingOutcome = { kind: 'created'; mapping: Mapping } | TargetTaken | { kind: 'too_many' };
+
+/** Creates a mapping at version 1, unless its target is taken or the tenant has `maxPerTenant` already. */
+export async function createMapping(
+  db: Firestore,
+  tenantId: string,
+  input: MappingInput,
+  meta: WriteMeta & { maxPerTenant: number },
+): Promise<CreateMappingOutcome> {
+  const id = newMappingId(input.name);
+  const mapping: Mapping = {
+    ...input,
+    id,
+    tenantId,
+    version: 1,
+    createdAt: meta.now,
+    updatedAt: meta.now,
+    updatedBy: meta.by,
+  };
+  return db.runTransaction(async (tx): Promise<CreateMappingOutcome> => {
+    const target = await findTargetClash(db, tx, tenantId, input, null);
+    if (target.kind === 'target_taken') return target;
+    if (target.count >= meta.maxPerTenant) return { kind: 'too_many' };
+    tx.create(db.doc(paths.mapping(tenantId, id)), mapping);
+    return { kind: 'created', mapping };
+  });
+}
+
+/** The stored version is not the one the writer based its change on. */
+export interface StaleVersion {
+  kind: 'stale';
+  current: number;
+}
+
+export type UpdateMappingOutcome =
+  { kind: 'updated'; mapping: Mapping } | { kind: 'not_found' } | StaleVersion | TargetTaken;
+
+/** Replaces the mapping with `input` as version expectedVersion + 1, if it is still at expectedVersion. */
+export async function updateMapping(
+  db: Firestore,
+  tenantId: string,
+  mappingId: string,
+  input: MappingInput,
+  expectedVersion: number,
+  meta: WriteMeta,
+): Promise<UpdateMappingOutcome> {
+  const ref = db.doc(paths.mapping(tenantId, mappingId));
+  return db.runTransaction(async (tx): Promise<UpdateMappingOutcome> => {
+    const snap = await tx.get(ref);
+    if (!snap.exists) return { kind: 'not_found' };
+    const current = Number(snap.get('version') ?? 1);
+    if (current !== expectedVersion) return { kind: 'stale', current };
+    // Only a changed target needs the tenant-wide check (which reads, and so locks, every mapping).
+    const currentTarget = snap.get('target') as Mapping['target'] | undefined;
+    if (!currentTarget || objectIdOf(currentTarget) !== objectIdOf(input.target)) {
+      const target = await findTargetClash(db, tx, tenantId, input, mappingId);
+      if (target.kind === 'target_taken') return target;
+    }
+    const next: Mapping = {
+      ...input,
+      id: mappingId,
+      tenantId,
+      version: current + 1,
+      createdAt: String(snap.get('createdAt') ?? meta.now),
+      updatedAt: meta.now,
+      updatedBy: meta.by,
+    };
+    tx.set(ref, next);
+    return { kind: 'updated', mapping: next };
+  });
+}
+
+/** Deletes the mapping if it is still at expectedVersion. Its records and run history stay. */
+export async function deleteMapping(
+  db: Firestore,
+  tenantId: string,
+  mappingId: string,
+  expectedVersion: number,
+): Promise<{ kind: 'deleted' } | { kind: 'not_found' } | StaleVersion> {
+  const ref = db.doc(paths.mapping(tenantId, mappingId));
+  return db.runTransaction(async (tx) => {
+    const snap = await tx.get(ref);
+    if (!snap.exists) return { kind: 'not_found' as const };
+    const current = Number(snap.get('version') ?? 1);
+    if (current !== expectedVersion) return { kind: 'stale' as const, current };
+    tx.delete(ref);
+    return { kind: 'deleted' as const };
   });
 }

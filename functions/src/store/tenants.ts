@@ -1,6 +1,14 @@
-import type { Firestore } from '@google-cloud/firestore';
+import type { DocumentData, Firestore } from '@google-cloud/firestore';
 import { z } from 'zod';
-import { paths } from '../../../shared/firestore-paths.js';
+import { paths, TENANT_ID_PATTERN } from '../../../shared/firestore-paths.js';
+
+/**
+ * `tenants/{tenantId}`: name, status, the Google Workspace connection metadata (`connection`, never tokens) and
+ * the Microsoft Entra connection metadata (`entra`, never the client secret). Every write to it is here.
+ */
+
+/** What a tenant id looks like; it is a path segment, so the API checks it before building paths from it. */
+export { TENANT_ID_PATTERN };
 
 /**
  * A tenant's connection lifecycle. Only `active` tenants are synced: `needs_reauth` is set when Google answers
@@ -23,6 +31,127 @@ export async function readTenant(db: Firestore, tenantId: string): Promise<Tenan
   if (!snap.exists) return null;
   const parsed = tenantDocSchema.safeParse(snap.data());
   return parsed.success ? parsed.data : null;
+}
+
+/** The tenant parsed, plus the document as stored (the API echoes selected connection fields from it). */
+export async function readTenantWithData(
+  db: Firestore,
+  tenantId: string,
+): Promise<{ tenant: TenantDoc; raw: DocumentData } | null> {
+  const snap = await db.doc(paths.tenant(tenantId)).get();
+  const tenant = tenantDocSchema.safeParse(snap.data());
+  if (!snap.exists || !tenant.success) return null;
+  return { tenant: tenant.data, raw: snap.data() ?? {} };
+}
+
+/**
+ * Name and status of each tenant, in the order asked, null for a missing one. Shown as stored (not validated):
+ * this is a list of the caller's own tenants, not an access decision.
+ */
+export async function readTenantSummaries(
+  db: Firestore,
+  tenantIds: readonly string[],
+): Promise<Array<{ name: string; status: string } | null>> {
+  if (tenantIds.length === 0) return [];
+  const snaps = await db.getAll(...tenantIds.map((t) => db.doc(paths.tenant(t))));
+  return snaps.map((snap) =>
+    snap.exists
+      ? { name: String(snap.get('name') ?? ''), status: String(snap.get('status') ?? 'pending') }
+      : null,
+  );
+}
+
+export type CreateTenantOutcome = 'created' | 'exists' | 'conflict';
+
+/**
+ * A new tenant, pending until an admin connects Google Workspace, and its first owner, in one transaction.
+ * `exists`: the same tenant with that owner is already there (a repeated request); `conflict`: a different one.
+ */
+export async function createTenantWithOwner(
+  db: Firestore,
+  input: { tenantId: string; name: string; ownerId: string; now: string; by: string },
+): Promise<CreateTenantOutcome> {
+  const tenantRef = db.doc(paths.tenant(input.tenantId));
+  const ownerRef = db.doc(paths.member(input.tenantId, input.ownerId));
+  return db.runTransaction(async (tx): Promise<CreateTenantOutcome> => {
+    const [tenant, owner] = await tx.getAll(tenantRef, ownerRef);
+    if (tenant?.exists) {
+      const same = tenant.get('name') === input.name && owner?.exists && owner.get('role') === 'owner';
+      return same ? 'exists' : 'conflict';
+    }
+    tx.create(tenantRef, {
+      name: input.name,
+      status: 'pending',
+      statusReason: null,
+      createdAt: input.now,
+      createdBy: input.by,
+    });
+    // The owner's member document has the shape store/members.ts reads.
+    tx.set(ownerRef, { email: input.ownerId, role: 'owner', addedAt: input.now, addedBy: input.by });
+    return 'created';
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Google Workspace connection: `connection` on the tenant document, with `status` following it.
+
+/** The Google customer id the tenant was connected to before, if any (a reconnect must be the same customer). */
+export async function readConnectedCustomerId(db: Firestore, tenantId: string): Promise<string | null> {
+  const previous = (await db.doc(paths.tenant(tenantId)).get()).get('connection.customerId') as unknown;
+  return typeof previous === 'string' ? previous : null;
+}
+
+export interface NewConnection {
+  customerId: string;
+  domain: string;
+  /** The Google account that authorized, when its identity token said so. */
+  adminEmail: string | null;
+  scopes: string[];
+  connectedBy: string;
+}
+
+/** Activates the tenant with a fresh connection. */
+export async function setTenantConnection(
+  db: Firestore,
+  tenantId: string,
+  connection: NewConnection,
+  at: Date,
+): Promise<void> {
+  const now = at.toISOString();
+  // update() replaces the whole `connection` map: no revokedAt or lastError of an earlier connection survives.
+  await db.doc(paths.tenant(tenantId)).update({
+    status: 'active',
+    statusReason: null,
+    statusChangedAt: now,
+    connection: {
+      state: 'connected',
+      customerId: connection.customerId,
+      domain: connection.domain,
+      adminEmail: connection.adminEmail,
+      scopes: connection.scopes,
+      connectedAt: now,
+      connectedBy: connection.connectedBy,
+    },
+  });
+}
+
+/** An admin revoked the connection from our side: the tenant is paused, which stops its syncs. */
+export async function markConnectionRevoked(
+  db: Firestore,
+  tenantId: string,
+  by: string,
+  at: Date,
+): Promise<void> {
+  const revokedAt = at.toISOString();
+  await db.doc(paths.tenant(tenantId)).set(
+    {
+      status: 'paused',
+      statusReason: `Google Workspace access was revoked by ${by}`,
+      statusChangedAt: revokedAt,
+      connection: { state: 'revoked', revokedAt, revokedBy: by },
+    },
+    { merge: true },
+  );
 }
 
 export async function markNeedsReauthorization(
@@ -56,4 +185,101 @@ export async function* listTenants(db: Firestore): AsyncGenerator<{ id: string; 
     if (snap.size < TENANT_PAGE) return;
     query = query.startAfter(snap.docs[snap.docs.length - 1]!);
   }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Microsoft Entra connection: `entra` on the tenant document.
+
+/** `disconnected`: an admin disconnected it; the client secret is destroyed. */
+export const ENTRA_CONNECTION_STATES = [
+  'connected',
+  'needs_consent',
+  'needs_credentials',
+  'disconnected',
+] as const;
+export type EntraConnectionState = (typeof ENTRA_CONNECTION_STATES)[number];
+
+/** `tenants/{t}.entra`. Only `connected` tenants are synced. */
+export const tenantEntraSchema = z
+  .object({
+    tenantId: z.string().min(1),
+    clientId: z.string().min(1),
+    graphBaseUrl: z.string().min(1),
+    authorityBaseUrl: z.string().min(1),
+    connectedAt: z.string(),
+    state: z.enum(ENTRA_CONNECTION_STATES).default('connected'),
+    stateReason: z.string().nullish(),
+    stateChangedAt: z.string().nullish(),
+  })
+  .loose();
+export type TenantEntra = z.infer<typeof tenantEntraSchema>;
+
+/** The tenant's stored Entra metadata, or null when none (or unreadable). */
+export function parseTenantEntra(value: unknown): TenantEntra | null {
+  const parsed = tenantEntraSchema.safeParse(value);
+  return parsed.success ? parsed.data : null;
+}
+
+export async function readTenantEntra(db: Firestore, tenantId: string): Promise<TenantEntra | null> {
+  return parseTenantEntra((await db.doc(paths.tenant(tenantId)).get()).get('entra'));
+}
+
+/** Records a (re)connected Entra directory. */
+export async function setTenantEntra(db: Firestore, tenantId: string, entra: TenantEntra): Promise<void> {
+  // mergeFields replaces the whole `entra` map: nothing of an earlier connection lingers.
+  await db.doc(paths.tenant(tenantId)).set({ entra }, { mergeFields: ['entra'] });
+}
+
+/** Who completed the consent, known only after the callback's checks (not to completeAdminConsent). */
+export async function setEntraConnectedBy(db: Firestore, tenantId: string, admin: string): Promise<void> {
+  await db.doc(paths.tenant(tenantId)).update({ 'entra.connectedBy': admin });
+}
+
+/** Stops (or resumes) a tenant's Entra syncs until an admin acts; the reason is what the console shows. */
+export async function setEntraState(
+  db: Firestore,
+  tenantId: string,
+  state: EntraConnectionState,
+  reason: string | null,
+  at: Date,
+): Promise<void> {
+  const ref = db.doc(paths.tenant(tenantId));
+  await db.runTransaction(async (tx) => {
+    // A sync that started before an admin disconnected must not turn the disconnection into another state.
+    if (parseTenantEntra((await tx.get(ref)).get('entra'))?.state === 'disconnected') return;
+    tx.update(ref, {
+      'entra.state': state,
+      'entra.stateReason': reason,
+      'entra.stateChangedAt': at.toISOString(),
+    });
+  });
+}
+
+export type EntraDisconnectOutcome =
+  { kind: 'not_connected' } | { kind: 'disconnected'; disconnectedAt: string };
+
+/** Marks the Entra connection disconnected; repeating it keeps the first disconnection's time. */
+export async function markEntraDisconnected(
+  db: Firestore,
+  tenantId: string,
+  actor: string,
+  at: Date,
+): Promise<EntraDisconnectOutcome> {
+  const ref = db.doc(paths.tenant(tenantId));
+  const now = at.toISOString();
+  return db.runTransaction(async (tx): Promise<EntraDisconnectOutcome> => {
+    const entra = parseTenantEntra((await tx.get(ref)).get('entra'));
+    if (!entra) return { kind: 'not_connected' };
+    if (entra.state === 'disconnected') {
+      return { kind: 'disconnected', disconnectedAt: String(entra.disconnectedAt ?? now) };
+    }
+    tx.update(ref, {
+      'entra.state': 'disconnected',
+      'entra.stateReason': `disconnected by ${actor}`,
+      'entra.stateChangedAt': now,
+      'entra.disconnectedAt': now,
+      'entra.disconnectedBy': actor,
+    });
+    return { kind: 'disconnected', disconnectedAt: now };
+  });
 }

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { paths } from '../../../../shared/firestore-paths.js';
 import {
   bindingCookie,
   clearedCookie,
@@ -16,7 +15,8 @@ import {
   GoogleOAuthError,
 } from '../../sources/google/google-oauth.js';
 import { json, redirect, type ApiResult } from '../http.js';
-import { membershipsOf } from '../membership.js';
+import { listMembershipsOf } from '../../store/members.js';
+import { readTenantSummaries } from '../../store/tenants.js';
 import { parseQuery, queryObject } from '../request-body.js';
 import { requireAdmin, type RouteContext } from '../route-context.js';
 import type { Route } from '../router.js';
@@ -116,22 +116,15 @@ async function completeSignin(ctx: RouteContext): Promise<ApiResult> {
 /** GET /api/me: who is signed in and which tenants they can see. */
 async function me(ctx: RouteContext): Promise<ApiResult> {
   const { identity } = requireAdmin(ctx);
-  const memberships = await membershipsOf(ctx.app.db, identity.email);
-  const tenantSnaps =
-    memberships.length > 0
-      ? await ctx.app.db.getAll(...memberships.map((m) => ctx.app.db.doc(paths.tenant(m.tenantId))))
-      : [];
+  const memberships = await listMembershipsOf(ctx.app.db, identity.email);
+  const summaries = await readTenantSummaries(
+    ctx.app.db,
+    memberships.map((m) => m.tenantId),
+  );
   const tenants = memberships.flatMap((m, i) => {
-    const snap = tenantSnaps[i];
-    if (!snap?.exists) return [];
-    return [
-      {
-        tenantId: m.tenantId,
-        name: String(snap.get('name') ?? ''),
-        role: m.role,
-        status: String(snap.get('status') ?? 'pending'),
-      },
-    ];
+    const tenant = summaries[i];
+    if (!tenant) return [];
+    return [{ tenantId: m.tenantId, name: tenant.name, role: m.role, status: tenant.status }];
   });
   tenants.sort((a, b) => a.name.localeCompare(b.name) || a.tenantId.localeCompare(b.tenantId));
   return json(200, { email: identity.email, name: identity.name, tenants });

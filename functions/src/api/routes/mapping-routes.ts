@@ -1,13 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import type { DocumentData, Firestore, Transaction } from '@google-cloud/firestore';
-import { paths } from '../../../../shared/firestore-paths.js';
+import { mappingInputSchema } from '../../../../shared/mapping.js';
 import {
-  mappingInputSchema,
-  objectIdOf,
-  type Mapping,
-  type MappingInput,
-} from '../../../../shared/mapping.js';
-import { parseStoredMapping } from '../../store/mappings.js';
+  createMapping,
+  deleteMapping,
+  listMappings,
+  readStoredMapping,
+  updateMapping,
+  type StoredMapping,
+  type TargetTaken,
+} from '../../store/mappings.js';
 import { ApiError, notFound } from '../api-error.js';
 import { etagOf, requiredIfMatch, staleVersion } from '../etag.js';
 import { json, type ApiResult } from '../http.js';
@@ -17,97 +17,55 @@ import type { Route } from '../router.js';
 
 /**
  * Mapping CRUD with optimistic concurrency: every write names the version it was based on (If-Match), checked
- * and bumped in one transaction. Deleting a mapping stops its syncs but keeps the records it synced (the host
- * product decides what they mean now), as well as its run history.
+ * and bumped in one transaction (store/mappings.ts). Deleting a mapping stops its syncs but keeps the records it
+ * synced (the host product decides what they mean now), as well as its run history.
  */
 export const MAX_MAPPINGS_PER_TENANT = 50;
 
-function mappingView(tenantId: string, id: string, data: DocumentData): Record<string, unknown> {
-  const m = parseStoredMapping(tenantId, id, data);
+function mappingView(tenantId: string, stored: StoredMapping): Record<string, unknown> {
   // A document edited by hand may no longer validate: show it, flagged, rather than hide it.
-  return m ? { ...m } : { ...data, id, tenantId, valid: false };
+  return stored.mapping ? { ...stored.mapping } : { ...stored.data, id: stored.id, tenantId, valid: false };
 }
 
-function newMappingId(name: string): string {
-  const slug = name
-    .toLowerCase()
-    .normalize('NFKD')
-    .replace(/[^a-z0-9]+/g, '-')
-    .replace(/^-+|-+$/g, '')
-    .slice(0, 40)
-    .replace(/-+$/, '');
-  return `${slug || 'mapping'}-${randomBytes(3).toString('hex')}`;
-}
-
-/**
- * Two mappings writing one target would remove each other's records in their sweeps. Merged people are the
- * exception by design: each source's mapping removes only its own source's part of a person.
- */
-async function assertTargetFree(
-  db: Firestore,
-  tx: Transaction,
-  tenantId: string,
-  input: MappingInput,
-  selfId: string | null,
-) {
-  const snap = await tx.get(db.collection(paths.mappings(tenantId)));
-  const objectId = objectIdOf(input.target);
-  const clash = snap.docs.find(
-    (d) =>
-      d.id !== selfId &&
-      objectIdOf((d.get('target') ?? { kind: 'collection', objectId: '' }) as Mapping['target']) ===
-        objectId &&
-      (input.target.kind !== 'people' || (d.get('source') ?? 'google') === input.source),
+/** Two mappings writing one target would remove each other's records in their sweeps. */
+function targetTaken({ clash, objectId }: TargetTaken): ApiError {
+  return new ApiError(
+    'conflict',
+    `mapping "${clash.name}" already writes to ${objectId}; each target can have one mapping`,
+    [{ path: 'target', message: `${objectId} is already a target of mapping ${clash.id}` }],
   );
-  if (clash) {
-    throw new ApiError(
-      'conflict',
-      `mapping "${String(clash.get('name') ?? clash.id)}" already writes to ${objectId}; each target can have one mapping`,
-      [{ path: 'target', message: `${objectId} is already a target of mapping ${clash.id}` }],
-    );
-  }
-  return snap.size;
 }
 
 async function list(ctx: RouteContext): Promise<ApiResult> {
   const { tenantId } = requireTenant(ctx);
-  const snap = await ctx.app.db.collection(paths.mappings(tenantId)).get();
-  const mappings = snap.docs.map((d) => mappingView(tenantId, d.id, d.data()));
+  const mappings = (await listMappings(ctx.app.db, tenantId)).map((m) => mappingView(tenantId, m));
   return json(200, { mappings });
 }
 
 async function create(ctx: RouteContext): Promise<ApiResult> {
   const { tenantId } = requireTenant(ctx);
   const input = parseBody(ctx.req, mappingInputSchema, { emptyAllowed: false });
-  const db = ctx.app.db;
-  const id = newMappingId(input.name);
-  const now = new Date(ctx.app.clock.now()).toISOString();
-  const mapping: Mapping = {
-    ...input,
-    id,
-    tenantId,
-    version: 1,
-    createdAt: now,
-    updatedAt: now,
-    updatedBy: actorOf(ctx.caller),
-  };
-  await db.runTransaction(async (tx) => {
-    const count = await assertTargetFree(db, tx, tenantId, input, null);
-    if (count >= MAX_MAPPINGS_PER_TENANT)
-      throw new ApiError('conflict', `a tenant can have at most ${MAX_MAPPINGS_PER_TENANT} mappings`);
-    tx.create(db.doc(paths.mapping(tenantId, id)), mapping);
+  const outcome = await createMapping(ctx.app.db, tenantId, input, {
+    now: new Date(ctx.app.clock.now()).toISOString(),
+    by: actorOf(ctx.caller),
+    maxPerTenant: MAX_MAPPINGS_PER_TENANT,
   });
-  ctx.log.info('mapping created', { tenantId, mappingId: id, by: mapping.updatedBy });
-  return json(201, mapping, { etag: etagOf(1), location: `/api/tenants/${tenantId}/mappings/${id}` });
+  if (outcome.kind === 'target_taken') throw targetTaken(outcome);
+  if (outcome.kind === 'too_many')
+    throw new ApiError('conflict', `a tenant can have at most ${MAX_MAPPINGS_PER_TENANT} mappings`);
+  const { mapping } = outcome;
+  ctx.log.info('mapping created', { tenantId, mappingId: mapping.id, by: mapping.updatedBy });
+  return json(201, mapping, {
+    etag: etagOf(1),
+    location: `/api/tenants/${tenantId}/mappings/${mapping.id}`,
+  });
 }
 
 async function get(ctx: RouteContext): Promise<ApiResult> {
   const { tenantId } = requireTenant(ctx);
-  const id = ctx.params.mappingId!;
-  const snap = await ctx.app.db.doc(paths.mapping(tenantId, id)).get();
-  if (!snap.exists) throw notFound('mapping not found');
-  const view = mappingView(tenantId, id, snap.data()!);
-  return json(200, view, { etag: etagOf(Number(snap.get('version') ?? 1)) });
+  const stored = await readStoredMapping(ctx.app.db, tenantId, ctx.params.mappingId!);
+  if (!stored) throw notFound('mapping not found');
+  return json(200, mappingView(tenantId, stored), { etag: etagOf(stored.version) });
 }
 
 async function replace(ctx: RouteContext): Promise<ApiResult> {
@@ -115,31 +73,14 @@ async function replace(ctx: RouteContext): Promise<ApiResult> {
   const id = ctx.params.mappingId!;
   const expected = requiredIfMatch(ctx.req);
   const input = parseBody(ctx.req, mappingInputSchema, { emptyAllowed: false });
-  const db = ctx.app.db;
-  const ref = db.doc(paths.mapping(tenantId, id));
-  const now = new Date(ctx.app.clock.now()).toISOString();
-  const updated = await db.runTransaction(async (tx) => {
-    const snap = await tx.get(ref);
-    if (!snap.exists) throw notFound('mapping not found');
-    const current = Number(snap.get('version') ?? 1);
-    if (current !== expected) throw staleVersion(current);
-    // Only a changed target needs the tenant-wide check (which reads, and so locks, every mapping).
-    const currentTarget = snap.get('target') as Mapping['target'] | undefined;
-    if (!currentTarget || objectIdOf(currentTarget) !== objectIdOf(input.target)) {
-      await assertTargetFree(db, tx, tenantId, input, id);
-    }
-    const next: Mapping = {
-      ...input,
-      id,
-      tenantId,
-      version: current + 1,
-      createdAt: String(snap.get('createdAt') ?? now),
-      updatedAt: now,
-      updatedBy: actorOf(ctx.caller),
-    };
-    tx.set(ref, next);
-    return next;
+  const outcome = await updateMapping(ctx.app.db, tenantId, id, input, expected, {
+    now: new Date(ctx.app.clock.now()).toISOString(),
+    by: actorOf(ctx.caller),
   });
+  if (outcome.kind === 'not_found') throw notFound('mapping not found');
+  if (outcome.kind === 'stale') throw staleVersion(outcome.current);
+  if (outcome.kind === 'target_taken') throw targetTaken(outcome);
+  const updated = outcome.mapping;
   ctx.log.info('mapping updated', {
     tenantId,
     mappingId: id,
@@ -153,15 +94,9 @@ async function remove(ctx: RouteContext): Promise<ApiResult> {
   const { tenantId } = requireTenant(ctx);
   const id = ctx.params.mappingId!;
   const expected = requiredIfMatch(ctx.req);
-  const db = ctx.app.db;
-  const ref = db.doc(paths.mapping(tenantId, id));
-  await db.runTransaction(async (tx) => {
-    const snap = await tx.get(ref);
-    if (!snap.exists) throw notFound('mapping not found');
-    const current = Number(snap.get('version') ?? 1);
-    if (current !== expected) throw staleVersion(current);
-    tx.delete(ref);
-  });
+  const outcome = await deleteMapping(ctx.app.db, tenantId, id, expected);
+  if (outcome.kind === 'not_found') throw notFound('mapping not found');
+  if (outcome.kind === 'stale') throw staleVersion(outcome.current);
   ctx.log.info('mapping deleted', { tenantId, mappingId: id, by: actorOf(ctx.caller) });
   return json(200, {
     id,

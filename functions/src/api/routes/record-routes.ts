@@ -1,6 +1,5 @@
-import { FieldPath, type DocumentData } from '@google-cloud/firestore';
 import { z } from 'zod';
-import { paths } from '../../../../shared/firestore-paths.js';
+import { listRecords, readRecord, RECORD_STATUSES, type StoredRecord } from '../../store/records.js';
 import { ApiError, notFound } from '../api-error.js';
 import { json, type ApiResult } from '../http.js';
 import { PARAM_SCHEMAS } from '../path-params.js';
@@ -9,7 +8,7 @@ import { requireTenant, type RouteContext } from '../route-context.js';
 import type { Route } from '../router.js';
 
 const recordsQuery = z.strictObject({
-  status: z.enum(['active', 'inactive', 'removed']).optional(),
+  status: z.enum(RECORD_STATUSES).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
   pageToken: z.string().max(2100).optional(),
 });
@@ -27,9 +26,8 @@ function decodeToken(token: string): string {
 }
 
 /** A record as synced; `_sync` says where it came from and, for removed ones, when and why it was removed. */
-function recordView(objectId: string, id: string, data: DocumentData) {
-  const { _sync, ...fields } = data;
-  return { recordId: id, objectId, data: fields, sync: (_sync as unknown) ?? null };
+function recordView(objectId: string, record: StoredRecord) {
+  return { recordId: record.id, objectId, data: record.fields, sync: record.sync ?? null };
 }
 
 /** GET /api/tenants/:tenantId/objects/:objectId/records?status&limit&pageToken */
@@ -37,25 +35,23 @@ async function list(ctx: RouteContext): Promise<ApiResult> {
   const { tenantId } = requireTenant(ctx);
   const objectId = ctx.params.objectId!;
   const q = parseQuery(ctx.req, recordsQuery);
-  const records = ctx.app.db.collection(paths.records(tenantId, objectId));
-  const filtered = q.status ? records.where('_sync.status', '==', q.status) : records;
-  let query = filtered.orderBy(FieldPath.documentId()).limit(q.limit + 1);
-  if (q.pageToken) query = query.startAfter(decodeToken(q.pageToken));
-  const snap = await query.get();
-  const docs = snap.docs.slice(0, q.limit);
-  const more = snap.docs.length > q.limit;
+  const { records, more } = await listRecords(ctx.app.db, tenantId, objectId, {
+    status: q.status,
+    limit: q.limit,
+    afterId: q.pageToken ? decodeToken(q.pageToken) : undefined,
+  });
   return json(200, {
-    records: docs.map((d) => recordView(objectId, d.id, d.data())),
-    nextPageToken: more && docs.length > 0 ? encodeToken(docs[docs.length - 1]!.id) : null,
+    records: records.map((r) => recordView(objectId, r)),
+    nextPageToken: more && records.length > 0 ? encodeToken(records[records.length - 1]!.id) : null,
   });
 }
 
 async function get(ctx: RouteContext): Promise<ApiResult> {
   const { tenantId } = requireTenant(ctx);
   const objectId = ctx.params.objectId!;
-  const snap = await ctx.app.db.doc(paths.record(tenantId, objectId, ctx.params.recordId!)).get();
-  if (!snap.exists) throw notFound('record not found');
-  return json(200, recordView(objectId, snap.id, snap.data()!));
+  const record = await readRecord(ctx.app.db, tenantId, objectId, ctx.params.recordId!);
+  if (!record) throw notFound('record not found');
+  return json(200, recordView(objectId, record));
 }
 
 const base = '/api/tenants/:tenantId/objects/:objectId/records';

@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { paths } from '../../../../shared/firestore-paths.js';
 import { notFound } from '../api-error.js';
 import { json, type ApiResult } from '../http.js';
 import { PARAM_SCHEMAS } from '../path-params.js';
 import { parseQuery } from '../request-body.js';
 import { requireTenant, type RouteContext } from '../route-context.js';
 import type { Route } from '../router.js';
-import { listRuns, runView } from '../run-views.js';
+import { runView } from '../run-views.js';
+import { listRuns, readRun } from '../../store/runs.js';
 
 const runsQuery = z.strictObject({
   mappingId: PARAM_SCHEMAS.mappingId.optional(),
@@ -26,9 +26,9 @@ async function list(ctx: RouteContext): Promise<ApiResult> {
 
 async function get(ctx: RouteContext): Promise<ApiResult> {
   const { tenantId } = requireTenant(ctx);
-  const snap = await ctx.app.db.doc(paths.run(tenantId, ctx.params.runId!)).get();
-  if (!snap.exists) throw notFound('run not found');
-  return json(200, runView(snap.id, snap.data()!));
+  const run = await readRun(ctx.app.db, tenantId, ctx.params.runId!);
+  if (!run) throw notFound('run not found');
+  return json(200, runView(run.id, run.data));
 }
 
 export const runRoutes: Array<Route<RouteContext>> = [

@@ -1,12 +1,14 @@
 import { z } from 'zod';
-import { TENANT_ID_PATTERN, paths } from '../../../../shared/firestore-paths.js';
+import { createTenantWithOwner, TENANT_ID_PATTERN } from '../../store/tenants.js';
+import { listMappings } from '../../store/mappings.js';
+import { memberIdFor } from '../../store/members.js';
+import { listRuns } from '../../store/runs.js';
 import { ApiError } from '../api-error.js';
 import { json, type ApiResult } from '../http.js';
-import { memberIdFor } from '../membership.js';
 import { parseBody } from '../request-body.js';
 import { actorOf, requireTenant, type RouteContext } from '../route-context.js';
 import type { Route } from '../router.js';
-import { listRuns, runSummary } from '../run-views.js';
+import { runSummary } from '../run-views.js';
 import { syncSchedule } from '../schedule.js';
 
 const createTenantBody = z.strictObject({
@@ -27,27 +29,15 @@ const createTenantBody = z.strictObject({
 async function createTenant(ctx: RouteContext): Promise<ApiResult> {
   const body = parseBody(ctx.req, createTenantBody, { emptyAllowed: false });
   const ownerId = memberIdFor(body.ownerEmail);
-  const db = ctx.app.db;
-  const tenantRef = db.doc(paths.tenant(body.tenantId));
-  const ownerRef = db.doc(paths.member(body.tenantId, ownerId));
-  const now = new Date(ctx.app.clock.now()).toISOString();
-  const created = await db.runTransaction(async (tx) => {
-    const [tenant, owner] = await tx.getAll(tenantRef, ownerRef);
-    if (tenant?.exists) {
-      const same = tenant.get('name') === body.name && owner?.exists && owner.get('role') === 'owner';
-      if (!same) throw new ApiError('conflict', `tenant ${body.tenantId} already exists`);
-      return false;
-    }
-    tx.create(tenantRef, {
-      name: body.name,
-      status: 'pending',
-      statusReason: null,
-      createdAt: now,
-      createdBy: actorOf(ctx.caller),
-    });
-    tx.set(ownerRef, { email: ownerId, role: 'owner', addedAt: now, addedBy: actorOf(ctx.caller) });
-    return true;
+  const outcome = await createTenantWithOwner(ctx.app.db, {
+    tenantId: body.tenantId,
+    name: body.name,
+    ownerId,
+    now: new Date(ctx.app.clock.now()).toISOString(),
+    by: actorOf(ctx.caller),
   });
+  if (outcome === 'conflict') throw new ApiError('conflict', `tenant ${body.tenantId} already exists`);
+  const created = outcome === 'created';
   if (created) ctx.log.info('tenant created', { tenantId: body.tenantId, by: actorOf(ctx.caller) });
   return json(created ? 201 : 200, {
     tenantId: body.tenantId,
@@ -105,16 +95,17 @@ export function entraView(raw: unknown): Record<string, unknown> | null {
 async function tenantStatus(ctx: RouteContext): Promise<ApiResult> {
   const scope = requireTenant(ctx);
   const db = ctx.app.db;
-  const mappingsSnap = await db.collection(paths.mappings(scope.tenantId)).get();
+  const stored = await listMappings(db, scope.tenantId);
   const mappings = await Promise.all(
-    mappingsSnap.docs.map(async (d) => {
-      const [last] = await listRuns(db, scope.tenantId, { mappingId: d.id, limit: 1 });
+    // From the stored fields, not the parsed mapping: a mapping that no longer validates is listed too.
+    stored.map(async ({ id, data, version }) => {
+      const [last] = await listRuns(db, scope.tenantId, { mappingId: id, limit: 1 });
       return {
-        id: d.id,
-        name: String(d.get('name') ?? ''),
-        entity: String(d.get('entity') ?? ''),
-        enabled: d.get('enabled') === true,
-        version: Number(d.get('version') ?? 1),
+        id,
+        name: String(data.name ?? ''),
+        entity: String(data.entity ?? ''),
+        enabled: data.enabled === true,
+        version,
         lastRun: last ? runSummary(last.id, last.data) : null,
       };
     }),

@@ -1,6 +1,5 @@
-import { paths } from '../../../../shared/firestore-paths.js';
 import type { App } from '../../app.js';
-import { buildAdminConsentUrl, completeAdminConsent, parseTenantEntra } from './entra-connection.js';
+import { buildAdminConsentUrl, completeAdminConsent } from './entra-connection.js';
 import { ensureEntraPeopleMapping } from './entra-mapping.js';
 import { acceptBoundCallback, CallbackRejection } from '../../connection/bound-callback.js';
 import {
@@ -10,6 +9,7 @@ import {
   newBindingSecret,
 } from '../../connection/browser-binding.js';
 import { createOAuthState, STATE_TTL_MS } from '../../store/oauth-states.js';
+import { markEntraDisconnected, setEntraConnectedBy } from '../../store/tenants.js';
 
 /**
  * Connecting a tenant to its Microsoft Entra directory: a Global Administrator grants the service's own
@@ -206,7 +206,7 @@ async function connect(
       // The message of a token failure stays in the log; the console gets the fixed text.
       throw new EntraConnectError('verification_failed', tenantId, result.code);
     case 'connected':
-      await app.db.doc(paths.tenant(tenantId)).update({ 'entra.connectedBy': admin });
+      await setEntraConnectedBy(app.db, tenantId, admin);
       app.log.info('Microsoft Entra connected by an admin', { tenantId, connectedBy: admin });
       // The first (full) pass starts now rather than at the next tick; the state id makes it a one-off request.
       await app.syncDeps().publishSync({
@@ -234,23 +234,7 @@ export async function disconnectEntra(
   tenantId: string,
   actor: string,
 ): Promise<{ kind: 'not_connected' } | { kind: 'disconnected'; disconnectedAt: string }> {
-  const ref = app.db.doc(paths.tenant(tenantId));
-  const now = new Date(app.clock.now()).toISOString();
-  const outcome = await app.db.runTransaction(async (tx) => {
-    const entra = parseTenantEntra((await tx.get(ref)).get('entra'));
-    if (!entra) return { kind: 'not_connected' as const };
-    if (entra.state === 'disconnected') {
-      return { kind: 'disconnected' as const, disconnectedAt: String(entra.disconnectedAt ?? now) };
-    }
-    tx.update(ref, {
-      'entra.state': 'disconnected',
-      'entra.stateReason': `disconnected by ${actor}`,
-      'entra.stateChangedAt': now,
-      'entra.disconnectedAt': now,
-      'entra.disconnectedBy': actor,
-    });
-    return { kind: 'disconnected' as const, disconnectedAt: now };
-  });
+  const outcome = await markEntraDisconnected(app.db, tenantId, actor, new Date(app.clock.now()));
   if (outcome.kind === 'disconnected') {
     await app.secrets.destroyRefreshToken(tenantId, 'entra');
     app.log.info('Microsoft Entra disconnected', { tenantId, by: actor });

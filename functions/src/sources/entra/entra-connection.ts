@@ -1,10 +1,10 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { Firestore } from '@google-cloud/firestore';
 import { z } from 'zod';
-import { paths } from '../../../../shared/firestore-paths.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Logger } from '../../platform/log.js';
 import type { SecretStore } from '../../secrets/secret-store.js';
+import type { Db } from '../../store/firestore.js';
+import { parseTenantEntra, readTenantEntra, setTenantEntra, type TenantEntra } from '../../store/tenants.js';
 import { forgetResumeCursors } from '../../store/sync-state.js';
 import { ClientCredentialsTokenProvider } from './client-credentials-token.js';
 import { EntraError, type EntraErrorCode } from './entra-error.js';
@@ -64,39 +64,20 @@ export function parseEntraConnection(input: unknown): EntraConnection {
 // A tenant's Entra connection as stored: metadata on the tenant document (`entra`), the client secret in the
 // SecretStore (provider 'entra'), never in Firestore.
 
-/** `disconnected`: an admin disconnected it; the client secret is destroyed. */
-export const ENTRA_CONNECTION_STATES = [
-  'connected',
-  'needs_consent',
-  'needs_credentials',
-  'disconnected',
-] as const;
-export type EntraConnectionState = (typeof ENTRA_CONNECTION_STATES)[number];
-
-/** `tenants/{t}.entra`. Only `connected` tenants are synced. */
-export const tenantEntraSchema = z
-  .object({
-    tenantId: z.string().min(1),
-    clientId: z.string().min(1),
-    graphBaseUrl: z.string().min(1),
-    authorityBaseUrl: z.string().min(1),
-    connectedAt: z.string(),
-    state: z.enum(ENTRA_CONNECTION_STATES).default('connected'),
-    stateReason: z.string().nullish(),
-    stateChangedAt: z.string().nullish(),
-  })
-  .loose();
-export type TenantEntra = z.infer<typeof tenantEntraSchema>;
+// The `entra` metadata is a part of the tenant document: its schema and writes live in store/tenants.ts.
+// Re-exported here, where the Entra source's callers (the sync, fan-out, the sync webhook) import them from.
+export {
+  ENTRA_CONNECTION_STATES,
+  parseTenantEntra,
+  setEntraState as markEntraState,
+  tenantEntraSchema,
+  type EntraConnectionState,
+  type TenantEntra,
+} from '../../store/tenants.js';
 
 export interface EntraConnectionStoreDeps {
-  db: Firestore;
+  db: Db;
   secrets: SecretStore;
-}
-
-/** The tenant's stored Entra metadata, or null when none (or unreadable). */
-export function parseTenantEntra(value: unknown): TenantEntra | null {
-  const parsed = tenantEntraSchema.safeParse(value);
-  return parsed.success ? parsed.data : null;
 }
 
 export type LoadedEntraConnection =
@@ -126,26 +107,6 @@ export async function loadEntraConnection(
   } catch (err) {
     return { kind: 'invalid', reason: err instanceof Error ? err.message : String(err) };
   }
-}
-
-/** Stops (or resumes) a tenant's Entra syncs until an admin acts; the reason is what the console shows. */
-export async function markEntraState(
-  db: Firestore,
-  tenantId: string,
-  state: EntraConnectionState,
-  reason: string | null,
-  at: Date,
-): Promise<void> {
-  const ref = db.doc(paths.tenant(tenantId));
-  await db.runTransaction(async (tx) => {
-    // A sync that started before an admin disconnected must not turn the disconnection into another state.
-    if (parseTenantEntra((await tx.get(ref)).get('entra'))?.state === 'disconnected') return;
-    tx.update(ref, {
-      'entra.state': state,
-      'entra.stateReason': reason,
-      'entra.stateChangedAt': at.toISOString(),
-    });
-  });
 }
 
 export const GRAPH_ADMIN_CONSENT_SCOPE = 'https://graph.microsoft.com/.default';
@@ -277,8 +238,7 @@ export async function completeAdminConsent(
     }
   }
 
-  const tenantRef = deps.db.doc(paths.tenant(input.tenantId));
-  const previous = parseTenantEntra((await tenantRef.get()).get('entra'));
+  const previous = await readTenantEntra(deps.db, input.tenantId);
   const directoryChanged = previous !== null && previous.tenantId !== connection.tenantId;
   await deps.secrets.putRefreshToken(input.tenantId, connection.clientSecret, 'entra');
   const now = new Date(deps.clock.now()).toISOString();
@@ -292,10 +252,7 @@ export async function completeAdminConsent(
     stateReason: null,
     stateChangedAt: now,
   };
-  const batch = deps.db.batch();
-  // mergeFields replaces the whole `entra` map: nothing of an earlier connection lingers.
-  batch.set(tenantRef, { entra }, { mergeFields: ['entra'] });
-  await batch.commit();
+  await setTenantEntra(deps.db, input.tenantId, entra);
   // Another directory: the delta links of the old one mean nothing there; the next Entra passes are full.
   if (directoryChanged) await forgetResumeCursors(deps.db, input.tenantId, 'entra');
   deps.log?.info('Microsoft Entra connected', {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Firestore } from '@google-cloud/firestore';
+import type { Db as Firestore } from '../../store/firestore.js';
 import { mappingInputSchema, type MappingInput } from '../../../../shared/mapping.js';
 import { insertMapping, listMappingsOfSource } from '../../store/mappings.js';
 

@@ -7,7 +7,7 @@ import {
 } from './entra-connect-flow.js';
 import { ApiError } from '../../api/api-error.js';
 import { json, redirect, type ApiResult } from '../../api/http.js';
-import { canWrite, tenantAccessFor } from '../../api/membership.js';
+import { canManageTenant } from '../../api/membership.js';
 import { parseBody, queryObject } from '../../api/request-body.js';
 import { actorOf, requireAdmin, requireTenant, type RouteContext } from '../../api/route-context.js';
 import type { Route } from '../../api/router.js';
@@ -27,10 +27,7 @@ function entraDeps(ctx: RouteContext): EntraConnectDeps {
     app: ctx.app,
     consoleOrigin: ctx.api.consoleOrigin,
     entra: { ...entra, redirectUri: entraRedirectUri(ctx) },
-    canManageTenant: async (tenantId, email) => {
-      const access = await tenantAccessFor(ctx.app.db, tenantId, email);
-      return access !== null && canWrite(access.role);
-    },
+    canManageTenant: (tenantId, email) => canManageTenant(ctx.app.db, tenantId, email),
   };
 }
 

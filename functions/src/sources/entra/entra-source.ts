@@ -1,4 +1,4 @@
-import type { Firestore } from '@google-cloud/firestore';
+import type { Db as Firestore } from '../../store/firestore.js';
 import { SourceError, type Source, type SourceChange } from '../../engine/source.js';
 import type { Clock } from '../../platform/clock.js';
 import type { Logger } from '../../platform/log.js';

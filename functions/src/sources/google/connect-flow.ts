@@ -1,4 +1,3 @@
-import { paths } from '../../../../shared/firestore-paths.js';
 import { REQUIRED_SCOPES } from '../../../../shared/entities.js';
 import type { App } from '../../app.js';
 import {
@@ -21,6 +20,7 @@ import {
 } from './google-oauth.js';
 import { startInitialSync } from './initial-sync.js';
 import { createOAuthState, STATE_TTL_MS } from '../../store/oauth-states.js';
+import { readConnectedCustomerId, setTenantConnection } from '../../store/tenants.js';
 
 /**
  * Connecting a tenant to its Google Workspace: the web-server OAuth flow with PKCE, offline access and forced
@@ -191,9 +191,8 @@ async function connect(deps: ConnectDeps, params: CallbackParams, cookieHeader: 
   } catch {
     return abandon(new ConnectError('not_workspace_admin', tenantId));
   }
-  const tenantRef = app.db.doc(paths.tenant(tenantId));
-  const previous = (await tenantRef.get()).get('connection.customerId') as unknown;
-  if (typeof previous === 'string' && previous !== customer.customerId) {
+  const previous = await readConnectedCustomerId(app.db, tenantId);
+  if (previous !== null && previous !== customer.customerId) {
     return abandon(new ConnectError('customer_mismatch', tenantId));
   }
 
@@ -224,20 +223,17 @@ async function recordConnected(
   authorizedBy: string | null,
 ): Promise<void> {
   const { app } = deps;
-  const now = new Date(app.clock.now()).toISOString();
-  // update() replaces the whole `connection` map: no revokedAt or lastError of an earlier connection survives.
-  await app.db.doc(paths.tenant(tenantId)).update({
-    status: 'active',
-    statusReason: null,
-    statusChangedAt: now,
-    connection: {
-      state: 'connected',
+  await setTenantConnection(
+    app.db,
+    tenantId,
+    {
       customerId: customer.customerId,
       domain: customer.domain,
       adminEmail: authorizedBy,
+      // Only the scopes we asked for are recorded; `openid email` grant no data access.
       scopes: REQUIRED_SCOPES.filter((s) => scopes.includes(s)),
-      connectedAt: now,
       connectedBy,
     },
-  });
+    new Date(app.clock.now()),
+  );
 }

@@ -1,5 +1,5 @@
-import { paths } from '../../../../shared/firestore-paths.js';
 import type { App } from '../../app.js';
+import { markConnectionRevoked } from '../../store/tenants.js';
 import { revokeAtGoogle } from './google-oauth.js';
 
 export type RevokeResult =
@@ -21,16 +21,9 @@ export async function revokeConnection(app: App, tenantId: string, by: string): 
   }
   await app.secrets.destroyRefreshToken(tenantId);
   app.auth.forget(tenantId);
-  const revokedAt = new Date(app.clock.now()).toISOString();
-  await app.db.doc(paths.tenant(tenantId)).set(
-    {
-      status: 'paused',
-      statusReason: `Google Workspace access was revoked by ${by}`,
-      statusChangedAt: revokedAt,
-      connection: { state: 'revoked', revokedAt, revokedBy: by },
-    },
-    { merge: true },
-  );
+  const at = new Date(app.clock.now());
+  await markConnectionRevoked(app.db, tenantId, by, at);
+  const revokedAt = at.toISOString();
   app.log.info('Google Workspace connection revoked', { tenantId, by, googleGrant });
   return { kind: 'revoked', revokedAt, googleGrant };
 }

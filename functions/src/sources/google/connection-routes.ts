@@ -5,7 +5,7 @@ import { completeConnect, startConnect, type ConnectDeps } from './connect-flow.
 import { googleRedirectQuery } from './google-oauth.js';
 import { ApiError } from '../../api/api-error.js';
 import { json, redirect, type ApiResult } from '../../api/http.js';
-import { canWrite, tenantAccessFor } from '../../api/membership.js';
+import { canManageTenant } from '../../api/membership.js';
 import { parseBody, queryObject } from '../../api/request-body.js';
 import { actorOf, requireAdmin, requireTenant, type RouteContext } from '../../api/route-context.js';
 import type { Route } from '../../api/router.js';
@@ -15,10 +15,7 @@ function connectDeps(ctx: RouteContext): ConnectDeps {
     app: ctx.app,
     consoleOrigin: ctx.api.consoleOrigin,
     verifyIdToken: (token) => ctx.services.idTokens.verify(token),
-    canManageTenant: async (tenantId, email) => {
-      const access = await tenantAccessFor(ctx.app.db, tenantId, email);
-      return access !== null && canWrite(access.role);
-    },
+    canManageTenant: (tenantId, email) => canManageTenant(ctx.app.db, tenantId, email),
   };
 }
 

@@ -1,4 +1,4 @@
-import type { Firestore } from '@google-cloud/firestore';
+import type { Db as Firestore } from '../../store/firestore.js';
 import type { Mapping } from '../../../../shared/mapping.js';
 import { SourceError, type Source, type SourceReader } from '../../engine/source.js';
 import type { Clock } from '../../platform/clock.js';

@@ -1,0 +1,53 @@
+import { FieldPath, type DocumentData, type Firestore } from '@google-cloud/firestore';
+import { paths } from '../../../shared/firestore-paths.js';
+
+/**
+ * Reads of synced records, `tenants/{t}/objects/{objectId}/records/{id}`, for the API. The engine and the people
+ * store write them; their fields are whatever the mapping produced, so only the `_sync` block is split off.
+ */
+export interface StoredRecord {
+  id: string;
+  /** The synced fields, without `_sync`. */
+  fields: DocumentData;
+  /** The `_sync` block (source, status, removal), undefined when absent. */
+  sync: unknown;
+}
+
+function storedRecord(id: string, data: DocumentData): StoredRecord {
+  const { _sync, ...fields } = data;
+  return { id, fields, sync: _sync as unknown };
+}
+
+export const RECORD_STATUSES = ['active', 'inactive', 'removed'] as const;
+export type RecordStatus = (typeof RECORD_STATUSES)[number];
+
+/**
+ * One page of records in document-id order, optionally of one `_sync.status`, starting after `afterId`.
+ * `more` says whether another page follows (one record beyond `limit` is read to know).
+ */
+export async function listRecords(
+  db: Firestore,
+  tenantId: string,
+  objectId: string,
+  opts: { status?: RecordStatus | undefined; limit: number; afterId?: string | undefined },
+): Promise<{ records: StoredRecord[]; more: boolean }> {
+  const records = db.collection(paths.records(tenantId, objectId));
+  const filtered = opts.status ? records.where('_sync.status', '==', opts.status) : records;
+  let query = filtered.orderBy(FieldPath.documentId()).limit(opts.limit + 1);
+  if (opts.afterId) query = query.startAfter(opts.afterId);
+  const snap = await query.get();
+  return {
+    records: snap.docs.slice(0, opts.limit).map((d) => storedRecord(d.id, d.data())),
+    more: snap.docs.length > opts.limit,
+  };
+}
+
+export async function readRecord(
+  db: Firestore,
+  tenantId: string,
+  objectId: string,
+  recordId: string,
+): Promise<StoredRecord | null> {
+  const snap = await db.doc(paths.record(tenantId, objectId, recordId)).get();
+  return snap.exists ? storedRecord(snap.id, snap.data()!) : null;
+}
