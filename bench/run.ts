@@ -8,7 +8,7 @@ import { createApp } from '../functions/src/app.js';
 import { GoogleDirectoryLister } from '../functions/src/sources/google/directory-lister.js';
 import { loadConfig } from '../functions/src/platform/config.js';
 import { createLogger, setLogSink } from '../functions/src/platform/log.js';
-import { createSecretStoreFromEnv } from '../functions/src/secrets/index.js';
+import { createSecretStore } from '../functions/src/secrets/index.js';
 import { readMapping } from '../functions/src/store/mappings.js';
 import { runSync, type SyncOutcome } from '../functions/src/engine/engine.js';
 import { paths } from '../shared/firestore-paths.js';
@@ -59,12 +59,10 @@ const config = loadConfig({
   GOOGLE_CLOUD_PROJECT: projectId,
   WORKSPACE_ENDPOINT: sim.url,
   SYNC_TENANT_QPM: '100000',
-});
-const db = new Firestore({ projectId });
-const secrets = createSecretStoreFromEnv({
-  GOOGLE_CLOUD_PROJECT: projectId,
   SECRET_MANAGER_EMULATOR_HOST: secretsEmu.host,
 });
+const db = new Firestore({ projectId });
+const secrets = createSecretStore(config.secrets);
 const app = createApp({ config, db, secrets, log: createLogger() });
 const tenantId = 'bench';
 

@@ -2,9 +2,9 @@ import { PubSub } from '@google-cloud/pubsub';
 import { WorkspaceAuth } from './sources/google/workspace-auth.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import { loadConfig, type RuntimeConfig } from './platform/config.js';
-import { log, type Logger } from './platform/log.js';
+import { log, setLogLevel, type Logger } from './platform/log.js';
 import { syncPublisher } from './platform/sync-publisher.js';
-import { createSecretStoreFromEnv, type SecretStore } from './secrets/index.js';
+import { createSecretStore, type SecretStore } from './secrets/index.js';
 import type { EngineDeps } from './engine/engine.js';
 import type { EntraConnection } from './sources/entra/entra-connection.js';
 import type { EntraGraphClient } from './sources/entra/entra-graph-client.js';
@@ -13,8 +13,9 @@ import { googleSource } from './sources/google/google-source.js';
 import { openFirestore, type Db } from './store/firestore.js';
 
 /**
- * The composition root: real clients built once per instance from validated configuration. Entry points take
- * what they need from here; tests build the same object around the emulators.
+ * The composition root: real clients built once per instance from the one validated configuration (a bad
+ * variable fails here, at start-up, with a ConfigError naming it). Entry points take what they need from here;
+ * tests build the same object around the emulators.
  */
 export interface App {
   config: RuntimeConfig;
@@ -34,10 +35,11 @@ export function createApp(overrides: Partial<Omit<App, 'syncDeps'>> = {}): App {
   const config = overrides.config ?? loadConfig();
   const db = overrides.db ?? openFirestore(config.projectId);
   const pubsub = overrides.pubsub ?? new PubSub({ projectId: config.projectId });
-  const secrets =
-    overrides.secrets ?? createSecretStoreFromEnv({ ...process.env, GOOGLE_CLOUD_PROJECT: config.projectId });
+  const secrets = overrides.secrets ?? createSecretStore(config.secrets);
   const auth = overrides.auth ?? new WorkspaceAuth(config, secrets);
   const clock = overrides.clock ?? systemClock;
+  // The level is the process-wide logger's; an injected logger's owner has set its own (tests capture DEBUG).
+  if (!overrides.log) setLogLevel(config.log.level);
   const logger = overrides.log ?? log;
   const publishSync = syncPublisher(pubsub);
   const sources = {

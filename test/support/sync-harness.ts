@@ -2,7 +2,7 @@ import type { Firestore } from '@google-cloud/firestore';
 import { createApp, type App } from '../../functions/src/app.js';
 import { loadConfig, type RuntimeConfig } from '../../functions/src/platform/config.js';
 import { createLogger, type Logger } from '../../functions/src/platform/log.js';
-import { createSecretStoreFromEnv } from '../../functions/src/secrets/index.js';
+import { createSecretStore } from '../../functions/src/secrets/index.js';
 import type { SyncMessage } from '../../functions/src/engine/messages.js';
 import { runSync, type EngineDeps, type SyncOutcome } from '../../functions/src/engine/engine.js';
 import { startSecretManagerEmulator } from '../../emulators/secret-manager/index.js';
@@ -69,10 +69,7 @@ export async function startSyncHarness(opts: HarnessOptions = {}): Promise<SyncH
     ...opts.env,
   };
   const config = loadConfig(env);
-  const secrets = createSecretStoreFromEnv({
-    GOOGLE_CLOUD_PROJECT: projectId,
-    SECRET_MANAGER_EMULATOR_HOST: secretsEmu.host,
-  });
+  const secrets = createSecretStore(config.secrets);
   const logLines: string[] = [];
   const log: Logger = createLogger({ test: true });
   const pubsub = testPubSub(projectId);

@@ -2,7 +2,7 @@ import type { Request, Response } from '@google-cloud/functions-framework';
 import type { App } from '../app.js';
 import type { Logger } from '../platform/log.js';
 import { authenticate, resolveTenantScope } from './access-control.js';
-import { loadApiConfig, type ApiConfig } from './api-config.js';
+import { apiConfigOf, type ApiConfig } from './api-config.js';
 import { ApiError } from './api-error.js';
 import { corsHeaders, preflight } from './cors.js';
 import { errorResult, send, toApiRequest, type ApiRequest, type ApiResult } from './http.js';
@@ -18,7 +18,7 @@ import { API_ROUTES } from './routes/index.js';
  */
 export function createApiHandler(
   app: App,
-  api: ApiConfig = loadApiConfig(),
+  api: ApiConfig = apiConfigOf(app.config),
 ): (req: Request, res: Response) => Promise<void> {
   const services: ApiServices = {
     idTokens: new IdTokenVerifier({

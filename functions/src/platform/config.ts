@@ -1,18 +1,71 @@
 import { z } from 'zod';
+import { isEmulatorHost } from '../secrets/emulator-host.js';
+import { DEFAULT_AUTHORITY_BASE_URL, DEFAULT_GRAPH_BASE_URL } from '../sources/entra/entra-connection.js';
+import { LOG_LEVELS, type LogLevel } from './log.js';
 
 /**
- * Runtime configuration, read once from the environment and validated: a typo in a deployment fails at start
- * with a message naming the variable, not later in the middle of a tenant's sync.
+ * The service's one configuration, read from the environment once at start-up and validated as a whole: a typo
+ * in a deployment fails at start with a message naming every bad variable, not later in the middle of a
+ * tenant's sync or at the first API request. Modelled on functions-framework-nodejs' `options.ts`: one schema,
+ * one result type, one error.
  */
 const intMs = (def: number) => z.coerce.number().int().positive().default(def);
 
-const envSchema = z.object({
-  GOOGLE_CLOUD_PROJECT: z.string().min(1).default('demo-workspace-sync'),
+/** An empty variable counts as unset. */
+function optional<T extends z.ZodType>(schema: T) {
+  return z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+}
+
+// Project ids are 6-30 chars; legacy domain-scoped ones carry an `example.com:` prefix.
+const PROJECT_ID = /^(?:[a-z0-9.-]+:)?[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+
+const hmacKeys = z
+  .string()
+  .default('')
+  .transform((raw, ctx) => {
+    const keys = new Map<string, string>();
+    for (const entry of raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)) {
+      const colon = entry.indexOf(':');
+      const keyId = colon > 0 ? entry.slice(0, colon) : '';
+      const secret = colon > 0 ? entry.slice(colon + 1) : '';
+      // The secret itself never goes into the message: this error is printed at start-up.
+      if (!/^[A-Za-z0-9._-]{1,64}$/.test(keyId) || secret.length < 16) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'expected keyId:secret pairs (secret at least 16 characters), comma separated',
+        });
+        return z.NEVER;
+      }
+      keys.set(keyId, secret);
+    }
+    return keys;
+  });
+
+/**
+ * Every variable the service reads. README.md's Configuration table lists the same keys with the same
+ * defaults; test/foundation/config.test.ts holds the two together.
+ */
+export const envShape = {
+  // projectId (and the secret store's project)
+  GOOGLE_CLOUD_PROJECT: z
+    .string()
+    .trim()
+    .regex(PROJECT_ID, 'must be a Google Cloud project id')
+    .default('demo-workspace-sync'),
+
+  // google
   /** Root of Google's APIs and OAuth; locally the Workspace simulator's URL. */
   WORKSPACE_ENDPOINT: z.url().optional(),
+
+  // oauthClient
   GOOGLE_OAUTH_CLIENT_ID: z.string().min(1).default('workspace-sync-local.apps.googleusercontent.com'),
   GOOGLE_OAUTH_CLIENT_SECRET: z.string().min(1).default('local-client-secret'),
   OAUTH_REDIRECT_URI: z.url().default('http://127.0.0.1:5000/oauth/callback'),
+
+  // sync
   SYNC_INVOCATION_BUDGET_MS: intMs(480_000),
   SYNC_LEASE_MS: intMs(120_000),
   SYNC_TENANT_QPM: z.coerce.number().int().positive().default(1500),
@@ -21,7 +74,53 @@ const envSchema = z.object({
   SYNC_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(8),
   /** Smaller pages than the API maximum, only to exercise paging in tests and benchmarks. */
   SYNC_PAGE_SIZE: z.coerce.number().int().positive().optional(),
-});
+
+  // api
+  /** Where the admin console is served: CORS allow-list and where the OAuth flows send the browser back. */
+  CONSOLE_ORIGIN: z
+    .url()
+    .default('http://127.0.0.1:5000')
+    .transform((u) => new URL(u).origin),
+  /** Shared secrets of the host product, which creates tenants and may trigger syncs: `keyId:secret,...`. */
+  HOST_PRODUCT_HMAC_KEYS: hmacKeys,
+  /** Sign-in redirect URI; defaults to /api/auth/callback on the origin of OAUTH_REDIRECT_URI. */
+  SIGNIN_REDIRECT_URI: z.url().optional(),
+  SYNC_WEBHOOK_MAX_REQUESTS: z.coerce.number().int().min(1).max(1000).default(10),
+  SYNC_WEBHOOK_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
+
+  // entra
+  /** The service's own multi-tenant Entra app registration; unset: Microsoft Entra cannot be connected. */
+  ENTRA_CLIENT_ID: optional(z.guid('must be the application (client) GUID')),
+  /** Required with ENTRA_CLIENT_ID (checked in loadConfig: a rule across two variables). */
+  ENTRA_CLIENT_SECRET: optional(z.string()),
+  ENTRA_AUTHORITY_BASE_URL: z.url().default(DEFAULT_AUTHORITY_BASE_URL),
+  ENTRA_GRAPH_BASE_URL: z.url().default(DEFAULT_GRAPH_BASE_URL),
+  /** Admin-consent redirect URI; defaults to /oauth/entra/callback on the origin of OAUTH_REDIRECT_URI. */
+  ENTRA_REDIRECT_URI: optional(z.url()),
+
+  // secrets
+  // An empty value (e.g. `SECRET_MANAGER_EMULATOR_HOST=` in a .env file) means "not set".
+  SECRET_MANAGER_EMULATOR_HOST: z
+    .string()
+    .trim()
+    .optional()
+    .transform((value) => value || undefined)
+    .refine((value) => value === undefined || isEmulatorHost(value), 'must be host:port'),
+
+  // log
+  /** Case-insensitive as before; an unknown level is an error (it used to let every line through). */
+  LOG_LEVEL: z.preprocess(
+    (v) => (v === '' ? undefined : typeof v === 'string' ? v.toUpperCase() : v),
+    z.enum(LOG_LEVELS).default('INFO'),
+  ),
+};
+
+export const envSchema = z.object(envShape);
+
+export type ConfigVariable = keyof typeof envShape;
+
+/** The names of every variable the configuration reads. */
+export const CONFIG_VARIABLES = Object.keys(envShape) as ConfigVariable[];
 
 export interface GoogleEndpoints {
   apiRoot: string;
@@ -68,21 +167,71 @@ export interface SyncConfig {
   pageSize?: number;
 }
 
+/** Settings only the HTTP API needs. */
+export interface ApiSettings {
+  consoleOrigin: string;
+  hostProductKeys: ReadonlyMap<string, string>;
+  signinRedirectUri: string | null;
+  syncRateLimit: { maxRequests: number; windowMs: number };
+}
+
+/** The service's Entra app registration. The secret is handed to the token endpoint only, never logged. */
+export interface EntraServiceConfig {
+  clientId: string;
+  clientSecret: string;
+  authorityBaseUrl: string;
+  graphBaseUrl: string;
+  /** null: derived from OAUTH_REDIRECT_URI (see entraRedirectUri). */
+  redirectUri: string | null;
+}
+
+/** Where the secret store keeps refresh tokens; with emulatorHost, the local emulator over plaintext gRPC. */
+export interface SecretsConfig {
+  projectId: string;
+  emulatorHost?: string;
+}
+
+export interface LogConfig {
+  level: LogLevel;
+}
+
 export interface RuntimeConfig {
   projectId: string;
   google: GoogleEndpoints;
   oauthClient: { clientId: string; clientSecret: string; redirectUri: string };
   sync: SyncConfig;
+  api: ApiSettings;
+  /** null when ENTRA_CLIENT_ID is unset: the Entra routes answer failed_precondition. */
+  entra: EntraServiceConfig | null;
+  secrets: SecretsConfig;
+  log: LogConfig;
 }
 
-export class ConfigError extends Error {}
+export interface ConfigIssue {
+  variable: string;
+  message: string;
+}
+
+/** Every invalid variable at once, by name; values are never quoted (some are secrets). */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+
+  constructor(readonly issues: readonly ConfigIssue[]) {
+    super(`invalid configuration: ${issues.map((i) => `${i.variable}: ${i.message}`).join('; ')}`);
+  }
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig {
   const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
-    throw new ConfigError(`invalid configuration: ${issues}`);
+  const issues: ConfigIssue[] = (parsed.error?.issues ?? []).map((i) => ({
+    variable: i.path.join('.'),
+    message: i.message,
+  }));
+  // Checked on the raw values so it is reported next to the schema's own issues, not after they are fixed.
+  if (present(env.ENTRA_CLIENT_ID) && !present(env.ENTRA_CLIENT_SECRET)) {
+    issues.push({ variable: 'ENTRA_CLIENT_SECRET', message: 'required with ENTRA_CLIENT_ID' });
   }
+  if (!parsed.success || issues.length > 0) throw new ConfigError(issues);
   const e = parsed.data;
   return {
     projectId: e.GOOGLE_CLOUD_PROJECT,
@@ -104,5 +253,34 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
       },
       ...(e.SYNC_PAGE_SIZE ? { pageSize: e.SYNC_PAGE_SIZE } : {}),
     },
+    api: {
+      consoleOrigin: e.CONSOLE_ORIGIN,
+      hostProductKeys: e.HOST_PRODUCT_HMAC_KEYS,
+      signinRedirectUri: e.SIGNIN_REDIRECT_URI ?? null,
+      syncRateLimit: {
+        maxRequests: e.SYNC_WEBHOOK_MAX_REQUESTS,
+        windowMs: e.SYNC_WEBHOOK_WINDOW_SECONDS * 1000,
+      },
+    },
+    entra:
+      e.ENTRA_CLIENT_ID && e.ENTRA_CLIENT_SECRET
+        ? {
+            clientId: e.ENTRA_CLIENT_ID,
+            clientSecret: e.ENTRA_CLIENT_SECRET,
+            authorityBaseUrl: e.ENTRA_AUTHORITY_BASE_URL,
+            graphBaseUrl: e.ENTRA_GRAPH_BASE_URL,
+            redirectUri: e.ENTRA_REDIRECT_URI ?? null,
+          }
+        : null,
+    secrets: {
+      projectId: e.GOOGLE_CLOUD_PROJECT,
+      ...(e.SECRET_MANAGER_EMULATOR_HOST ? { emulatorHost: e.SECRET_MANAGER_EMULATOR_HOST } : {}),
+    },
+    log: { level: e.LOG_LEVEL },
   };
+}
+
+/** The ENTRA_* variables' rule: empty counts as unset. */
+function present(value: string | undefined): boolean {
+  return value !== undefined && value !== '';
 }

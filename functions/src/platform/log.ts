@@ -3,7 +3,8 @@
  * credentials are replaced before anything is written, and token-shaped strings are masked wherever they
  * appear, so a careless `log.info('x', { response })` cannot leak a refresh token.
  */
-type Level = 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR';
+export const LOG_LEVELS = ['DEBUG', 'INFO', 'WARNING', 'ERROR'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const SECRET_KEYS = /token|secret|code_verifier|codeVerifier|password|authorization|^code$|cookie|assertion/i;
 // Google OAuth tokens: access "ya29.", refresh "1//"; plus our simulator's opaque tokens and JWTs.
@@ -35,17 +36,23 @@ export interface Logger {
 export type LogSink = (line: string) => void;
 
 let sink: LogSink = (line) => process.stdout.write(`${line}\n`);
-let minLevel: Level = (process.env.LOG_LEVEL?.toUpperCase() as Level | undefined) ?? 'INFO';
-const ORDER: Record<Level, number> = { DEBUG: 0, INFO: 1, WARNING: 2, ERROR: 3 };
+// INFO until the composition root applies the configured level (config.log): importing reads no environment.
+let minLevel: LogLevel = 'INFO';
+const ORDER: Record<LogLevel, number> = { DEBUG: 0, INFO: 1, WARNING: 2, ERROR: 3 };
 
 /** Tests capture log lines to prove no secret is ever written. */
-export function setLogSink(next: LogSink, level: Level = minLevel): void {
+export function setLogSink(next: LogSink, level: LogLevel = minLevel): void {
   sink = next;
   minLevel = level;
 }
 
+/** The configured level (LOG_LEVEL, validated by platform/config); lines below it are dropped. */
+export function setLogLevel(level: LogLevel): void {
+  minLevel = level;
+}
+
 export function createLogger(base: Record<string, unknown> = {}): Logger {
-  const write = (severity: Level, message: string, fields?: Record<string, unknown>) => {
+  const write = (severity: LogLevel, message: string, fields?: Record<string, unknown>) => {
     if (ORDER[severity] < ORDER[minLevel]) return;
     const entry = redact({ severity, message, ...base, ...fields }) as Record<string, unknown>;
     sink(JSON.stringify({ ...entry, time: new Date().toISOString() }));

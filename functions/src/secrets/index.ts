@@ -9,6 +9,7 @@ export {
   type SecretManagerClientOptions,
 } from './secret-manager-client.js';
 export {
+  createSecretStore,
   createSecretStoreFromEnv,
   parseSecretStoreEnv,
   type SecretStoreEnv,

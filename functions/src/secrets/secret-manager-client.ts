@@ -1,25 +1,12 @@
 import grpc from '@grpc/grpc-js';
 import { SecretManagerServiceClient } from '@google-cloud/secret-manager';
-import { SecretStoreError } from './secret-store-error.js';
+import { parseEmulatorHost } from './emulator-host.js';
+
+export { parseEmulatorHost };
 
 export type SecretManagerClientOptions = NonNullable<
   ConstructorParameters<typeof SecretManagerServiceClient>[0]
 >;
-
-const HOST_PORT = /^(?:\[([^\]]+)\]|([^:\s[\]]+)):(\d{1,5})$/;
-
-export function parseEmulatorHost(value: string): { hostname: string; port: number } {
-  const match = HOST_PORT.exec(value.trim());
-  const hostname = match?.[1] ?? match?.[2];
-  const port = Number(match?.[3]);
-  if (hostname === undefined || !Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new SecretStoreError(
-      'INVALID_CONFIGURATION',
-      `SECRET_MANAGER_EMULATOR_HOST must be host:port, got [${value}].`,
-    );
-  }
-  return { hostname, port };
-}
 
 /**
  * Options that point the real client at the local emulator over plaintext gRPC without ever touching
