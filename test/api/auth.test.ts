@@ -317,6 +317,7 @@ describe('routing', () => {
       'chromeos',
       'mobile',
       'orgunits',
+      'groups',
     ]);
     expect(res.body.entities[0]).toMatchObject({ identifiers: ['primaryEmail', 'id'], maxPageSize: 500 });
   });
