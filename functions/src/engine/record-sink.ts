@@ -1,5 +1,5 @@
-import type { Firestore } from '@google-cloud/firestore';
-import { paths } from '../../../shared/firestore-paths.js';
+import type { Db as Firestore } from '../store/firestore.js';
+import { mergeIntoRecords, replaceRecords } from '../store/records.js';
 import { objectIdOf, type Mapping } from '../../../shared/mapping.js';
 import { PeopleStore, type ApplyResult } from '../store/people.js';
 import type { Clock } from '../platform/clock.js';
@@ -37,8 +37,6 @@ export interface SinkContext {
   removalReason: string;
 }
 
-const BATCH_LIMIT = 500;
-
 export function recordSinkFor(ctx: SinkContext): RecordSink {
   return ctx.mapping.target.kind === 'people' ? peopleSink(ctx) : collectionSink(ctx);
 }
@@ -50,10 +48,13 @@ export function collectionSink(ctx: SinkContext): RecordSink {
   return {
     async write(records) {
       const now = new Date(clock.now()).toISOString();
-      for (let i = 0; i < records.length; i += BATCH_LIMIT) {
-        const batch = db.batch();
-        for (const r of records.slice(i, i + BATCH_LIMIT)) {
-          batch.set(db.doc(paths.record(tenantId, objectId, r.recordId)), {
+      meter.recordWrites += await replaceRecords(
+        db,
+        tenantId,
+        objectId,
+        records.map((r) => ({
+          id: r.recordId,
+          body: {
             ...r.data,
             _sync: {
               source: mapping.source,
@@ -69,33 +70,26 @@ export function collectionSink(ctx: SinkContext): RecordSink {
               removedAt: null,
               removedReason: null,
             },
-          });
-        }
-        await batch.commit();
-        meter.recordWrites += Math.min(BATCH_LIMIT, records.length - i);
-      }
+          },
+        })),
+      );
       return { failed: 0, errors: [] };
     },
     async markRemoved(removals) {
       const removedAt = new Date(clock.now()).toISOString();
-      for (let i = 0; i < removals.length; i += BATCH_LIMIT) {
-        const batch = db.batch();
-        for (const { recordId: id, reason } of removals.slice(i, i + BATCH_LIMIT)) {
-          // Marked, never deleted: the host product decides what a removal means (retire an asset, keep history).
-          const body: Record<string, unknown> = {
-            _sync: {
-              status: 'removed',
-              removedAt,
-              removedRunId: runId,
-              removedReason: reason,
-            },
-          };
-          if (mapping.target.kind === 'loginUsers') body.active = false;
-          batch.set(db.doc(paths.record(tenantId, objectId, id)), body, { merge: true });
-        }
-        await batch.commit();
-        meter.recordWrites += Math.min(BATCH_LIMIT, removals.length - i);
-      }
+      // Marked, never deleted: the host product decides what a removal means (retire an asset, keep history).
+      meter.recordWrites += await mergeIntoRecords(
+        db,
+        tenantId,
+        objectId,
+        removals.map(({ recordId, reason }) => ({
+          id: recordId,
+          body: {
+            _sync: { status: 'removed', removedAt, removedRunId: runId, removedReason: reason },
+            ...(mapping.target.kind === 'loginUsers' ? { active: false } : {}),
+          },
+        })),
+      );
       return removals.length;
     },
   };

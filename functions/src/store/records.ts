@@ -51,3 +51,44 @@ export async function readRecord(
   const snap = await db.doc(paths.record(tenantId, objectId, recordId)).get();
   return snap.exists ? storedRecord(snap.id, snap.data()!) : null;
 }
+
+const BATCH_LIMIT = 500;
+
+/** Writes whole record documents in batches of 500 (Firestore's limit); returns how many were written. */
+export async function replaceRecords(
+  db: Firestore,
+  tenantId: string,
+  objectId: string,
+  docs: ReadonlyArray<{ id: string; body: DocumentData }>,
+): Promise<number> {
+  return writeInBatches(db, tenantId, objectId, docs, false);
+}
+
+/** Merges fields into record documents (a removal mark), in batches of 500; returns how many were written. */
+export async function mergeIntoRecords(
+  db: Firestore,
+  tenantId: string,
+  objectId: string,
+  docs: ReadonlyArray<{ id: string; body: DocumentData }>,
+): Promise<number> {
+  return writeInBatches(db, tenantId, objectId, docs, true);
+}
+
+async function writeInBatches(
+  db: Firestore,
+  tenantId: string,
+  objectId: string,
+  docs: ReadonlyArray<{ id: string; body: DocumentData }>,
+  merge: boolean,
+): Promise<number> {
+  for (let i = 0; i < docs.length; i += BATCH_LIMIT) {
+    const batch = db.batch();
+    for (const { id, body } of docs.slice(i, i + BATCH_LIMIT)) {
+      const ref = db.doc(paths.record(tenantId, objectId, id));
+      if (merge) batch.set(ref, body, { merge: true });
+      else batch.set(ref, body);
+    }
+    await batch.commit();
+  }
+  return docs.length;
+}
