@@ -267,7 +267,11 @@ async function runPasses(run: Run, tenant: TenantDoc): Promise<SyncOutcome> {
         bySource = new Map();
         for (const [id, e] of index) bySource.set(sourceIdOfEntry(e), id);
         for (const [id, e] of seen) bySource.set(sourceIdOfEntry(e), id);
-        for (const id of pendingRemovals.keys()) bySource.forEach((r, s) => r === id && bySource!.delete(s));
+        // A record this run already removed no longer stands for its source object.
+        for (const id of pendingRemovals.keys()) {
+          const s = sourceIdOfEntry(index.get(id) ?? '');
+          if (bySource.get(s) === id) bySource.delete(s);
+        }
       }
       return bySource.get(sourceId);
     },
