@@ -302,8 +302,11 @@ async function runPasses(run: Run, tenant: TenantDoc): Promise<SyncOutcome> {
         if (run.pass === 'incremental') {
           run.pass = 'full';
           pendingRemovals.clear();
-          await guardedCommit(run, (b) =>
-            b.update(runRef(deps.db, msg.tenantId, run.lease.runId), { pass: 'full', fullSync: true }),
+          // The state says so too: an invocation that resumes this run must finish it as a full pass.
+          await guardedCommit(
+            run,
+            (b) => b.update(runRef(deps.db, msg.tenantId, run.lease.runId), { pass: 'full', fullSync: true }),
+            { pass: 'full', cursor: null, updatedAt: iso(run) },
           );
         }
         run.cursor = null;
