@@ -650,13 +650,16 @@ async function failRun(run: Run, reason: string): Promise<SyncOutcome> {
   return { status: 'failed', runId: run.lease.runId, reason };
 }
 
-const budgets = new Map<string, RequestBudget>();
+/** One budget per tenant and database per instance: concurrent syncs of a tenant here share its local grant. */
+const budgets = new WeakMap<Firestore, Map<string, RequestBudget>>();
 
 function defaultBudget(deps: EngineDeps, tenantId: string): RequestBudget {
-  let b = budgets.get(tenantId);
+  let byTenant = budgets.get(deps.db);
+  if (!byTenant) budgets.set(deps.db, (byTenant = new Map()));
+  let b = byTenant.get(tenantId);
   if (!b) {
     b = sharedRequestBudget(deps.db, tenantId, deps.config.tenantQpm, deps.clock);
-    budgets.set(tenantId, b);
+    byTenant.set(tenantId, b);
   }
   return b;
 }
