@@ -5,6 +5,7 @@ import {
   consentDecisionInputSchema,
   consentInputSchema,
   createTenantInputSchema,
+  deltaChangesInputSchema,
   faultInputSchema,
   registerAppInputSchema,
   updateUserInputSchema,
@@ -174,6 +175,15 @@ const routes: { method: string; pattern: RegExp; handler: Handler }[] = [
     handler: async (ctx, req, [tenantId = '']) => {
       const tenant = ctx.directory.requireTenant(tenantId);
       tenant.consentDecision = (await jsonBody(req, consentDecisionInputSchema)).decision;
+      return ok(ctx.directory.tenantView(tenant));
+    },
+  },
+  {
+    method: 'PUT',
+    pattern: /^\/_control\/tenants\/([^/]+)\/delta-changes$/,
+    handler: async (ctx, req, [tenantId = '']) => {
+      const tenant = ctx.directory.requireTenant(tenantId);
+      tenant.deltaChanges = (await jsonBody(req, deltaChangesInputSchema)).mode;
       return ok(ctx.directory.tenantView(tenant));
     },
   },

@@ -112,6 +112,15 @@ export class GraphSimulatorControl {
     return this.call('PUT', `/tenants/${enc(tenantId)}/consent-decision`, tenantViewSchema, { decision });
   }
 
+  /**
+   * How incremental delta rounds started from now on list a user changed several times: 'latestState' (one entry,
+   * its state now) or 'everyChange' (one entry per change, in order: deleted then restored is `@removed`, then
+   * the user). Both are documented Graph behaviour; see graph-directory.ts DeltaChanges.
+   */
+  setDeltaChanges(tenantId: string, mode: 'latestState' | 'everyChange'): Promise<TenantView> {
+    return this.call('PUT', `/tenants/${enc(tenantId)}/delta-changes`, tenantViewSchema, { mode });
+  }
+
   /** Every outstanding deltaLink/nextLink of the tenant then answers 410 syncStateNotFound. */
   async expireDeltaTokens(tenantId: string): Promise<void> {
     await this.call('POST', `/tenants/${enc(tenantId)}/delta-tokens/expire`, okSchema);

@@ -45,6 +45,8 @@ export const createTenantInputSchema = z.strictObject({
   /** Client ids whose admin consent is already granted (skips the /adminconsent round trip in tests). */
   consentedClientIds: z.array(z.string()).default([]),
   tokenLifetimeSeconds: z.int().min(1).max(86_400).default(3599),
+  /** How incremental delta rounds list a user changed several times (graph-directory.ts DeltaChanges). */
+  deltaChanges: z.enum(['latestState', 'everyChange']).default('latestState'),
 });
 export type CreateTenantInput = z.input<typeof createTenantInputSchema>;
 
@@ -58,6 +60,7 @@ export const tenantViewSchema = z.strictObject({
   consentedClientIds: z.array(z.string()),
   consentDecision: z.enum(['approve', 'deny']),
   tokenLifetimeSeconds: z.int(),
+  deltaChanges: z.enum(['latestState', 'everyChange']),
 });
 export type TenantView = z.infer<typeof tenantViewSchema>;
 
@@ -98,6 +101,7 @@ export const controlUserSchema = directoryUserSchema.extend({
 export type ControlUser = z.infer<typeof controlUserSchema>;
 
 export const consentInputSchema = z.strictObject({ clientId: z.string().min(1) });
+export const deltaChangesInputSchema = z.strictObject({ mode: z.enum(['latestState', 'everyChange']) });
 export const consentDecisionInputSchema = z.strictObject({ decision: z.enum(['approve', 'deny']) });
 
 export const FAULT_KINDS = ['throttle', 'unavailable', 'gatewayTimeout', 'latency'] as const;

@@ -15,6 +15,26 @@ import { hash32, mulberry32, randomGuid, type Rng } from './seeded-random.js';
 
 export type UserState = 'active' | 'softDeleted' | 'hardDeleted';
 
+/**
+ * What an incremental delta round lists for users changed several times since its token. Graph documents both:
+ * "Updates made before the initial request are summarized on the resource returned as its latest state", and "It's
+ * possible that a single entity will be contained multiple times in the response, if that entity was changed
+ * multiple times and under certain conditions" (learn.microsoft.com/graph/delta-query-overview, "Resource
+ * representation in the delta query response").
+ *  - 'latestState': one entry per changed user, its state now (the default).
+ *  - 'everyChange': one entry per change, in the order the changes happened, each showing the user as that change
+ *    left it; a user deleted and restored since the token is listed `@removed` and then as a user again.
+ */
+export type DeltaChanges = 'latestState' | 'everyChange';
+
+/** One change to a user, as it left the user; 'everyChange' rounds list these. */
+export interface UserChange {
+  seq: number;
+  state: UserState;
+  user: DirectoryUser;
+  nulledProperties: ReadonlySet<UserProperty>;
+}
+
 export interface UserEntry {
   user: DirectoryUser;
   state: UserState;
@@ -35,6 +55,9 @@ export interface Tenant {
   seq: number;
   /** Bumped to invalidate every outstanding delta and skip token. */
   deltaEpoch: number;
+  deltaChanges: DeltaChanges;
+  /** Every change in sequence order (user objects are replaced, never mutated, so entries share them). */
+  changeLog: UserChange[];
   consents: Set<string>;
   consentDecision: 'approve' | 'deny';
   tokenLifetimeSeconds: number;
@@ -138,6 +161,8 @@ export class GraphDirectory {
       entries: new Map(),
       seq: 0,
       deltaEpoch: 1,
+      deltaChanges: input.deltaChanges,
+      changeLog: [],
       consents: new Set(input.consentedClientIds),
       consentDecision: 'approve',
       tokenLifetimeSeconds: input.tokenLifetimeSeconds,
@@ -265,6 +290,7 @@ export class GraphDirectory {
       consentedClientIds: [...tenant.consents],
       consentDecision: tenant.consentDecision,
       tokenLifetimeSeconds: tenant.tokenLifetimeSeconds,
+      deltaChanges: tenant.deltaChanges,
     };
   }
 
@@ -304,11 +330,22 @@ export class GraphDirectory {
       nulledProperties: new Set(),
     };
     tenant.entries.set(user.id, entry);
+    this.logChange(tenant, entry);
     return entry;
   }
 
   private touch(tenant: Tenant, entry: UserEntry): void {
     tenant.seq++;
     entry.changedSeq = tenant.seq;
+    this.logChange(tenant, entry);
+  }
+
+  private logChange(tenant: Tenant, entry: UserEntry): void {
+    tenant.changeLog.push({
+      seq: tenant.seq,
+      state: entry.state,
+      user: entry.user,
+      nulledProperties: new Set(entry.nulledProperties),
+    });
   }
 }

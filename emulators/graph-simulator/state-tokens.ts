@@ -20,6 +20,10 @@ const deltaStateSchema = z.strictObject({
   to: z.int(),
   after: z.string().nullable(),
   sel: z.array(z.string()).nullable(),
+  /** An 'everyChange' round (fixed when the round starts): it pages through the change log, not the users. */
+  each: z.literal(true).optional(),
+  /** In an 'everyChange' round: the sequence of the last change the previous page listed. */
+  afterSeq: z.int().optional(),
 });
 
 export type ListState = z.infer<typeof listStateSchema>;

@@ -119,7 +119,10 @@ export function getUser(req: GraphRequest, key: string): Reply {
 /**
  * GET /v1.0/users/delta. The initial round pages through current users; its deltaLink then yields only users
  * changed since the round started (full selected state, never-set properties omitted), soft-deleted users as
- * `@removed: {reason: 'changed'}` and permanently deleted ones as `@removed: {reason: 'deleted'}`.
+ * `@removed: {reason: 'changed'}` and permanently deleted ones as `@removed: {reason: 'deleted'}`; restored
+ * users come back without an annotation (learn.microsoft.com/graph/delta-query-users). A tenant in
+ * 'everyChange' mode lists each change of such a round in the order it happened, so one user may be listed
+ * several times (graph-directory.ts DeltaChanges).
  */
 export function deltaUsers(req: GraphRequest): Reply {
   const { tenant, query } = req;
@@ -154,10 +157,18 @@ export function deltaUsers(req: GraphRequest): Reply {
       return { kind: 'json', status: 200, body, headers: GRAPH_CONTENT_HEADERS };
     }
     const state = decodeDeltaState(deltaToken);
-    if (!state || state.t !== tenant.tenantId || state.e !== tenant.deltaEpoch || state.after !== null) {
+    if (
+      !state ||
+      state.t !== tenant.tenantId ||
+      state.e !== tenant.deltaEpoch ||
+      state.after !== null ||
+      state.afterSeq !== undefined
+    ) {
       throw graphErrors.syncStateNotFound();
     }
-    round = { ...state, from: state.to, to: tenant.seq };
+    const { each: _each, ...rest } = state;
+    round = { ...rest, from: state.to, to: tenant.seq };
+    if (tenant.deltaChanges === 'everyChange') round.each = true;
   } else {
     if (query.get('$filter') !== null) {
       // Graph only allows `id eq` filters on users/delta; the simulator does not model them.
@@ -177,27 +188,21 @@ export function deltaUsers(req: GraphRequest): Reply {
   }
 
   const select = round.sel as UserProperty[] | null;
-  const initial = round.from < 0;
   const pageSize = preferredPageSize(req.headers.prefer) ?? DEFAULT_DELTA_PAGE_SIZE;
-  const candidates = sortedEntries(
-    tenant,
-    initial ? (e) => e.state === 'active' : (e) => e.changedSeq > round.from && e.changedSeq <= round.to,
-    round.after,
-  );
-  const page = candidates.slice(0, pageSize);
-  const value = page.map((entry) =>
-    entry.state === 'active'
-      ? projectUser(entry.user, select, entry.nulledProperties)
-      : { id: entry.user.id, '@removed': { reason: entry.state === 'softDeleted' ? 'changed' : 'deleted' } },
-  );
+  const listed = round.each ? everyChange(tenant, round) : latestStates(tenant, round);
+  const page = listed.slice(0, pageSize);
+  const value = page.map((item) => deltaItem(item.state, item.user, item.nulledProperties, select));
 
   const body: Record<string, unknown> = { '@odata.context': context(req.origin, select) };
   const last = page[page.length - 1];
-  if (candidates.length > pageSize && last) {
-    body['@odata.nextLink'] =
-      `${req.origin}/v1.0/users/delta?$skiptoken=${encodeDeltaState({ ...round, after: last.user.id })}`;
+  if (listed.length > pageSize && last) {
+    const rest: DeltaState = round.each
+      ? { ...round, afterSeq: last.seq }
+      : { ...round, after: last.user.id };
+    body['@odata.nextLink'] = `${req.origin}/v1.0/users/delta?$skiptoken=${encodeDeltaState(rest)}`;
   } else {
-    const next: DeltaState = { ...round, from: round.to, after: null };
+    const { each: _each, afterSeq: _afterSeq, ...rest } = round;
+    const next: DeltaState = { ...rest, from: round.to, after: null };
     body['@odata.deltaLink'] = `${req.origin}/v1.0/users/delta?$deltatoken=${encodeDeltaState(next)}`;
   }
   body.value = value;
@@ -205,4 +210,38 @@ export function deltaUsers(req: GraphRequest): Reply {
   if (preferredPageSize(req.headers.prefer) !== undefined)
     headers['preference-applied'] = `odata.maxpagesize=${pageSize}`;
   return { kind: 'json', status: 200, body, headers };
+}
+
+interface Listed {
+  seq: number;
+  state: UserEntry['state'];
+  user: UserEntry['user'];
+  nulledProperties: ReadonlySet<UserProperty>;
+}
+
+/** The initial round's users, or one entry per user changed in the round, as it is now; by id. */
+function latestStates(tenant: Tenant, round: DeltaState): Listed[] {
+  const initial = round.from < 0;
+  return sortedEntries(
+    tenant,
+    initial ? (e) => e.state === 'active' : (e) => e.changedSeq > round.from && e.changedSeq <= round.to,
+    round.after,
+  ).map((e) => ({ seq: e.changedSeq, state: e.state, user: e.user, nulledProperties: e.nulledProperties }));
+}
+
+/** Each change in the round, in the order it happened, showing the user as that change left it. */
+function everyChange(tenant: Tenant, round: DeltaState): Listed[] {
+  const after = round.afterSeq ?? round.from;
+  return tenant.changeLog.filter((c) => c.seq > after && c.seq <= round.to);
+}
+
+function deltaItem(
+  state: UserEntry['state'],
+  user: UserEntry['user'],
+  nulled: ReadonlySet<UserProperty>,
+  select: readonly UserProperty[] | null,
+): Record<string, unknown> {
+  return state === 'active'
+    ? projectUser(user, select, nulled)
+    : { id: user.id, '@removed': { reason: state === 'softDeleted' ? 'changed' : 'deleted' } };
 }

@@ -6,6 +6,8 @@ import {
   type RunningGraphSimulator,
 } from '../../emulators/graph-simulator/index.js';
 import { fanOutTick } from '../../functions/src/engine/fan-out.js';
+import { runSync } from '../../functions/src/engine/engine.js';
+import { mapGraphUser, type GraphUser } from '../../functions/src/sources/entra/index.js';
 import type { SyncMessage } from '../../functions/src/engine/messages.js';
 import { paths } from '../../shared/firestore-paths.js';
 import { ensureEntraPeopleMapping } from '../../functions/src/sources/entra/entra-mapping.js';
@@ -282,5 +284,70 @@ describe('disconnect', () => {
     const res = await h.request('POST', `/api/tenants/${t}/entra/disconnect`, { token: owner });
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('failed_precondition');
+  });
+});
+
+describe('a tenant with only Microsoft Entra connected', () => {
+  it('never connected Google (status pending): ticks publish its Entra sync, which completes, and "Sync now" covers it', async () => {
+    const { t, domain, directoryId } = await newTenant();
+    for (let i = 0; i < 3; i++) {
+      await control.addUser(directoryId, {
+        userPrincipalName: `only${i}@${domain}`,
+        mail: `only${i}@${domain}`,
+        givenName: `Only${i}`,
+      });
+    }
+    const { authorizationUrl, cookie } = await authorize(t, domain);
+    expect((await h.callback(await consent(authorizationUrl), cookie)).status).toBe(302);
+    await h.pullSyncMessages();
+    expect(await tenantDoc(t)).toMatchObject({ status: 'pending', entra: { state: 'connected' } });
+    const mappingId = await entraMappingOf(t);
+
+    // The scheduled tick (every tenant) and a tick for this tenant both publish its Entra mapping, and only it.
+    const published: SyncMessage[] = [];
+    const publishSync = async (m: SyncMessage) => void published.push(m);
+    await fanOutTick({ ...h.app.syncDeps(), publishSync }, { kind: 'tick', job: 'ws-sync-tick' }, 'all-1');
+    await fanOutTick(
+      { ...h.app.syncDeps(), publishSync },
+      { kind: 'tick', job: 'ws-sync-tick', tenantId: t },
+      'one-1',
+    );
+    const ofTenant = published.filter((m) => m.tenantId === t);
+    expect(ofTenant.map((m) => [m.mappingId, m.trigger])).toEqual([
+      [mappingId, 'schedule'],
+      [mappingId, 'manual'],
+    ]);
+
+    const first = await runSync(h.app.syncDeps(), ofTenant[0]);
+    expect(first).toMatchObject({ status: 'completed', pass: 'full', held: false });
+    const people = await h.db.collection(paths.records(t, 'people')).get();
+    const persons = (await control.listUsers(directoryId)).filter(
+      (u) => mapGraphUser(u as GraphUser).kind === 'person',
+    ).length;
+    expect(first.status === 'completed' && first.counts.created).toBe(persons);
+    expect(people.size).toBe(persons);
+    expect(people.docs.map((d) => d.get('email'))).toEqual(
+      expect.arrayContaining([0, 1, 2].map((i) => `only${i}@${domain}`)),
+    );
+    for (const d of people.docs) expect(d.get('_sync.sources')).toEqual(['entra']);
+
+    // "Sync now" for everything the tenant has is its Entra mapping; the run it queues completes too.
+    const res = await h.request('POST', `/api/tenants/${t}/sync`, { token: owner, body: {} });
+    expect(res.status, res.text).toBe(202);
+    expect(res.body.runs).toEqual([{ mappingId, runId: expect.any(String), deduplicated: false }]);
+    const [queued, ...rest] = await h.pullSyncMessages();
+    expect(rest).toEqual([]);
+    expect(queued).toMatchObject({ tenantId: t, mappingId, plannedRunId: res.body.runs[0].runId });
+    await control.updateUser(directoryId, (await control.listUsers(directoryId))[0]!.id, {
+      jobTitle: 'Registrar (acting)',
+    });
+    const second = await runSync(h.app.syncDeps(), queued!);
+    expect(second).toMatchObject({
+      status: 'completed',
+      runId: res.body.runs[0].runId,
+      pass: 'incremental',
+      counts: expect.objectContaining({ seen: 1 }),
+    });
+    expect((await tenantDoc(t)).status).toBe('pending');
   });
 });

@@ -291,6 +291,71 @@ describe('GET /v1.0/users/delta', () => {
     expect(Object.keys(second.body.value[0] ?? {}).sort()).toEqual(['id', 'userPrincipalName']);
   });
 
+  it('lists a user changed several times once, in its latest state, by default', async () => {
+    const tenant = await env.tenant({ users: 3 });
+    const token = await env.token(tenant.tenantId);
+    const { body: initial } = await graph('/v1.0/users/delta?$select=jobTitle', token);
+    const [a, b] = initial.value.map((u) => String(u.id));
+    await env.control.deleteUser(tenant.tenantId, a!);
+    await env.control.restoreUser(tenant.tenantId, a!);
+    await env.control.updateUser(tenant.tenantId, b!, { jobTitle: 'Nurse' });
+    await env.control.deleteUser(tenant.tenantId, b!);
+    const { body } = await graph(initial['@odata.deltaLink'] ?? '', token);
+    expect(body.value.map((v) => [v.id, v['@removed'] ?? v.jobTitle ?? null])).toEqual([
+      [a, initial.value[0]!.jobTitle ?? null],
+      [b, { reason: 'changed' }],
+    ]);
+  });
+
+  it("'everyChange' lists each change since the token in order: removed, restored, changed, paged", async () => {
+    const tenant = await env.tenant({ users: 3 });
+    expect(tenant.deltaChanges).toBe('latestState');
+    const token = await env.token(tenant.tenantId);
+    const { body: initial } = await graph('/v1.0/users/delta?$select=jobTitle', token);
+    const [a, b] = initial.value.map((u) => String(u.id));
+    expect((await env.control.setDeltaChanges(tenant.tenantId, 'everyChange')).deltaChanges).toBe(
+      'everyChange',
+    );
+    await env.control.deleteUser(tenant.tenantId, a!);
+    await env.control.updateUser(tenant.tenantId, b!, { jobTitle: 'Nurse' });
+    await env.control.restoreUser(tenant.tenantId, a!);
+    await env.control.updateUser(tenant.tenantId, b!, { jobTitle: 'Head Nurse' });
+    await env.control.deleteUser(tenant.tenantId, b!);
+    await env.control.hardDeleteUser(tenant.tenantId, b!);
+
+    const expected = [
+      { id: a, '@removed': { reason: 'changed' } },
+      { id: b, jobTitle: 'Nurse' },
+      { id: a, ...(initial.value[0]!.jobTitle === null ? {} : { jobTitle: initial.value[0]!.jobTitle }) },
+      { id: b, jobTitle: 'Head Nurse' },
+      { id: b, '@removed': { reason: 'changed' } },
+      { id: b, '@removed': { reason: 'deleted' } },
+    ];
+    // One page, and the same round in pages of two: the order holds across nextLinks.
+    const whole = await graph(initial['@odata.deltaLink'] ?? '', token);
+    expect(whole.body.value).toEqual(expected);
+    expect(whole.body['@odata.deltaLink']).toBeDefined();
+    const paged: Record<string, unknown>[] = [];
+    let link: string | undefined = initial['@odata.deltaLink'];
+    let pages = 0;
+    while (link) {
+      const { body } = await graph(link, token, { prefer: 'odata.maxpagesize=2' });
+      paged.push(...body.value);
+      pages++;
+      link = body['@odata.nextLink'] ?? (body['@odata.deltaLink'] ? undefined : link);
+    }
+    expect(pages).toBe(3);
+    expect(paged).toEqual(expected);
+
+    // The next round starts after the last change; switching back coalesces again.
+    await env.control.setDeltaChanges(tenant.tenantId, 'latestState');
+    await env.control.deleteUser(tenant.tenantId, a!);
+    await env.control.restoreUser(tenant.tenantId, a!);
+    const next = await graph(whole.body['@odata.deltaLink'] ?? '', token);
+    expect(next.body.value.map((v) => v.id)).toEqual([a]);
+    expect(next.body.value[0]!['@removed']).toBeUndefined();
+  });
+
   it('answers an expired delta token with 410 syncStateNotFound', async () => {
     const tenant = await env.tenant({ users: 2 });
     const token = await env.token(tenant.tenantId);

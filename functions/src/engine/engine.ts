@@ -251,7 +251,7 @@ async function runPasses(run: Run, tenant: TenantDoc): Promise<SyncOutcome> {
   }
   const { index, shardContents } = await loadHashIndex(deps.db, msg.tenantId, msg.mappingId, run.meter);
   const seen = new Map<string, string>();
-  const pendingRemovals = new Map<string, string>();
+  const pendingRemovals = new Map<string, PendingRemoval>();
   if (run.lease.resumed) {
     const pages = await loadPageDocs(deps.db, run.lease);
     run.meter.reads += Math.max(1, pages.length);
@@ -347,10 +347,20 @@ async function runPasses(run: Run, tenant: TenantDoc): Promise<SyncOutcome> {
   }
 }
 
+/**
+ * A removal an incremental pass reported. `stored` is the record as an earlier page of this run wrote it, if one
+ * did: a user restored on one page and deleted again on a later one has a record the index does not know yet,
+ * and that record is removed (or, if held, indexed) like any other.
+ */
+interface PendingRemoval {
+  reason: string;
+  stored?: string;
+}
+
 /** Folds one page into the run's picture, in page order: a later page's report of a record wins. */
 function foldPage(
   seen: Map<string, string>,
-  pending: Map<string, string>,
+  pending: Map<string, PendingRemoval>,
   pageSeen: Record<string, string>,
   pageRemoved: Record<string, string>,
 ) {
@@ -359,8 +369,9 @@ function foldPage(
     pending.delete(id);
   }
   for (const [id, reason] of Object.entries(pageRemoved)) {
+    const stored = seen.get(id) ?? pending.get(id)?.stored;
     seen.delete(id);
-    pending.set(id, reason);
+    pending.set(id, stored === undefined ? { reason } : { reason, stored });
   }
 }
 
@@ -476,7 +487,7 @@ async function completeRun(
   index: Map<string, string>,
   shardContents: Map<string, string>,
   seen: Map<string, string>,
-  pendingRemovals: Map<string, string>,
+  pendingRemovals: Map<string, PendingRemoval>,
   resumeCursor: string | null,
 ): Promise<SyncOutcome> {
   const { db, clock } = run.deps;
@@ -485,7 +496,10 @@ async function completeRun(
   if (run.pass === 'full') {
     for (const id of index.keys()) if (!seen.has(id)) candidates.set(id, run.source.absentReason);
   }
-  for (const [id, reason] of pendingRemovals) if (index.has(id) || seen.has(id)) candidates.set(id, reason);
+  for (const [id, { reason, stored }] of pendingRemovals)
+    if (index.has(id) || stored !== undefined) candidates.set(id, reason);
+  /** The record as it is stored now: as this run wrote it, else as the index has it. */
+  const lastStored = (id: string) => pendingRemovals.get(id)?.stored ?? index.get(id);
   const verdict = removalVerdict(
     candidates.size,
     index.size,
@@ -496,7 +510,7 @@ async function completeRun(
   if (!verdict.held && candidates.size > 0) {
     removed = await run.sink.markRemoved(
       [...candidates].map(([recordId, reason]) => {
-        const sourceId = sourceIdOfEntry(index.get(recordId) ?? '');
+        const sourceId = sourceIdOfEntry(lastStored(recordId) ?? '');
         return { recordId, reason, ...(sourceId ? { sourceId } : {}) };
       }),
     );
@@ -506,7 +520,11 @@ async function completeRun(
   if (run.pass === 'incremental') for (const [id, e] of index) nextIndex.set(id, e);
   for (const [id, e] of seen) nextIndex.set(id, e);
   if (verdict.held) {
-    for (const id of candidates.keys()) if (index.has(id)) nextIndex.set(id, index.get(id)!);
+    // Held records stay indexed as stored, so the next (full) pass finds them absent and judges them again.
+    for (const id of candidates.keys()) {
+      const stored = lastStored(id);
+      if (stored !== undefined) nextIndex.set(id, stored);
+    }
   } else {
     for (const id of candidates.keys()) nextIndex.delete(id);
   }
