@@ -22,6 +22,7 @@ export const MANAGED_NAME_PREFIX = 'ws-sync-';
 export const FUNCTION_NAMES: Readonly<Record<FunctionTarget, string>> = {
   tick: 'tick',
   syncEntity: 'syncEntity',
+  deadLetter: 'deadLetter',
 };
 
 /**
@@ -76,7 +77,11 @@ export function managedLabels(env: string): Labels {
 
 export function pushEndpointsFor(functionsBaseUrl: string): Record<FunctionTarget, string> {
   const base = functionsBaseUrl.replace(/\/+$/, '');
-  return { tick: `${base}/${FUNCTION_NAMES.tick}`, syncEntity: `${base}/${FUNCTION_NAMES.syncEntity}` };
+  return {
+    tick: `${base}/${FUNCTION_NAMES.tick}`,
+    syncEntity: `${base}/${FUNCTION_NAMES.syncEntity}`,
+    deadLetter: `${base}/${FUNCTION_NAMES.deadLetter}`,
+  };
 }
 
 function assertManagedName(kind: string, name: string): void {
@@ -108,7 +113,8 @@ export function desiredSubscription(
     retry: { ...def.retry },
     deadLetter: def.deadLetter === null ? null : { ...def.deadLetter },
     messageRetentionSeconds: def.messageRetentionSeconds,
-    // The dead-letter hold subscription has no consumer; with the default 31-day expiry it would vanish.
+    // The dead-letter subscription may see no message for months; with the default 31-day expiry of an
+    // inactive subscription it would vanish.
     expirationTtlSeconds: null,
     labels: managedLabels(opts.env),
   };

@@ -1,12 +1,13 @@
 import type { PubSub } from '@google-cloud/pubsub';
 import { applyInfra } from './apply.js';
+import type { FunctionTarget } from '../shared/topology.js';
 import { desiredPubSub, type Topology } from './desired-state.js';
 import type { PlanAction } from './plan.js';
 import { createPubSubAdmin } from './pubsub-admin.js';
 
 export interface LocalTopologyOptions {
   /** Where the emulator pushes to: the local functions-framework URLs of each function. */
-  pushEndpoints: { tick: string; syncEntity: string };
+  pushEndpoints: Readonly<Record<FunctionTarget, string>>;
   /** Label value of the local resources; `local` unless told otherwise. */
   env?: string;
   topology?: Topology;

@@ -22,6 +22,7 @@ export const LOCAL_PORTS = {
   api: 8201,
   tick: 8202,
   syncEntity: 8203,
+  deadLetter: 8204,
   simulator: 8190,
   graphSimulator: 8191,
   secretManager: 8195,
@@ -149,10 +150,12 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       api: getTestServer('api'),
       tick: getTestServer('tick'),
       syncEntity: getTestServer('syncEntity'),
+      deadLetter: getTestServer('deadLetter'),
     };
     const apiPort = await listen(servers.api, port('api'));
     const tickPort = await listen(servers.tick, port('tick'));
     const syncPort = await listen(servers.syncEntity, port('syncEntity'));
+    const deadLetterPort = await listen(servers.deadLetter, port('deadLetter'));
     for (const s of Object.values(servers)) cleanups.push(() => close(s));
     apiUrl = `http://127.0.0.1:${apiPort}`;
 
@@ -163,6 +166,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       pushEndpoints: {
         tick: `http://127.0.0.1:${tickPort}/projects/${projectId}/topics/${TOPICS.tick}`,
         syncEntity: `http://127.0.0.1:${syncPort}/projects/${projectId}/topics/${TOPICS.sync}`,
+        deadLetter: `http://127.0.0.1:${deadLetterPort}/projects/${projectId}/topics/${TOPICS.deadLetter}`,
       },
     });
     if (opts.scheduler) {

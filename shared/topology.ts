@@ -8,7 +8,7 @@ export const TOPICS = {
   deadLetter: 'ws-sync-dead-letter',
 } as const;
 
-export type FunctionTarget = 'tick' | 'syncEntity';
+export type FunctionTarget = 'tick' | 'syncEntity' | 'deadLetter';
 
 export interface SubscriptionDefinition {
   name: string;
@@ -42,11 +42,15 @@ export const SUBSCRIPTIONS: readonly SubscriptionDefinition[] = [
     messageRetentionSeconds: 3 * 24 * 3600,
   },
   {
-    name: 'ws-sync-dead-letter-hold',
+    // The consumer records every letter in Firestore (deadLetters/{messageId}) and ends a run a dead-lettered
+    // sync request left running; a pull subscription that only held the messages is no longer needed.
+    name: 'ws-sync-dead-letter-push',
     topic: TOPICS.deadLetter,
-    pushTo: null,
+    pushTo: 'deadLetter',
     ackDeadlineSeconds: 60,
     retry: { minimumBackoffSeconds: 10, maximumBackoffSeconds: 600 },
+    // No dead letter of its own: it would forward into the topic it reads. A letter the consumer cannot record
+    // (Firestore down) is pushed again until the retention below runs out.
     deadLetter: null,
     messageRetentionSeconds: 7 * 24 * 3600,
   },

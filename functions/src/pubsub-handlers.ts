@@ -1,12 +1,20 @@
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import { z } from 'zod';
 import type { App } from './app.js';
+import { handleDeadLetter } from './engine/dead-letters.js';
 import { fanOutTick } from './engine/fan-out.js';
 import { decodeJsonPayload } from './engine/messages.js';
 import { runSync, type SyncOutcome } from './engine/engine.js';
 
 const pubsubEventSchema = z.object({
-  message: z.object({ data: z.string().optional(), messageId: z.string().optional() }).loose(),
+  message: z
+    .object({
+      data: z.string().optional(),
+      messageId: z.string().optional(),
+      publishTime: z.string().optional(),
+      attributes: z.record(z.string(), z.string()).optional(),
+    })
+    .loose(),
 });
 
 function payloadOf(event: CloudEvent<unknown>): { payload: unknown; messageId: string } {
@@ -32,4 +40,26 @@ export async function handleTickEvent(app: App, event: CloudEvent<unknown>): Pro
 export async function handleSyncEvent(app: App, event: CloudEvent<unknown>): Promise<SyncOutcome> {
   const { payload } = payloadOf(event);
   return runSync(app.syncDeps(), payload);
+}
+
+/**
+ * A message Pub/Sub gave up delivering. Always acks (resolves) unless Firestore fails: a letter that cannot be
+ * read is recorded as malformed, since throwing would only have the dead-letter subscription push it again.
+ */
+export async function handleDeadLetterEvent(app: App, event: CloudEvent<unknown>): Promise<void> {
+  const parsed = pubsubEventSchema.safeParse(event.data);
+  const message = parsed.success ? parsed.data.message : null;
+  // functions-framework names the topic in the source: //pubsub.googleapis.com/projects/P/topics/T.
+  const topic = /projects\/[^/]+\/topics\/[^/]+/.exec(event.source ?? '')?.[0] ?? null;
+  const d = app.syncDeps();
+  await handleDeadLetter(
+    { db: d.db, clock: d.clock, log: d.log },
+    {
+      messageId: message?.messageId ?? event.id,
+      topic,
+      attributes: message?.attributes ?? {},
+      data: message?.data,
+      publishTime: message?.publishTime ?? null,
+    },
+  );
 }

@@ -73,6 +73,51 @@ describe('leaseVerdict', () => {
       kind: 'give-up',
       runId: 'run-1',
       deliveries: 5,
+      thenStart: false,
+    });
+  });
+
+  it('has another request take over a run nobody holds, instead of dropping it as covered', () => {
+    // The holder died and its own message may never come back (acked, dead-lettered, expired): dropping every
+    // later request as "covered" would leave the run running and the mapping blocked for good.
+    const other = { trigger: 'schedule', requestId: 'tick-2' };
+    expect(leaseVerdict(running({ leaseExpiresAt: 1_000 }), other, false, 5_000, 5)).toEqual({
+      kind: 'resume',
+      runId: 'run-1',
+    });
+    expect(leaseVerdict(running({ leaseId: null, leaseExpiresAt: 0 }), other, false, 0, 5)).toEqual({
+      kind: 'resume',
+      runId: 'run-1',
+    });
+    // While the lease is live the holder may be working: the request is covered by its run.
+    expect(leaseVerdict(running(), other, false, 5_000, 5)).toMatchObject({
+      kind: 'drop',
+      reason: expect.stringMatching(/covered/),
+    });
+    // A late redelivery of a request handled before never takes anything over.
+    expect(leaseVerdict(running({ leaseExpiresAt: 1_000 }), other, true, 5_000, 5)).toMatchObject({
+      kind: 'drop',
+      reason: expect.stringMatching(/already handled/),
+    });
+    // A stale continuation of an earlier run stays stale, whoever holds the lease.
+    expect(
+      leaseVerdict(
+        running({ leaseExpiresAt: 1_000 }),
+        { trigger: 'continuation', requestId: 'x', runId: 'run-0' },
+        false,
+        5_000,
+        5,
+      ),
+    ).toMatchObject({ kind: 'drop', reason: expect.stringMatching(/stale continuation/) });
+  });
+
+  it('ends a stalled run for another request, which then starts its own', () => {
+    const stalled = running({ leaseExpiresAt: 0, stalledDeliveries: 5 });
+    expect(leaseVerdict(stalled, { trigger: 'schedule', requestId: 'tick-2' }, false, 5_000, 5)).toEqual({
+      kind: 'give-up',
+      runId: 'run-1',
+      deliveries: 5,
+      thenStart: true,
     });
   });
 

@@ -86,11 +86,13 @@ describe('infra/deploy.sh', () => {
     expect(deploys.map((l) => l.split(' ')[3])).toEqual([
       FUNCTION_NAMES.tick,
       FUNCTION_NAMES.syncEntity,
+      FUNCTION_NAMES.deadLetter,
       'api',
     ]);
     for (const d of deploys) expect(d).toContain('--gen2 --runtime nodejs20');
     expect(deploys[1]).toContain('--timeout 540');
     expect(deploys[0]).toContain('--no-allow-unauthenticated');
+    expect(deploys[2]).toContain('--no-allow-unauthenticated');
     expect(lines).toContain(
       `npx tsx infra/cli.ts apply --project ${PROJECT} --region europe-west1 --functions-base-url https://europe-west1-${PROJECT}.cloudfunctions.net --push-sa ws-sync-push@${PROJECT}.iam.gserviceaccount.com --env prod `,
     );

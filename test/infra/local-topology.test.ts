@@ -55,7 +55,11 @@ describe('ensureLocalTopology in the Pub/Sub emulator', () => {
   });
 
   it('creates the topology topics and push subscriptions, and is idempotent', async () => {
-    const endpoints = { tick: `${receiver.url}/tick`, syncEntity: `${receiver.url}/syncEntity` };
+    const endpoints = {
+      tick: `${receiver.url}/tick`,
+      syncEntity: `${receiver.url}/syncEntity`,
+      deadLetter: `${receiver.url}/deadLetter`,
+    };
     const first = await ensureLocalTopology(pubsub, { pushEndpoints: endpoints });
     expect(first.changes.map((c) => c.op)).toEqual(
       Array(Object.keys(TOPICS).length + SUBSCRIPTIONS.length).fill('create'),
@@ -66,8 +70,10 @@ describe('ensureLocalTopology in the Pub/Sub emulator', () => {
     const [tickSub] = await pubsub.subscription('ws-sync-tick-push').getMetadata();
     expect(tickSub.pushConfig?.pushEndpoint).toBe(endpoints.tick);
     expect(tickSub.pushConfig?.oidcToken ?? null).toBeNull();
-    const [holdSub] = await pubsub.subscription('ws-sync-dead-letter-hold').getMetadata();
-    expect(holdSub.pushConfig?.pushEndpoint ?? '').toBe('');
+    const [deadLetterSub] = await pubsub.subscription('ws-sync-dead-letter-push').getMetadata();
+    expect(deadLetterSub.pushConfig?.pushEndpoint).toBe(endpoints.deadLetter);
+    // A dead letter of the dead-letter subscription would forward into the topic it reads.
+    expect(deadLetterSub.deadLetterPolicy ?? null).toBeNull();
 
     const second = await ensureLocalTopology(pubsub, { pushEndpoints: endpoints });
     expect(second.changes).toEqual([]);
@@ -91,11 +97,19 @@ describe('ensureLocalTopology in the Pub/Sub emulator', () => {
   });
 
   it('moves push endpoints in place when the local functions move', async () => {
-    const moved = { tick: `${receiver.url}/moved/tick`, syncEntity: `${receiver.url}/moved/syncEntity` };
+    const moved = {
+      tick: `${receiver.url}/moved/tick`,
+      syncEntity: `${receiver.url}/moved/syncEntity`,
+      deadLetter: `${receiver.url}/moved/deadLetter`,
+    };
     const result = await ensureLocalTopology(pubsub, { pushEndpoints: moved });
     expect(
       result.changes.map((c) => (c.op === 'update' ? `${c.update.spec.name}:${c.update.mask.join()}` : c.op)),
-    ).toEqual(['ws-sync-tick-push:push_config', 'ws-sync-entity-push:push_config']);
+    ).toEqual([
+      'ws-sync-tick-push:push_config',
+      'ws-sync-entity-push:push_config',
+      'ws-sync-dead-letter-push:push_config',
+    ]);
 
     await pubsub.topic(TOPICS.sync).publishMessage({ json: { tenantId: 't1' } });
     const push = await receiver.next();

@@ -8,7 +8,11 @@ import type { SubscriptionSpec } from '../../infra/resource-specs.js';
 const desired: ResourceSet = {
   ...desiredPubSub({
     env: 'prod',
-    pushEndpoints: { tick: 'https://f.example/tick', syncEntity: 'https://f.example/syncEntity' },
+    pushEndpoints: {
+      tick: 'https://f.example/tick',
+      syncEntity: 'https://f.example/syncEntity',
+      deadLetter: 'https://f.example/deadLetter',
+    },
     pushServiceAccount: 'push@p.iam.gserviceaccount.com',
   }),
   jobs: [],
@@ -54,9 +58,9 @@ describe('computePlan', () => {
 
   it('turns the API default 31-day expiry into a never-expire update', () => {
     const current = inSync();
-    subscription(current, 'ws-sync-dead-letter-hold').expirationTtlSeconds = 31 * 24 * 3600;
+    subscription(current, 'ws-sync-dead-letter-push').expirationTtlSeconds = 31 * 24 * 3600;
     expect(formatPlan(computePlan(desired, current, { env: 'prod' }))).toBe(
-      '~ update subscription ws-sync-dead-letter-hold: expirationTtlSeconds 2678400 -> (unset)',
+      '~ update subscription ws-sync-dead-letter-push: expirationTtlSeconds 2678400 -> (unset)',
     );
   });
 
@@ -122,7 +126,7 @@ describe('applyPlan', () => {
       topics: [{ name: 'ws-sync-old', labels: { app: 'workspace-sync', env: 'prod' } }],
       subscriptions: [
         {
-          ...subscription(inSync(), 'ws-sync-dead-letter-hold'),
+          ...subscription(inSync(), 'ws-sync-dead-letter-push'),
           name: 'ws-sync-old-sub',
           topic: 'ws-sync-old',
         },
@@ -137,7 +141,7 @@ describe('applyPlan', () => {
       'createTopic ws-sync-dead-letter',
       'createSubscription ws-sync-tick-push',
       'createSubscription ws-sync-entity-push',
-      'createSubscription ws-sync-dead-letter-hold',
+      'createSubscription ws-sync-dead-letter-push',
       'deleteSubscription ws-sync-old-sub',
       'deleteTopic ws-sync-old',
     ]);

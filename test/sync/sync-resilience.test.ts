@@ -1,8 +1,8 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../shared/firestore-paths.js';
 import { runSync } from '../../functions/src/engine/engine.js';
 import { recordsOf, runDoc, startSyncHarness, type SyncHarness } from '../support/sync-harness.js';
+import { killSyncWorkerMidRun } from './support/kill-sync-worker.js';
 
 const DEVICES = {
   name: 'Chromebooks',
@@ -94,31 +94,7 @@ describe('sync resilience', () => {
       requestId: 'sigkill-1',
       trigger: 'manual',
     };
-    // Slow pages, so the process is surely still working when it is killed.
-    await h.ws.control.setFaults({ faults: [{ kind: 'latency', latencyMs: 150, pathContains: '/users' }] });
-    const worker = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'test/sync/support/sync-worker.ts', JSON.stringify(msg)],
-      {
-        env: { ...process.env, ...h.env, SYNC_LEASE_MS: '1000' },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    const killedAfter = await new Promise<number>((resolve, reject) => {
-      let out = '';
-      worker.stdout.on('data', (b: Buffer) => {
-        out += b.toString();
-        const pages = [...out.matchAll(/page (\d+)/g)].map((m) => Number(m[1]));
-        if (pages.length > 0 && Math.max(...pages) >= 2) {
-          worker.kill('SIGKILL');
-          resolve(Math.max(...pages));
-        }
-      });
-      worker.once('exit', (code, signal) => {
-        if (signal !== 'SIGKILL') reject(new Error(`worker exited on its own (${code}): ${out}`));
-      });
-    });
-    await h.ws.clearFaults();
+    const killedAfter = await killSyncWorkerMidRun(h, msg, { leaseMs: 1000, pages: 2 });
     const state = (await h.db.doc(paths.syncState(h.tenantId, 'people')).get()).data()!;
     expect(state.status).toBe('running');
     expect(state.pageNo).toBeGreaterThanOrEqual(killedAfter);

@@ -30,8 +30,11 @@ export type LeaseVerdict =
   | { kind: 'resume'; runId: string }
   /** The running run's holder may still be alive: wait for its lease to end, then ask again. */
   | { kind: 'wait'; runId: string; untilMs: number }
-  /** A run that keeps failing without progress: end it as failed instead of trying forever. */
-  | { kind: 'give-up'; runId: string; deliveries: number }
+  /**
+   * A run that keeps failing without progress: end it as failed instead of trying forever. thenStart: the
+   * delivery is another request, which then starts a run of its own.
+   */
+  | { kind: 'give-up'; runId: string; deliveries: number; thenStart: boolean }
   /** Nothing to do: ack. */
   | { kind: 'drop'; reason: string };
 
@@ -40,7 +43,9 @@ export type LeaseVerdict =
  *  - a request already handled (requestHandled) is dropped, however many runs came after it;
  *  - a delivery of the running run waits out a live lease (the holder may have crashed: Pub/Sub's backoff for a
  *    nacked message would otherwise grow to minutes) and then resumes from the checkpoint;
- *  - any other request while a run is going is covered by that run.
+ *  - any other request while a run's holder is alive (live lease) is covered by that run;
+ *  - any other request while nobody holds the run (its holder died, and the message that would resume it may
+ *    be gone: acked, dead-lettered, expired) takes the run over, so a stuck run never blocks later syncs.
  */
 export function leaseVerdict(
   state: LeaseView,
@@ -55,11 +60,20 @@ export function leaseVerdict(
     if (!sameRun) {
       if (delivery.trigger === 'continuation')
         return { kind: 'drop', reason: `stale continuation for run ${delivery.runId}` };
-      return { kind: 'drop', reason: `run ${state.runId} is in progress; this request is covered by it` };
+      if (leaseLive)
+        return { kind: 'drop', reason: `run ${state.runId} is in progress; this request is covered by it` };
+      // Checked only here: while its holder works, a request is covered whether or not it was seen before.
+      if (requestHandled)
+        return { kind: 'drop', reason: `request ${delivery.requestId} was already handled` };
     }
     if (leaseLive) return { kind: 'wait', runId: state.runId, untilMs: state.leaseExpiresAt };
     if (delivery.trigger !== 'continuation' && state.stalledDeliveries >= maxStalledDeliveries) {
-      return { kind: 'give-up', runId: state.runId, deliveries: state.stalledDeliveries };
+      return {
+        kind: 'give-up',
+        runId: state.runId,
+        deliveries: state.stalledDeliveries,
+        thenStart: !sameRun,
+      };
     }
     return { kind: 'resume', runId: state.runId };
   }

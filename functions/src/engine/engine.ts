@@ -222,8 +222,10 @@ async function takeLease(
         return { status: 'dropped', reason: result.reason };
       case 'give-up': {
         const reason = `gave up after ${result.deliveries} deliveries without progress (see the errors above)`;
-        await endStalledRun(deps.db, { ...msg, runId: result.runId }, reason, now);
+        // Not ended: another delivery took the run over in between; judge this one again.
+        if (!(await endStalledRun(deps.db, { ...msg, runId: result.runId }, reason, now))) continue;
         deps.log.warn('sync run given up', { runId: result.runId, reason });
+        if (result.thenStart) continue; // another request: it starts a run of its own
         return { status: 'failed', runId: result.runId, reason };
       }
       case 'wait': {

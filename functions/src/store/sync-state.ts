@@ -103,18 +103,37 @@ export async function acquireLease(db: Firestore, input: AcquireInput): Promise<
   const ref = stateRef(db, tenantId, mappingId);
   const reqRef = requestRef(db, tenantId, mappingId, delivery.requestId);
   const nowIso = new Date(now).toISOString();
+  const newRunRef = runRef(db, tenantId, input.newRunId);
   const outcome = await db.runTransaction(async (tx) => {
-    const [snap, reqSnap] = await tx.getAll(ref, reqRef);
+    const [snap, reqSnap, newRunSnap] = await tx.getAll(ref, reqRef, newRunRef);
     const state = syncStateSchema.parse({ mappingId, ...(snap?.data() ?? {}) });
     const handled = reqSnap!.exists || delivery.requestId === state.lastRequestId;
-    const verdict = leaseVerdict(state, delivery, handled, now, input.maxStalledDeliveries);
+    // A request that started or took over a run is a delivery of that run (its redelivery resumes it).
+    const attachedRun: unknown = reqSnap!.get('runId');
+    const view: DeliveryView =
+      delivery.runId === undefined && typeof attachedRun === 'string'
+        ? { ...delivery, runId: attachedRun }
+        : delivery;
+    const verdict = leaseVerdict(state, view, handled, now, input.maxStalledDeliveries);
     const lease = { leaseId: randomUUID(), leaseExpiresAt: now + input.leaseMs, updatedAt: nowIso };
     if (verdict.kind === 'resume') {
       tx.update(ref, { ...lease, stalledDeliveries: FieldValue.increment(1) });
       tx.update(runRef(db, tenantId, verdict.runId), { invocations: FieldValue.increment(1) });
+      if (view.runId === undefined && delivery.requestId !== state.requestId) {
+        // Another request took the run over: remember it, so its own redelivery is a delivery of this run.
+        tx.create(reqRef, requestDoc(delivery.requestId, verdict.runId, now));
+      }
       return { kind: 'ok' as const, resumed: true };
     }
     if (verdict.kind !== 'start') return verdict;
+    if (newRunSnap!.exists) {
+      // A planned run id that names an existing run (a second request planned the same id): that run is
+      // never overwritten, and failing the transaction would only have Pub/Sub redeliver it forever.
+      return {
+        kind: 'drop' as const,
+        reason: `run ${input.newRunId} already exists; request ${delivery.requestId} planned the id of another request's run`,
+      };
+    }
     const pass = input.passFor(state);
     const runId = input.newRunId;
     const next: SyncState = {
@@ -130,12 +149,7 @@ export async function acquireLease(db: Firestore, input: AcquireInput): Promise<
       stalledDeliveries: 0,
     };
     tx.set(ref, next);
-    tx.create(reqRef, {
-      requestId: delivery.requestId,
-      runId,
-      at: nowIso,
-      expireAt: new Date(now + REQUEST_TTL_MS),
-    });
+    tx.create(reqRef, requestDoc(delivery.requestId, runId, now));
     // create, never set: a run document is written once, and a second writer fails instead of resetting it.
     tx.create(
       runRef(db, tenantId, runId),
@@ -160,7 +174,26 @@ export async function acquireLease(db: Firestore, input: AcquireInput): Promise<
   };
 }
 
-/** A delivery that gave up on a run: the run ends failed and the mapping is free for the next request. */
+function requestDoc(requestId: string, runId: string, now: number) {
+  return { requestId, runId, at: new Date(now).toISOString(), expireAt: new Date(now + REQUEST_TTL_MS) };
+}
+
+/** The run a request started or took over, while its request document is kept; null otherwise. */
+export async function runOfRequest(
+  db: Firestore,
+  tenantId: string,
+  mappingId: string,
+  requestId: string,
+): Promise<string | null> {
+  const runId: unknown = (await requestRef(db, tenantId, mappingId, requestId).get()).get('runId');
+  return typeof runId === 'string' ? runId : null;
+}
+
+/**
+ * Ends a run nobody works as failed (a delivery that gave up on it, the dead-letter consumer) and frees the
+ * mapping for the next request. False when the run is not the mapping's running one, or someone holds a live
+ * lease on it: a holder that is alive finishes it, and one that died leaves it to the next delivery.
+ */
 export async function endStalledRun(
   db: Firestore,
   run: RunIdentity,
@@ -172,6 +205,9 @@ export async function endStalledRun(
   return db.runTransaction(async (tx) => {
     const snap = await tx.get(ref);
     if (snap.get('status') !== 'running' || snap.get('runId') !== run.runId) return false;
+    const leaseExpiresAt: unknown = snap.get('leaseExpiresAt');
+    if (snap.get('leaseId') != null && typeof leaseExpiresAt === 'number' && leaseExpiresAt > now)
+      return false;
     tx.update(ref, { ...ENDED, stalledDeliveries: 0, updatedAt: nowIso });
     tx.update(runRef(db, run.tenantId, run.runId), {
       status: 'failed',
