@@ -210,6 +210,7 @@ describe('planPage', () => {
     );
     expect(removed.removed).toEqual({ [A]: 'deleted' });
     expect(removed.writes).toEqual([]);
+    expect(removed.counts).toMatchObject({ created: 0, updated: 0 });
     expect(removed.seen).toEqual({});
   });
 

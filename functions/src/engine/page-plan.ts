@@ -53,10 +53,15 @@ export function planPage(
   const pageSourceRecord = new Map<string, string>();
   const recordOfSource = (sourceId: string) =>
     pageSourceRecord.get(sourceId) ?? view.recordOfSource(sourceId);
+  /** How this page counted a record it planned to write, so a later removal in the page can take it back. */
+  const countedAs = new Map<string, 'created' | 'updated'>();
   const remove = (recordId: string, reason: string) => {
     delete plan.seen[recordId];
     const at = writeAt.get(recordId);
     if (at !== undefined) {
+      const counted = countedAs.get(recordId);
+      if (counted) plan.counts[counted]--;
+      countedAs.delete(recordId);
       plan.writes.splice(at, 1);
       writeAt.clear();
       plan.writes.forEach((w, i) => writeAt.set(w.recordId, i));
@@ -116,8 +121,9 @@ export function planPage(
       continue;
     }
     if (already === undefined) {
-      if (indexed === undefined) plan.counts.created++;
-      else plan.counts.updated++;
+      const bucket = indexed === undefined ? 'created' : 'updated';
+      plan.counts[bucket]++;
+      countedAs.set(r.recordId, bucket);
     }
     const at = writeAt.get(r.recordId);
     if (at !== undefined) plan.writes[at] = r;
