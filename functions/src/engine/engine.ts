@@ -150,7 +150,7 @@ export async function runSync(deps: EngineDeps, payload: unknown): Promise<SyncO
       mapping,
       runId: lease.runId,
       meter,
-      removalReason: source.absentReason,
+      removalReason: source.absentReason(mapping),
     }),
     startedAt: deps.clock.now(),
     progress: { writtenAt: 0, pendingRetries: 0 },
@@ -476,7 +476,8 @@ async function completeRun(
   const now = clock.now();
   const candidates = new Map<string, string>();
   if (run.pass === 'full') {
-    for (const id of index.keys()) if (!seen.has(id)) candidates.set(id, run.source.absentReason);
+    for (const id of index.keys())
+      if (!seen.has(id)) candidates.set(id, run.source.absentReason(run.mapping));
   }
   for (const [id, reason] of pendingRemovals) if (index.has(id) || seen.has(id)) candidates.set(id, reason);
   const verdict = removalVerdict(
