@@ -644,13 +644,18 @@ async function failRun(run: Run, reason: string): Promise<SyncOutcome> {
   return { status: 'failed', runId: run.lease.runId, reason };
 }
 
-const budgets = new Map<string, RequestBudget>();
+/** One budget per tenant and database in this instance: its block of requests is shared by its mappings. */
+const budgets = new WeakMap<Firestore, Map<string, RequestBudget>>();
 
 function defaultBudget(deps: EngineDeps, tenantId: string): RequestBudget {
-  let b = budgets.get(tenantId);
+  let byTenant = budgets.get(deps.db);
+  if (!byTenant) budgets.set(deps.db, (byTenant = new Map()));
+  let b = byTenant.get(tenantId);
   if (!b) {
-    b = sharedRequestBudget(deps.db, tenantId, deps.config.tenantQpm, deps.clock);
-    budgets.set(tenantId, b);
+    b = sharedRequestBudget(deps.db, tenantId, deps.config.tenantQpm, deps.clock, {
+      windowMs: deps.config.budgetWindowMs,
+    });
+    byTenant.set(tenantId, b);
   }
   return b;
 }
