@@ -85,7 +85,7 @@ function signInView(reason) {
       h(
         'p',
         null,
-        'Connect your Google Workspace and choose which users, org units and devices sync into your asset-management product.',
+        'Connect your Google Workspace and choose which users, groups, org units and devices sync into your asset-management product.',
       ),
       reason && h('p', { class: 'alert t-info' }, reason),
       h(

@@ -11,7 +11,7 @@
  *   tenants/{tenantId}/syncState/{mappingId}/index/{n}   content-hash index shards (change detection)
  *   tenants/{tenantId}/syncState/{mappingId}/requests/{k} sync requests already handled (TTL), so a late redelivery
  *                                                        starts nothing
- *   tenants/{tenantId}/requestBudget/{minute}            Directory requests granted per minute across instances (TTL)
+ *   tenants/{tenantId}/requestBudget/{bucket}            Directory requests granted per 1/12 minute across instances (TTL)
  *   tenants/{tenantId}/runs/{runId}                      SyncRun history
  *   tenants/{tenantId}/runs/{runId}/pages/{n}            ids seen per page (for the removal sweep)
  *   tenants/{tenantId}/objects/{objectId}/records/{id}   synced records (login users: objectId "login-users";

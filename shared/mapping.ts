@@ -111,6 +111,14 @@ export const mappingInputSchema = z
         message: 'only Google Workspace users can become login users',
       });
     }
+    if (m.orgUnitScope && !entity.fields.includes('orgUnitPath') && m.entity !== 'orgunits') {
+      // The scope is checked against each object's orgUnitPath: without one, every object would be out of scope.
+      ctx.addIssue({
+        code: 'custom',
+        path: ['orgUnitScope'],
+        message: `${entity.label} have no org unit, so an org unit scope cannot apply (remove the scope)`,
+      });
+    }
     const people = m.target.kind === 'people';
     if (people && m.entity !== 'users') {
       ctx.addIssue({ code: 'custom', path: ['target', 'kind'], message: 'only Users can become people' });

@@ -83,6 +83,14 @@ const ENTITY_LABELS = {
 };
 export const entityLabel = (k) => ENTITY_LABELS[k] ?? k;
 
+const SOURCE_LABELS = { google: 'Google Workspace', entra: 'Microsoft Entra' };
+export const sourceLabel = (s) => SOURCE_LABELS[s ?? 'google'] ?? s;
+/** A mapping's entity, naming the source when it is not Google Workspace: "Users (Microsoft Entra)". */
+export const mappingEntityLabel = (m) =>
+  (m?.source ?? 'google') === 'google'
+    ? entityLabel(m?.entity)
+    : `${entityLabel(m?.entity)} (${sourceLabel(m.source)})`;
+
 export const targetLabel = (t) =>
   t?.kind === 'loginUsers'
     ? `Login users (role ${t.role})`

@@ -1,12 +1,12 @@
 // Mapping editor: one form drawn from the draft in editor/form-state.js by one function per section. The API
 // checks the mapping; its errors land next to the inputs (editor/error-report.js).
 import { h, replace } from './dom.js';
-import { loadEntities, loadTenant } from './shell.js';
+import { loadEntitySources, loadTenant } from './shell.js';
 import { basicsSection } from './editor/basics.js';
 import { editorHeader } from './editor/header.js';
 import { errorReport } from './editor/error-report.js';
 import { fieldMapSection } from './editor/field-map.js';
-import { findEntity, initialFormState, mappingBody } from './editor/form-state.js';
+import { entitiesOf, findEntity, initialFormState, mappingBody } from './editor/form-state.js';
 import { mappingPreview } from './editor/preview.js';
 import { saveBar } from './editor/save-bar.js';
 import { scopeAndSafetySection } from './editor/scope-safety.js';
@@ -19,12 +19,14 @@ const SECTIONS = [basicsSection, targetSection, fieldMapSection, scopeAndSafetyS
 export async function renderEditor(route, el) {
   const tenantId = route.params.t ?? '';
   const id = route.params.id;
-  const [entities, stored] = await Promise.all([
-    loadEntities(),
+  const [sources, stored] = await Promise.all([
+    loadEntitySources(),
     id ? loadMapping(tenantId, id) : null,
     loadTenant(tenantId),
   ]);
   const saved = stored?.mapping ?? null;
+  // A mapping reads from one source for good (an Entra mapping stays one): its entities are that source's.
+  const entities = entitiesOf(sources, saved?.source);
   const draft = initialFormState(saved, entities);
 
   const form = h('form', { novalidate: true, 'aria-label': 'Mapping' });

@@ -1,6 +1,6 @@
 // The mappings list.
 import { get, listOf, tenantPath } from './api.js';
-import { badge, button, entityLabel, h, pageHeader, table, targetLabel, time } from './dom.js';
+import { badge, button, h, mappingEntityLabel, pageHeader, table, targetLabel, time } from './dom.js';
 import { loadTenant } from './shell.js';
 import { startSync } from './runs.js';
 
@@ -43,7 +43,7 @@ export async function renderMappings(route, el) {
             const last = m.lastRun ?? lastRuns.get(m.id);
             return [
               h('a', { href: `#/t/${t}/mappings/${encodeURIComponent(m.id)}` }, h('strong', null, m.name)),
-              entityLabel(m.entity),
+              mappingEntityLabel(m),
               targetLabel(m.target),
               h('code', null, m.identifier),
               badge(m.enabled === false ? 'disabled' : 'enabled'),
@@ -71,7 +71,7 @@ export async function renderMappings(route, el) {
           h(
             'p',
             { class: 'muted' },
-            'A mapping chooses what to sync: users as login users or records; org units, Chrome OS and mobile devices as records.',
+            'A mapping chooses what to sync: users as login users, merged people or records; groups, org units, Chrome OS and mobile devices as records.',
           ),
           newLink('Create your first mapping'),
         ),

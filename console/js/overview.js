@@ -7,7 +7,7 @@ import {
   button,
   card,
   confirmDialog,
-  entityLabel,
+  mappingEntityLabel,
   h,
   pageHeader,
   replace,
@@ -21,6 +21,7 @@ const SCOPES = {
   orgunit: 'Org units',
   'device.chromeos': 'Chrome OS devices',
   'device.mobile': 'Mobile devices',
+  group: 'Groups',
   customer: 'Customer details',
 };
 
@@ -131,7 +132,7 @@ export async function renderOverview(route, el) {
         ? h(
             'p',
             null,
-            'A Google Workspace admin signs in and approves read-only access to users, org units and devices. Nothing is ever written to Google Workspace.',
+            'A Google Workspace admin signs in and approves read-only access to users, groups, org units and devices. Nothing is ever written to Google Workspace.',
           )
         : dl(
             [
@@ -175,7 +176,7 @@ export async function renderOverview(route, el) {
           mappings.map((m) => [
             [
               h('a', { href: `#/t/${t}/mappings/${m.id}` }, m.name),
-              h('div', { class: 'muted small' }, entityLabel(m.entity)),
+              h('div', { class: 'muted small' }, mappingEntityLabel(m)),
             ],
             m.lastRun
               ? [

@@ -3,8 +3,8 @@ import { ApiError, get, post, tenantPath } from './api.js';
 import { button, h, replace, time } from './dom.js';
 import { currentRoute } from './router.js';
 
-/** @type {{me: any, tenantId: string | null, tenant: any, entities: any[] | null}} */
-export const state = { me: null, tenantId: null, tenant: null, entities: null };
+/** @type {{me: any, tenantId: string | null, tenant: any, entities: any[] | null, sources: Record<string, any[]> | null}} */
+export const state = { me: null, tenantId: null, tenant: null, entities: null, sources: null };
 
 const $ = (id) => document.getElementById(id);
 export const viewEl = () => $('view');
@@ -70,11 +70,21 @@ export async function loadTenant(t, force = false) {
 }
 
 export async function loadEntities() {
-  if (!state.entities) {
+  await loadEntitySources();
+  return state.entities ?? [];
+}
+
+/**
+ * Every source's entities: `{google: [...], entra: [...]}`. An API without `sources` lists Google's alone.
+ * @returns {Promise<Record<string, any[]>>}
+ */
+export async function loadEntitySources() {
+  if (!state.entities || !state.sources) {
     const d = await get('/api/entities');
     state.entities = Array.isArray(d) ? d : (d?.entities ?? Object.values(d ?? {}));
+    state.sources = { google: state.entities, ...(Array.isArray(d) ? {} : (d?.sources ?? {})) };
   }
-  return state.entities;
+  return state.sources;
 }
 
 /** The tenant-wide banner: re-authorization needed, paused after a revoke, or not connected yet. */

@@ -284,14 +284,15 @@ const ROUTES: Route[] = [
   {
     method: 'GET',
     pattern: /^quotas$/,
-    handle: async (ctx) => ({ userQpm: ctx.state.quotas.userQpm }),
+    handle: async (ctx) => ({ userQpm: ctx.state.quotas.userQpm, windowMs: ctx.state.quotas.windowMs }),
   },
   {
     method: 'PUT',
     pattern: /^quotas$/,
     handle: async (ctx) => {
-      ctx.state.quotas.setUserQpm((await parseBody(ctx, quotaSchema)).userQpm);
-      return { userQpm: ctx.state.quotas.userQpm };
+      const input = await parseBody(ctx, quotaSchema);
+      ctx.state.quotas.setUserQpm(input.userQpm, input.windowMs);
+      return { userQpm: ctx.state.quotas.userQpm, windowMs: ctx.state.quotas.windowMs };
     },
   },
   {

@@ -238,10 +238,14 @@ export class SimulatorControl {
   }
 
   // quotas, faults, stats
-  async getQuota(): Promise<{ userQpm: number }> {
+  async getQuota(): Promise<{ userQpm: number; windowMs: number }> {
     return this.call('GET', '/quotas');
   }
-  async setQuota(input: { userQpm: number }): Promise<{ userQpm: number }> {
+  /** `userQpm` queries per `windowMs` (default: a minute, as Google counts). */
+  async setQuota(input: {
+    userQpm: number;
+    windowMs?: number;
+  }): Promise<{ userQpm: number; windowMs: number }> {
     return this.call('PUT', '/quotas', input);
   }
   getFaults(): Promise<FaultState> {

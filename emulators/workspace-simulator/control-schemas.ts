@@ -249,8 +249,10 @@ export const oauthClientSchema = z.strictObject({
 export type OAuthClientInput = z.infer<typeof oauthClientSchema>;
 
 export const quotaSchema = z.strictObject({
-  /** Queries per minute per (admin) user, Google's default is 2,400. */
+  /** Queries per window (a minute unless `windowMs` says otherwise) per (admin) user; Google's is 2,400. */
   userQpm: z.number().int().min(1).max(10_000_000),
+  /** The window's length; Google's is a minute (the default). Shorter windows let tests see several. */
+  windowMs: z.number().int().min(600).max(3_600_000).default(60_000),
 });
 export type QuotaInput = z.infer<typeof quotaSchema>;
 

@@ -320,5 +320,13 @@ describe('routing', () => {
       'groups',
     ]);
     expect(res.body.entities[0]).toMatchObject({ identifiers: ['primaryEmail', 'id'], maxPageSize: 500 });
+    // Every source's entities, Google's the same list as `entities`.
+    expect(res.body.sources.google).toEqual(res.body.entities);
+    expect(res.body.sources.entra).toEqual([
+      expect.objectContaining({ kind: 'users', source: 'entra', identifiers: ['email'] }),
+    ]);
+    expect(res.body.requiredScopes).toContain(
+      'https://www.googleapis.com/auth/admin.directory.group.readonly',
+    );
   });
 });

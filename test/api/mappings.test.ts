@@ -143,6 +143,65 @@ describe('mapping CRUD', () => {
     ]);
   });
 
+  it('refuses an org unit scope where the entity has no org unit (groups, mobile devices, Entra users)', async () => {
+    const scope = { paths: ['/Staff'] };
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [
+        {
+          name: 'Groups',
+          entity: 'groups',
+          identifier: 'email',
+          target: { kind: 'collection', objectId: 'groups' },
+          fieldMap: [{ source: 'email', target: 'email' }],
+        },
+        /^Groups have no org unit, so an org unit scope cannot apply/,
+      ],
+      [
+        {
+          name: 'Phones',
+          entity: 'mobile',
+          identifier: 'deviceId',
+          target: { kind: 'collection', objectId: 'phones' },
+          fieldMap: [{ source: 'model', target: 'model' }],
+        },
+        /^Mobile devices have no org unit/,
+      ],
+      [
+        {
+          name: 'Entra people',
+          source: 'entra',
+          entity: 'users',
+          identifier: 'email',
+          target: { kind: 'people' },
+          fieldMap: [{ source: 'displayName', target: 'fullName' }],
+        },
+        /^Users \(Microsoft Entra\) have no org unit/,
+      ],
+    ];
+    for (const [body, message] of cases) {
+      const res = await rejected(
+        () => h.request('POST', base, { token: owner, body: { ...body, orgUnitScope: scope } }),
+        400,
+        'invalid_argument',
+      );
+      expect(res.body.error.details).toEqual([
+        { path: 'orgUnitScope', message: expect.stringMatching(message) },
+      ]);
+    }
+    // The same mappings without a scope are fine; Google users and Chromebooks keep theirs.
+    const groups = await h.request('POST', base, { token: owner, body: cases[0]![0] });
+    expect(groups.status).toBe(201);
+    const scopedUsers = await h.request('POST', base, {
+      token: owner,
+      body: usersMapping({
+        name: 'Scoped',
+        target: { kind: 'collection', objectId: 'scoped' },
+        orgUnitScope: scope,
+      }),
+    });
+    expect(scopedUsers.status).toBe(201);
+  });
+
   it('refuses malformed, mistyped, oversize and empty bodies', async () => {
     // Malformed JSON is refused by the Functions Framework's body parser before the handler runs.
     const before = await h.dump();

@@ -10,6 +10,7 @@ import {
 } from './support/browser.js';
 import { startConsoleStack, type ConsoleStack } from './support/console-stack.js';
 import { emulatorEnv } from '../support/emulator-clients.js';
+import { DEFAULT_ENTRA_PEOPLE_MAPPING } from '../../functions/src/sources/entra/entra-mapping.js';
 
 /**
  * The admin console in headless Chromium against the real local stack: Firestore and Pub/Sub emulators, the
@@ -74,6 +75,14 @@ describe('admin console', () => {
     await expect
       .poll(() => page.getByRole('status').filter({ hasText: 'Connection' }).first().textContent())
       .toContain('Connection works');
+  });
+
+  it('the empty mappings page names every entity a mapping can sync, Groups among them', async () => {
+    await goto('/mappings', 'Mappings');
+    await expect.poll(() => page.locator('.empty').textContent()).toContain('No mappings yet');
+    expect(await page.locator('.empty').textContent()).toMatch(
+      /groups, org units, Chrome OS and mobile devices/,
+    );
   });
 
   it('an invalid mapping shows the API’s errors next to the inputs they concern', async () => {
@@ -204,6 +213,111 @@ describe('admin console', () => {
     await expect.poll(() => alert().textContent()).toContain('This mapping was changed by someone else');
     await expect.poll(() => heading().textContent()).toBe('Staff and students (all)');
     expect(await page.getByLabel('Removal safety threshold (%)').inputValue()).toBe('10');
+  });
+
+  /** The mappings API with this admin's session, as another tab or script would call it. */
+  const mappingsApi = async (method: string, path = '', body?: unknown) => {
+    const token = await page.evaluate(() => sessionStorage.getItem('ws.idToken'));
+    const res = await fetch(`${cs.consoleUrl}/api/tenants/${cs.tenantId}/mappings${path}`, {
+      method,
+      headers: {
+        authorization: `Bearer ${token}`,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  it('offers Groups with its preset (no org unit scope) and saves a groups mapping', async () => {
+    await goto('/mappings/new', 'New mapping');
+    expect(await page.getByLabel('Source', { exact: true }).inputValue()).toBe('Google Workspace');
+    await page.getByRole('radio', { name: /^Groups/ }).check();
+    expect(await page.getByLabel('Unique identifier').inputValue()).toBe('email');
+    expect(await page.getByLabel('Object ID').inputValue()).toBe('groups');
+    const sources = await page
+      .locator('select[id^="src-"]')
+      .evaluateAll((els) => els.map((e) => (e as HTMLSelectElement).value));
+    expect(sources).toEqual(['email', 'name', 'description', 'directMembersCount', 'members']);
+    // Groups have no org unit: the editor offers no scope (the API would refuse one).
+    expect(await page.getByLabel('Only sync some org units').count()).toBe(0);
+
+    await page.getByLabel('Name', { exact: true }).fill('All groups');
+    await page.getByRole('button', { name: 'Create mapping' }).click();
+    await expect.poll(() => notice().textContent()).toContain('was created');
+    await expect.poll(() => heading().textContent()).toBe('All groups');
+    const url = page.url();
+    const stored = await mappingsApi('GET', `/${url.slice(url.lastIndexOf('/') + 1)}`);
+    expect(stored.body).toMatchObject({
+      source: 'google',
+      entity: 'groups',
+      identifier: 'email',
+      target: { kind: 'collection', objectId: 'groups' },
+      orgUnitScope: null,
+    });
+    expect((stored.body.fieldMap as Array<{ target: string }>).map((f) => f.target)).toEqual([
+      'email',
+      'name',
+      'description',
+      'memberCount',
+      'members',
+    ]);
+    await goto('/mappings', 'Mappings');
+    expect(await page.locator('table').textContent()).toContain('Groups');
+  });
+
+  it('an Entra mapping opened and saved in the editor stays an Entra mapping', async () => {
+    // The mapping connecting Microsoft Entra creates.
+    const input = DEFAULT_ENTRA_PEOPLE_MAPPING;
+    const created = await mappingsApi('POST', '', input);
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+
+    await goto(`/mappings/${encodeURIComponent(id)}`, input.name);
+    expect(await page.getByLabel('Source', { exact: true }).inputValue()).toBe('Microsoft Entra');
+    // Entra's entity, identifiers and fields, not Google's.
+    expect(await page.getByRole('radio', { name: /Users \(Microsoft Entra\)/ }).isChecked()).toBe(true);
+    expect(await page.getByRole('radio').filter({ hasText: 'Chrome OS' }).count()).toBe(0);
+    expect(
+      await page
+        .getByLabel('Unique identifier')
+        .evaluate((s) => [...(s as HTMLSelectElement).options].map((o) => o.value)),
+    ).toEqual(['email']);
+    expect(await page.getByLabel('Microsoft Entra field, row 1').inputValue()).toBe('givenName');
+    expect(await page.getByRole('radio', { name: /Login users/ }).count()).toBe(0);
+    expect(await page.getByLabel('Only sync some org units').count()).toBe(0);
+
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expect.poll(() => notice().textContent()).toContain('were saved');
+    const saved = await mappingsApi('GET', `/${encodeURIComponent(id)}`);
+    expect(saved.status).toBe(200);
+    const { version, updatedAt: _u, ...rest } = saved.body;
+    expect(version).toBe(2);
+    const { version: _v, updatedAt: _u0, ...before } = created.body;
+    expect(rest).toEqual(before);
+
+    await goto('/mappings', 'Mappings');
+    expect(await page.locator('table').textContent()).toContain('Users (Microsoft Entra)');
+    // Out of the way of the tests that follow.
+    const current = await fetch(
+      `${cs.consoleUrl}/api/tenants/${cs.tenantId}/mappings/${encodeURIComponent(id)}`,
+      {
+        method: 'DELETE',
+        headers: {
+          authorization: `Bearer ${await page.evaluate(() => sessionStorage.getItem('ws.idToken'))}`,
+          'if-match': '"2"',
+        },
+      },
+    );
+    expect(current.ok).toBe(true);
+  });
+
+  it('the overview names Groups among the read-only access granted', async () => {
+    // The overview lists the read-only access the connection was granted, Groups among it.
+    await goto('', cs.tenantName);
+    await expect
+      .poll(() => page.locator('li[title$="admin.directory.group.readonly"]').textContent())
+      .toBe('Groups');
   });
 
   it('when Google revokes the authorization, shows the re-authorization banner with Reconnect', async () => {

@@ -25,6 +25,7 @@ const SAMPLE_ENV = {
   SYNC_INVOCATION_BUDGET_MS: '300000',
   SYNC_LEASE_MS: '90000',
   SYNC_TENANT_QPM: '600',
+  SYNC_BUDGET_WINDOW_MS: '30000',
   SYNC_BACKOFF_INITIAL_MS: '250',
   SYNC_BACKOFF_MAX_MS: '8000',
   SYNC_MAX_ATTEMPTS: '5',
@@ -58,6 +59,7 @@ describe('loadConfig', () => {
       invocationBudgetMs: 300_000,
       leaseMs: 90_000,
       tenantQpm: 600,
+      budgetWindowMs: 30_000,
       backoff: { maxAttempts: 5, initialDelayMs: 250, maxDelayMs: 8000, multiplier: 2 },
       pageSize: 50,
     });
@@ -89,6 +91,7 @@ describe('loadConfig', () => {
       invocationBudgetMs: 480_000,
       leaseMs: 120_000,
       tenantQpm: 1500,
+      budgetWindowMs: 60_000,
       backoff: { maxAttempts: 8, initialDelayMs: 1000, maxDelayMs: 32_000, multiplier: 2 },
     });
     expect(config.api.hostProductKeys.size).toBe(0);

@@ -124,6 +124,30 @@ describe('quotas', () => {
     });
     expect(await statusCounts('directory.users.list')).toEqual({ '200': 3, '403': 1 });
   });
+
+  it('counts the quota over a configurable window (a minute unless set), sliding', async () => {
+    const quotaAdmin = await f.control.addUser(f.customerId, {
+      primaryEmail: `window.admin@${f.domain}`,
+      givenName: 'Window',
+      familyName: 'Admin',
+      isAdmin: true,
+    });
+    const { auth } = await authFor(f.sim, f.control, f.customerId, [USER_RO], quotaAdmin.primaryEmail ?? '');
+    const admin = directoryClient(f.sim, auth);
+    expect(await f.control.getQuota()).toEqual({ userQpm: 2400, windowMs: 60_000 });
+    expect(await f.control.setQuota({ userQpm: 2, windowMs: 1200 })).toEqual({ userQpm: 2, windowMs: 1200 });
+    await f.control.resetStats();
+    for (let i = 0; i < 2; i++) await admin.users.list({ customer: 'my_customer', maxResults: 1 });
+    expect((await expectApiError(admin.users.list({ customer: 'my_customer', maxResults: 1 }))).reason).toBe(
+      'userRateLimitExceeded',
+    );
+    // Once a whole window has passed, the two earlier queries no longer count.
+    await new Promise((r) => setTimeout(r, 1300));
+    await admin.users.list({ customer: 'my_customer', maxResults: 1 });
+    expect(await statusCounts('directory.users.list')).toEqual({ '200': 3, '403': 1 });
+    // A PUT without a window is Google's minute again.
+    expect(await f.control.setQuota({ userQpm: 2400 })).toEqual({ userQpm: 2400, windowMs: 60_000 });
+  });
 });
 
 describe('injected faults', () => {

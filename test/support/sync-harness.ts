@@ -17,6 +17,7 @@ export interface HarnessOptions {
   users?: number;
   chromeos?: number;
   mobile?: number;
+  groups?: number;
   seed?: number;
   env?: Record<string, string>;
 }
@@ -54,6 +55,7 @@ export async function startSyncHarness(opts: HarnessOptions = {}): Promise<SyncH
     chromeos: opts.chromeos ?? 40,
     mobile: opts.mobile ?? 20,
     seed: opts.seed ?? 7,
+    ...(opts.groups !== undefined ? { groups: opts.groups } : {}),
   });
   const secretsEmu = await startSecretManagerEmulator({ port: 0 });
   const projectId = uniqueProjectId('sync');

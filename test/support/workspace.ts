@@ -28,6 +28,9 @@ export interface WorkspaceUnderTest {
   >;
   listChromeOs(): Promise<Array<admin_directory_v1.Schema$ChromeOsDevice & { serialNumber: string }>>;
   listMobile(): Promise<admin_directory_v1.Schema$MobileDevice[]>;
+  listGroups(): Promise<Array<admin_directory_v1.Schema$Group & { id: string; email: string }>>;
+  /** A group's direct members, every page. */
+  listMembers(groupKey: string): Promise<admin_directory_v1.Schema$Member[]>;
   updateUser(email: string, patch: UserUpdateInput): Promise<void>;
   suspendUser(email: string): Promise<void>;
   archiveUser(email: string): Promise<void>;
@@ -54,6 +57,8 @@ export async function startWorkspace(spec: {
   chromeos: number;
   mobile: number;
   seed: number;
+  /** Default: the simulator's (about one group per ten users). */
+  groups?: number;
   domain?: string;
 }): Promise<WorkspaceUnderTest> {
   const sim = await startWorkspaceSimulator({ port: 0, autoApprove: true });
@@ -64,6 +69,7 @@ export async function startWorkspace(spec: {
     users: spec.users,
     chromeos: spec.chromeos,
     mobile: spec.mobile,
+    ...(spec.groups !== undefined ? { groups: spec.groups } : {}),
   });
   const config = loadConfig({
     WORKSPACE_ENDPOINT: sim.url,
@@ -124,6 +130,16 @@ export async function startWorkspace(spec: {
       all(async (pageToken) => {
         const r = await admin.mobiledevices.list({ customerId: 'my_customer', maxResults: 100, pageToken });
         return { items: r.data.mobiledevices ?? [], next: r.data.nextPageToken };
+      }),
+    listGroups: () =>
+      all(async (pageToken) => {
+        const r = await admin.groups.list({ customer: 'my_customer', maxResults: 200, pageToken });
+        return { items: (r.data.groups ?? []) as never[], next: r.data.nextPageToken };
+      }),
+    listMembers: (groupKey) =>
+      all(async (pageToken) => {
+        const r = await admin.members.list({ groupKey, maxResults: 200, pageToken });
+        return { items: r.data.members ?? [], next: r.data.nextPageToken };
       }),
     updateUser: async (email, patch) => void (await control.updateUser(ws.customerId, email, patch)),
     suspendUser: async (email) => void (await control.suspendUser(ws.customerId, email)),

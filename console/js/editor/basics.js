@@ -1,5 +1,5 @@
-// "What to sync": the mapping's name, the Google Workspace entity and its unique identifier.
-import { card, entityLabel, h } from '../dom.js';
+// "What to sync": the mapping's name, its source (shown, never changed here), the entity and its unique identifier.
+import { card, entityLabel, h, sourceLabel } from '../dom.js';
 import { bindTo, choices, field, textInput } from './controls.js';
 import { entityDescription, findEntity, selectEntity } from './form-state.js';
 
@@ -11,9 +11,16 @@ export function basicsSection({ draft, entities, entity, redraw }) {
   };
   return card('What to sync', [
     field('name', 'Name', textInput(draft, 'name', 'name', { placeholder: 'e.g. Student Chromebooks' })),
+    // Read-only: a mapping's source is where its records come from (an Entra mapping is made by connecting Entra).
+    field(
+      'source',
+      'Source',
+      h('input', { id: 'source', readonly: true, value: sourceLabel(draft.source) }),
+      draft.source === 'google' ? undefined : `This mapping reads from ${sourceLabel(draft.source)}.`,
+    ),
     choices(
       'entity',
-      'Google Workspace entity',
+      `${sourceLabel(draft.source)} entity`,
       'entity',
       entities.map((e) => [e.kind, e.label ?? entityLabel(e.kind), entityDescription(e.kind)]),
       draft.entity,

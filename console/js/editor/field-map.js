@@ -1,5 +1,5 @@
-// "Fields": which Google Workspace fields to copy and the name each gets in the product, one row per field.
-import { button, card, h } from '../dom.js';
+// "Fields": which fields of the source to copy and the name each gets in the product, one row per field.
+import { button, card, h, sourceLabel } from '../dom.js';
 import {
   addFieldRow,
   pickCustomSource,
@@ -25,7 +25,7 @@ export function fieldMapSection({ draft, entity, redraw }) {
     h(
       'p',
       { class: 'muted' },
-      'Choose the Google Workspace fields to copy and name the field each becomes in your product.',
+      `Choose the ${sourceLabel(draft.source)} fields to copy and name the field each becomes in your product.`,
     ),
     h(
       'div',
@@ -34,7 +34,7 @@ export function fieldMapSection({ draft, entity, redraw }) {
       h(
         'div',
         { class: 'fm-head', 'aria-hidden': 'true' },
-        h('span', null, 'Google Workspace field'),
+        h('span', null, `${sourceLabel(draft.source)} field`),
         h('span', null, 'Field in your product'),
       ),
       h(
@@ -95,7 +95,7 @@ function fieldRow({ draft, redraw }, row, i, listed, takesCustom) {
     h(
       'div',
       ...slot('source', `src-${i}`),
-      h('label', { for: `src-${i}`, class: 'fm-label' }, `Google Workspace field, row ${n}`),
+      h('label', { for: `src-${i}`, class: 'fm-label' }, `${sourceLabel(draft.source)} field, row ${n}`),
       h(
         'select',
         { id: `src-${i}`, onchange: pickSource },

@@ -6,14 +6,25 @@
  * @typedef {{kind: string, label?: string, identifiers: string[], fields: string[]}} Entity as GET /api/entities lists it
  * @typedef {{source: string, target: string, custom: boolean}} FieldRow `custom`: a typed custom-schema path, not one from the entity's list
  * @typedef {{
- *   name: string, entity: string, identifier: string,
+ *   name: string, source: string, entity: string, identifier: string,
  *   targetKind: string, role: string, objectId: string,
  *   fieldRows: FieldRow[],
  *   scoped: boolean, scopePaths: string, includeChildren: boolean,
  *   enabled: boolean, removalThreshold: string,
  *   customized: boolean,
- * }} FormState `scopePaths` one per line; `customized` once the object id or the field map is the admin's own
+ * }} FormState `scopePaths` one per line; `customized` once the object id or the field map is the admin's own;
+ *   `source` is kept as stored (google for a new mapping): the editor never changes where a mapping reads from
  */
+
+/** The identifier that is a person's email in each source (shared/mapping.ts PEOPLE_IDENTIFIER). */
+const PEOPLE_IDENTIFIER = { google: 'primaryEmail', entra: 'email' };
+export const peopleIdentifier = (source) => PEOPLE_IDENTIFIER[source] ?? 'primaryEmail';
+
+/** Whether an org-unit scope can apply: the entity's objects carry an orgUnitPath (groups, phones do not). */
+export const hasOrgUnits = (entity) => entity.kind === 'orgunits' || entity.fields.includes('orgUnitPath');
+
+/** The entities of one source, from GET /api/entities' `sources`. @returns {Entity[]} */
+export const entitiesOf = (sources, source) => sources[source ?? 'google'] ?? [];
 
 /** A useful starting point per entity: object id, field map (source:target pairs) and a one-line description. */
 const PRESETS = {
@@ -66,10 +77,15 @@ function presetRows(kind) {
 export const findEntity = (entities, kind) =>
   entities.find((e) => e.kind === kind) ?? { kind, identifiers: [], fields: [] };
 
-/** @returns {FormState} the stored mapping's values, or a new users mapping from its preset */
+/**
+ * @param {any} saved the stored mapping, or null for a new one
+ * @param {Entity[]} entities the entities of the saved mapping's source (Google Workspace's for a new one)
+ * @returns {FormState} the stored mapping's values, or a new users mapping from its preset
+ */
 export function initialFormState(saved, entities) {
   return {
     name: saved?.name ?? '',
+    source: saved?.source ?? 'google',
     entity: saved?.entity ?? 'users',
     identifier: saved?.identifier ?? findEntity(entities, 'users').identifiers[0],
     targetKind: saved?.target?.kind ?? 'collection',
@@ -105,7 +121,9 @@ export function setValue(draft, key, value) {
 export function selectEntity(draft, entity) {
   Object.assign(draft, { entity: entity.kind, identifier: entity.identifiers[0] });
   if (entity.kind !== 'users') draft.targetKind = 'collection';
-  if (draft.targetKind === 'people') draft.identifier = 'primaryEmail';
+  if (draft.targetKind === 'people') draft.identifier = peopleIdentifier(draft.source);
+  // The API refuses a scope the entity cannot have; the form offers none for it.
+  if (!hasOrgUnits(entity)) draft.scoped = false;
   if (!draft.customized)
     Object.assign(draft, { objectId: presetOf(entity.kind).objectId, fieldRows: presetRows(entity.kind) });
   else draft.fieldRows.forEach((r) => (r.custom = !!r.source && !entity.fields.includes(r.source)));
@@ -157,6 +175,7 @@ export function setRowTarget(draft, row, name) {
 export function mappingBody(draft) {
   return {
     name: draft.name,
+    source: draft.source,
     entity: draft.entity,
     identifier: draft.identifier,
     target:

@@ -2,13 +2,16 @@
 // becomes records in an object.
 import { card, entityLabel, h } from '../dom.js';
 import { choices, field, textInput } from './controls.js';
-import { setValue } from './form-state.js';
+import { peopleIdentifier, setValue } from './form-state.js';
 
 const USER_TARGETS = [
   ['loginUsers', 'Login users with a role', 'People who can sign in to your product'],
   ['people', 'Merged people', 'One record per person, joined by email with other directories'],
   ['collection', 'Collection records', 'Records in an object, e.g. students'],
 ];
+/** Only Google Workspace users can become login users (shared/mapping.ts). */
+const targetsOf = (source) =>
+  source === 'google' ? USER_TARGETS : USER_TARGETS.filter(([k]) => k !== 'loginUsers');
 
 const objectIdField = (draft) =>
   field(
@@ -31,10 +34,12 @@ export function targetSection({ draft, entity, redraw }) {
     ]);
   const pickTarget = (kind) => {
     setValue(draft, 'targetKind', kind);
+    // People of every source are joined by email: that is their identifier.
+    if (kind === 'people') setValue(draft, 'identifier', peopleIdentifier(draft.source));
     redraw(`kind-${kind}`);
   };
   return card('Where it goes', [
-    choices('target', 'Sync users as', 'kind', USER_TARGETS, draft.targetKind, pickTarget),
+    choices('target', 'Sync users as', 'kind', targetsOf(draft.source), draft.targetKind, pickTarget),
     draft.targetKind === 'loginUsers'
       ? field(
           'target.role',
@@ -46,7 +51,7 @@ export function targetSection({ draft, entity, redraw }) {
         ? h(
             'p',
             { class: 'hint' },
-            'Records go to the people object, identified by primaryEmail; email and active are set by the merge.',
+            `Records go to the people object, identified by ${peopleIdentifier(draft.source)}; email and active are set by the merge.`,
           )
         : objectIdField(draft),
   ]);

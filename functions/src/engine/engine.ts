@@ -150,7 +150,7 @@ export async function runSync(deps: EngineDeps, payload: unknown): Promise<SyncO
       mapping,
       runId: lease.runId,
       meter,
-      removalReason: source.absentReason,
+      removalReason: source.absentReason(mapping),
     }),
     startedAt: deps.clock.now(),
     progress: { writtenAt: 0, pendingRetries: 0 },
@@ -496,7 +496,8 @@ async function completeRun(
   const now = clock.now();
   const candidates = new Map<string, string>();
   if (run.pass === 'full') {
-    for (const id of index.keys()) if (!seen.has(id)) candidates.set(id, run.source.absentReason);
+    for (const id of index.keys())
+      if (!seen.has(id)) candidates.set(id, run.source.absentReason(run.mapping));
   }
   for (const [id, { reason, stored }] of pendingRemovals)
     if (index.has(id) || stored !== undefined) candidates.set(id, reason);
@@ -670,7 +671,7 @@ async function failRun(run: Run, reason: string): Promise<SyncOutcome> {
   return { status: 'failed', runId: run.lease.runId, reason };
 }
 
-/** One budget per tenant and database per instance: concurrent syncs of a tenant here share its local grant. */
+/** One budget per tenant and database in this instance: its block of requests is shared by its mappings. */
 const budgets = new WeakMap<Firestore, Map<string, RequestBudget>>();
 
 function defaultBudget(deps: EngineDeps, tenantId: string): RequestBudget {
@@ -678,7 +679,9 @@ function defaultBudget(deps: EngineDeps, tenantId: string): RequestBudget {
   if (!byTenant) budgets.set(deps.db, (byTenant = new Map()));
   let b = byTenant.get(tenantId);
   if (!b) {
-    b = sharedRequestBudget(deps.db, tenantId, deps.config.tenantQpm, deps.clock);
+    b = sharedRequestBudget(deps.db, tenantId, deps.config.tenantQpm, deps.clock, {
+      windowMs: deps.config.budgetWindowMs,
+    });
     byTenant.set(tenantId, b);
   }
   return b;

@@ -65,7 +65,8 @@ function statusOf(mapping: MappingForSync, src: Record<string, unknown>): [Recor
 export function mapSourceObject(mapping: MappingForSync, src: Record<string, unknown>): MapOutcome {
   const entity = entityOf(mapping);
   const sourceId = String(src[entity.sourceIdField] ?? '');
-  // Every Directory entity but groups carries orgUnitPath (an org unit its own), so one scope rule serves them.
+  // Users, Chrome OS devices and org units carry orgUnitPath (an org unit its own), so one scope rule serves
+  // them; shared/mapping.ts refuses a scope on entities without one (groups, mobile devices, Entra users).
   if (!inOrgUnitScope(src.orgUnitPath, mapping.orgUnitScope)) return { kind: 'out_of_scope' };
   const rawId = readPath(src, mapping.identifier);
   if (rawId === null || rawId === '' || typeof rawId === 'object') {

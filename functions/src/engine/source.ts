@@ -77,8 +77,8 @@ export interface Source {
   connected(tenant: TenantDoc): boolean;
   /** Why not, in words for the run log and the API. */
   whyNotConnected(tenant: TenantDoc): string;
-  /** Why a record a complete full pass did not return is removed. */
-  absentReason: string;
+  /** Why a record a complete full pass did not return is removed (the words may depend on the mapping's scope). */
+  absentReason(mapping: Mapping): string;
   /** Whether its readers list changes since a cursor (then a run after a completed pass is incremental). */
   incremental?: boolean;
   /** Throws SourceError ('reauthorize' when there is no usable credential). */

@@ -69,6 +69,8 @@ export const envShape = {
   SYNC_INVOCATION_BUDGET_MS: intMs(480_000),
   SYNC_LEASE_MS: intMs(120_000),
   SYNC_TENANT_QPM: z.coerce.number().int().positive().default(1500),
+  /** The window SYNC_TENANT_QPM counts over: Google's quota is per minute; tests shorten it to see several. */
+  SYNC_BUDGET_WINDOW_MS: z.coerce.number().int().min(600).max(3_600_000).default(60_000),
   SYNC_BACKOFF_INITIAL_MS: intMs(1000),
   SYNC_BACKOFF_MAX_MS: intMs(32_000),
   SYNC_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(8),
@@ -162,7 +164,9 @@ export function endpointsAt(base: string): GoogleEndpoints {
 export interface SyncConfig {
   invocationBudgetMs: number;
   leaseMs: number;
+  /** Directory requests one tenant may send per budget window, across every instance. */
   tenantQpm: number;
+  budgetWindowMs: number;
   backoff: { maxAttempts: number; initialDelayMs: number; maxDelayMs: number; multiplier: number };
   pageSize?: number;
 }
@@ -245,6 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
       invocationBudgetMs: e.SYNC_INVOCATION_BUDGET_MS,
       leaseMs: e.SYNC_LEASE_MS,
       tenantQpm: e.SYNC_TENANT_QPM,
+      budgetWindowMs: e.SYNC_BUDGET_WINDOW_MS,
       backoff: {
         maxAttempts: e.SYNC_MAX_ATTEMPTS,
         initialDelayMs: e.SYNC_BACKOFF_INITIAL_MS,

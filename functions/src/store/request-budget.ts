@@ -1,4 +1,4 @@
-import type { Firestore } from '@google-cloud/firestore';
+import { FieldValue, type Firestore } from '@google-cloud/firestore';
 import { paths } from '../../../shared/firestore-paths.js';
 import type { Clock } from '../platform/clock.js';
 
@@ -7,9 +7,18 @@ import type { Clock } from '../platform/clock.js';
  * minute per user) counts the tenant's admin, not our processes, so several mappings of one tenant syncing in
  * different instances must share one budget.
  *
- * `tenants/{t}/requestBudget/{minute}` counts the requests granted in that minute. An instance takes a block
- * of requests in one transaction and spends it locally, so the document sees one transaction per block, not
- * one per request, and a new document every minute (no hot document; old ones expire by TTL).
+ * The quota is counted over a sliding window, so a budget counted per fixed minute could spend a whole minute's
+ * budget at the end of one minute and again at the start of the next: twice the budget within one of Google's
+ * minutes. So the window is cut into BUCKETS buckets, `tenants/{t}/requestBudget/{bucket}` counts the requests
+ * granted in one bucket, and a grant is made only while the buckets of the last window and a bit (LOOKBACK,
+ * which also covers the moment between a grant and the request reaching Google) hold less than the budget.
+ * Every span of one window therefore sees at most the budget; the price is that the budget is spread over
+ * (BUCKETS + LOOKBACK) / BUCKETS windows.
+ *
+ * An instance takes a block of requests in one transaction and spends it locally within its bucket, so the
+ * documents see one transaction per block, not one per request, and a new document every bucket (no hot
+ * document; old ones expire by TTL). What a block has left when its bucket ends is handed back, and so is a
+ * block whose transaction took so long that its bucket ended meanwhile.
  */
 export interface RequestBudget {
   /** Resolves when one more request may be sent. */
@@ -18,55 +27,79 @@ export interface RequestBudget {
 
 const MINUTE_MS = 60_000;
 const DOC_TTL_MS = 3600_000;
+/** Buckets per window: a minute's are five seconds long. */
+export const BUDGET_BUCKETS = 12;
+/** Buckets before the window's that a grant also counts (see above). */
+export const BUDGET_LOOKBACK = 2;
 
 export function sharedRequestBudget(
   db: Firestore,
   tenantId: string,
-  perMinute: number,
+  /** Requests per window (Google: per minute). */
+  perWindow: number,
   clock: Clock,
   opts: {
-    /** Requests taken per transaction; small enough that concurrent instances share a minute fairly. */
+    /** Requests taken per transaction; small enough that concurrent instances share a window fairly. */
     blockSize?: number;
     /** The quota's window; Google counts per minute. */
     windowMs?: number;
   } = {},
 ): RequestBudget {
-  const blockSize = opts.blockSize ?? Math.max(1, Math.min(50, Math.floor(perMinute / 20)));
-  const WINDOW_MS = opts.windowMs ?? MINUTE_MS;
-  let window = -1;
+  const blockSize = opts.blockSize ?? Math.max(1, Math.min(50, Math.floor(perWindow / 50)));
+  const bucketMs = (opts.windowMs ?? MINUTE_MS) / BUDGET_BUCKETS;
+  const col = db.collection(paths.requestBudget(tenantId));
+  const refOf = (bucket: number) => col.doc(String(bucket));
+  /** The bucket the local block was granted in, and what is left of it. */
+  let bucket = -1;
   let granted = 0;
   let queue: Promise<void> = Promise.resolve();
 
+  // A failed hand-back only wastes what was handed back.
+  const handBack = (b: number, n: number) =>
+    refOf(b)
+      .update({ used: FieldValue.increment(-n) })
+      .catch(() => undefined);
+
   const take = async (): Promise<void> => {
-    for (let attempt = 0; attempt < 1000; attempt++) {
+    for (let attempt = 0; attempt < 10_000; attempt++) {
       const now = clock.now();
-      const current = Math.floor(now / WINDOW_MS);
-      if (current !== window) {
-        window = current;
+      const current = Math.floor(now / bucketMs);
+      if (current !== bucket) {
+        // Not sent: hand it back so that other instances (and later buckets) may use it.
+        if (granted > 0) await handBack(bucket, granted);
+        bucket = current;
         granted = 0;
       }
       if (granted > 0) {
         granted--;
         return;
       }
-      const ref = db.doc(`${paths.requestBudget(tenantId)}/${current}`);
+      const refs = Array.from({ length: BUDGET_BUCKETS + BUDGET_LOOKBACK }, (_, i) => refOf(current - i));
       const got = await db.runTransaction(async (tx) => {
-        const used = Number((await tx.get(ref)).get('used') ?? 0);
-        const n = Math.max(0, Math.min(blockSize, perMinute - used));
+        const snaps = await tx.getAll(...refs);
+        const used = snaps.reduce((n, s) => n + Number(s.get('used') ?? 0), 0);
+        const n = Math.max(0, Math.min(blockSize, perWindow - used));
         if (n > 0) {
-          tx.set(ref, {
-            used: used + n,
-            expireAt: new Date((current + 1) * WINDOW_MS + DOC_TTL_MS),
+          tx.set(refs[0]!, {
+            used: Number(snaps[0]!.get('used') ?? 0) + n,
+            startMs: current * bucketMs,
+            expireAt: new Date((current + 1) * bucketMs + DOC_TTL_MS),
           });
         }
         return n;
       });
+      if (got > 0 && Math.floor(clock.now() / bucketMs) !== current) {
+        // The transaction outlasted its bucket (contention, a slow commit): requests sent now would be counted
+        // in a bucket that has already passed, so hand the block back and ask again in the current one.
+        await handBack(current, got);
+        continue;
+      }
       if (got > 0) {
         granted = got - 1;
         return;
       }
-      // This minute's budget is spent across all instances: wait for the next one.
-      await clock.sleep((current + 1) * WINDOW_MS - now + 5);
+      // The window's budget is spent across all instances: the oldest bucket leaves it at the next boundary.
+      await clock.sleep((current + 1) * bucketMs - now + 5);
     }
     throw new Error('request budget: gave up waiting for a request slot');
   };

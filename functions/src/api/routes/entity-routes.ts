@@ -1,11 +1,33 @@
-import { ENTITIES, ENTITY_KINDS, REQUIRED_SCOPES } from '../../../../shared/entities.js';
+import {
+  ENTITIES,
+  ENTITY_KINDS,
+  REQUIRED_SCOPES,
+  SOURCE_ENTITIES,
+  SOURCE_KINDS,
+  type EntityDescriptor,
+} from '../../../../shared/entities.js';
 import { json, type ApiResult } from '../http.js';
 import type { RouteContext } from '../route-context.js';
 import type { Route } from '../router.js';
 
-/** GET /api/entities: what the console's field pickers offer. */
+/** Each source's entities in the one order the console lists them. */
+const bySource = Object.fromEntries(
+  SOURCE_KINDS.map((s) => [
+    s,
+    ENTITY_KINDS.flatMap((k) => SOURCE_ENTITIES[s][k] ?? []) as EntityDescriptor[],
+  ]),
+);
+
+/**
+ * GET /api/entities: what the console's field pickers offer. `entities` are Google Workspace's (as before);
+ * `sources` has every source's, so an editor can show an Entra mapping with Entra's fields and identifiers.
+ */
 async function entities(): Promise<ApiResult> {
-  return json(200, { entities: ENTITY_KINDS.map((k) => ENTITIES[k]), requiredScopes: REQUIRED_SCOPES });
+  return json(200, {
+    entities: ENTITY_KINDS.map((k) => ENTITIES[k]),
+    sources: bySource,
+    requiredScopes: REQUIRED_SCOPES,
+  });
 }
 
 export const entityRoutes: Array<Route<RouteContext>> = [

@@ -71,7 +71,7 @@ export function entraSource(deps: EntraSourceDeps): Source {
       const entra = parseTenantEntra(tenant.entra);
       return entra ? `the Entra connection is ${entra.state}` : 'Microsoft Entra is not connected';
     },
-    absentReason: ENTRA_REMOVAL_REASON,
+    absentReason: () => ENTRA_REMOVAL_REASON,
     incremental: true,
     async open(tenantId, _mapping, tenant) {
       const loaded = await loadEntraConnection(deps, tenantId, tenant.entra);

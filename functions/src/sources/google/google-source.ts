@@ -16,7 +16,9 @@ import { NotConnectedError, type WorkspaceAuth } from './workspace-auth.js';
  * members are listed with it when the mapping maps them.
  */
 
-export const GOOGLE_REMOVAL_REASON =
+export const GOOGLE_REMOVAL_REASON = 'not returned by Google Workspace in a complete sync (deleted there)';
+/** A mapping scoped to org units also loses what moved out of them. */
+export const GOOGLE_SCOPED_REMOVAL_REASON =
   'not returned by Google Workspace in a complete sync (deleted there, or moved out of the mapped org units)';
 
 const REAUTHORIZE_MESSAGE =
@@ -41,7 +43,8 @@ export function googleSource(deps: GoogleSourceDeps): Source {
     // `active` is the state of the tenant's Google connection (needs_reauth and paused stop its syncs).
     connected: (tenant) => tenant.status === 'active',
     whyNotConnected: (tenant) => `tenant is ${tenant.status}`,
-    absentReason: GOOGLE_REMOVAL_REASON,
+    // Only a scoped mapping can lose an object by a move; a group or an unscoped mapping loses it by deletion.
+    absentReason: (mapping) => (mapping.orgUnitScope ? GOOGLE_SCOPED_REMOVAL_REASON : GOOGLE_REMOVAL_REASON),
     async open(tenantId, mapping, _tenant, { budget }) {
       let lister: DirectoryLister;
       try {
@@ -120,7 +123,11 @@ async function membersOf(
     token = page.nextPageToken;
     if (token === null) break;
   }
-  return members.sort((a, b) => String(a.email ?? '').localeCompare(String(b.email ?? '')));
+  // Plain code-unit order (not the runtime's locale) with a full tie-break: members without an email (a
+  // CUSTOMER member) must not reorder between passes, or an unchanged group would hash differently.
+  const key = (m: Record<string, unknown>) =>
+    [m.email, m.type, m.role, m.status].map((v) => v ?? '').join('\u0000');
+  return members.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
 /**
