@@ -1,0 +1,283 @@
+import { saveHashIndex } from '../store/hash-index.js';
+import { addPageDoc, progressFields, recordRunError, runRef, runStartedAt } from '../store/runs.js';
+import {
+  checkpointFields,
+  completedFields,
+  failedFields,
+  releasedFields,
+  stateRef,
+} from '../store/sync-state.js';
+import type { Db as Firestore } from '../store/firestore.js';
+import { removalVerdict } from './decisions.js';
+import {
+  LeaseLostError,
+  RetryLaterError,
+  iso,
+  isPreconditionFailure,
+  type PendingRemoval,
+  type Run,
+  type SyncOutcome,
+} from './engine-types.js';
+import { hashOfEntry, sourceIdOfEntry } from './page-plan.js';
+import { SourceError } from './source.js';
+import { addCounts, type SyncCounts } from './sync-counts.js';
+
+/**
+ * What a run writes as it goes and when it ends: page checkpoints, progress, completion with the removal
+ * verdict, hand-over to a continuation, failure. Every state-document write is guarded by the lease.
+ */
+
+/** Progress for the console goes to the run document at most this often (the lease document is exact). */
+const RUN_PROGRESS_INTERVAL_MS = 2000;
+type Batch = ReturnType<Firestore['batch']>;
+/** Commits a batch whose state-document write is guarded by this invocation's lease. */
+export async function guardedCommit(
+  run: Run,
+  fill: (batch: Batch) => void,
+  stateUpdate?: Record<string, unknown>,
+) {
+  const batch = run.deps.db.batch();
+  if (stateUpdate) {
+    batch.update(stateRef(run.deps.db, run.msg.tenantId, run.msg.mappingId), stateUpdate, {
+      lastUpdateTime: run.updateTime,
+    });
+  }
+  fill(batch);
+  let results;
+  try {
+    results = await batch.commit();
+  } catch (err) {
+    if (isPreconditionFailure(err)) throw new LeaseLostError('lease lost');
+    throw err;
+  }
+  if (stateUpdate) run.updateTime = results[0]!.writeTime;
+}
+/**
+ * One atomic commit per page: checkpoint, the page's seen ids and the run's progress move together, guarded by
+ * the lease. Record writes before it are idempotent, so a crash in between only redoes them.
+ */
+export async function commitPage(
+  run: Run,
+  next: string | null,
+  pageCounts: SyncCounts,
+  page: { seen: Record<string, string>; removed: Record<string, string> },
+  retries: number,
+  pageErrors: string[],
+): Promise<void> {
+  const { db, clock, config } = run.deps;
+  const now = clock.now();
+  const pageNo = run.pageNo + 1;
+  const counts = addCounts(run.counts, pageCounts);
+  run.progress.pendingRetries += retries;
+  const writeProgress =
+    pageErrors.length > 0 || (next !== null && now - run.progress.writtenAt >= RUN_PROGRESS_INTERVAL_MS);
+  await guardedCommit(
+    run,
+    (batch) => {
+      addPageDoc(batch, db, run.lease, pageNo, page, now);
+      if (writeProgress) {
+        batch.update(
+          runRef(db, run.msg.tenantId, run.lease.runId),
+          progressFields({
+            counts,
+            pages: pageNo,
+            retries: run.progress.pendingRetries,
+            errors: pageErrors,
+            at: iso(run),
+          }),
+        );
+      }
+    },
+    checkpointFields({ cursor: next, pageNo, counts, now, leaseMs: config.leaseMs }),
+  );
+  run.meter.bookkeepingWrites += writeProgress ? 3 : 2;
+  if (writeProgress) run.progress = { writtenAt: now, pendingRetries: 0 };
+  run.cursor = next;
+  run.pageNo = pageNo;
+  run.counts = counts;
+}
+export async function completeRun(
+  run: Run,
+  index: Map<string, string>,
+  shardContents: Map<string, string>,
+  seen: Map<string, string>,
+  pendingRemovals: Map<string, PendingRemoval>,
+  resumeCursor: string | null,
+): Promise<SyncOutcome> {
+  const { db, clock } = run.deps;
+  const now = clock.now();
+  const candidates = new Map<string, string>();
+  if (run.pass === 'full') {
+    for (const id of index.keys())
+      if (!seen.has(id)) candidates.set(id, run.source.absentReason(run.mapping));
+  }
+  for (const [id, { reason, stored }] of pendingRemovals)
+    if (index.has(id) || stored !== undefined) candidates.set(id, reason);
+  /** The record as it is stored now: as this run wrote it, else as the index has it. */
+  const lastStored = (id: string) => pendingRemovals.get(id)?.stored ?? index.get(id);
+  const verdict = removalVerdict(
+    candidates.size,
+    index.size,
+    run.mapping.removalThresholdPercent,
+    run.msg.confirmRemovals === true,
+  );
+  let removed = 0;
+  if (!verdict.held && candidates.size > 0) {
+    removed = await run.sink.markRemoved(
+      [...candidates].map(([recordId, reason]) => {
+        const sourceId = sourceIdOfEntry(lastStored(recordId) ?? '');
+        return { recordId, reason, ...(sourceId ? { sourceId } : {}) };
+      }),
+    );
+  }
+
+  const nextIndex = new Map<string, string>();
+  if (run.pass === 'incremental') for (const [id, e] of index) nextIndex.set(id, e);
+  // Only a source with incremental passes needs each record's source id in the index (to route removals that
+  // name only the source object); for the others the hash alone keeps the index a third of the size.
+  const indexEntry = run.source.incremental ? (e: string) => e : hashOfEntry;
+  for (const [id, e] of seen) nextIndex.set(id, indexEntry(e));
+  if (verdict.held) {
+    // Held records stay indexed as stored, so the next (full) pass finds them absent and judges them again.
+    for (const id of candidates.keys()) {
+      const stored = lastStored(id);
+      if (stored !== undefined) nextIndex.set(id, indexEntry(stored));
+    }
+  } else {
+    for (const id of candidates.keys()) nextIndex.delete(id);
+  }
+  await saveHashIndex(db, run.msg.tenantId, run.msg.mappingId, nextIndex, shardContents, run.meter);
+
+  const counts: SyncCounts = { ...run.counts, removed };
+  const finishedAt = new Date(now).toISOString();
+  const startedAt = Date.parse((await runStartedAt(db, run.lease)) ?? finishedAt);
+  run.meter.reads++;
+  await guardedCommit(
+    run,
+    (batch) =>
+      batch.update(runRef(db, run.msg.tenantId, run.lease.runId), {
+        status: verdict.held ? 'held' : 'succeeded',
+        finishedAt,
+        durationMs: now - startedAt,
+        counts,
+        pages: run.pageNo,
+        pass: run.pass,
+        fullSync: run.pass === 'full',
+        ...progressFields({
+          counts,
+          pages: run.pageNo,
+          retries: run.progress.pendingRetries,
+          at: finishedAt,
+        }),
+        removal: {
+          ...verdict,
+          ...(verdict.held
+            ? {
+                message: `${verdict.candidates} of ${verdict.previousRecords} records would be removed (over the ${verdict.thresholdPercent}% safety threshold); nothing was removed. Confirm to apply.`,
+              }
+            : {}),
+        },
+        firestore: { ...run.meter.snapshot(), bookkeepingWrites: run.meter.bookkeepingWrites + 2 },
+      }),
+    completedFields({
+      requestId: run.msg.requestId,
+      runId: run.lease.runId,
+      now,
+      pass: run.pass,
+      // A held pass keeps no cursor: changes since it would never report the held removals again, so the next
+      // pass is full, and holds again until an admin confirms.
+      resumeCursor: verdict.held ? null : resumeCursor,
+    }),
+  );
+  run.meter.bookkeepingWrites += 2;
+  run.log.info('sync run finished', {
+    counts,
+    held: verdict.held,
+    pass: run.pass,
+    firestore: run.meter.snapshot(),
+  });
+  return {
+    status: 'completed',
+    runId: run.lease.runId,
+    counts,
+    held: verdict.held,
+    pass: run.pass,
+    fullSync: run.pass === 'full',
+    meter: run.meter.snapshot(),
+  };
+}
+/** The invocation's time budget is used: release the lease and continue in a new message. */
+export async function handOver(run: Run): Promise<SyncOutcome> {
+  await releaseWithProgress(run);
+  await run.deps.publishSync({ ...run.msg, trigger: 'continuation', runId: run.lease.runId });
+  run.log.info('invocation budget used; continuing in a new message', { pageNo: run.pageNo });
+  return { status: 'continued', runId: run.lease.runId, pages: run.pageNo };
+}
+/** Writes what the run document has not yet seen and frees the lease for the next delivery at once. */
+export async function releaseWithProgress(run: Run): Promise<void> {
+  const { db, clock } = run.deps;
+  await guardedCommit(
+    run,
+    (batch) =>
+      batch.update(
+        runRef(db, run.msg.tenantId, run.lease.runId),
+        progressFields({
+          counts: run.counts,
+          pages: run.pageNo,
+          retries: run.progress.pendingRetries,
+          at: iso(run),
+        }),
+      ),
+    releasedFields(clock.now()),
+  );
+  run.meter.bookkeepingWrites += 2;
+  run.progress = { writtenAt: clock.now(), pendingRetries: 0 };
+}
+/** One place that turns a source's failure into what happens to the run. */
+export async function handleSourceFailure(run: Run, err: unknown): Promise<SyncOutcome> {
+  const kind = err instanceof SourceError ? err.kind : null;
+  const message = err instanceof Error ? err.message : String(err);
+  switch (kind) {
+    case 'reauthorize':
+      await run.source.markNeedsReauthorization(run.msg.tenantId, message);
+      return failRun(run, message);
+    case 'not_permitted':
+      return failRun(run, message);
+    case 'fatal':
+    case 'restart_listing':
+      return failRun(run, message);
+    default: {
+      // Transient (retries used up) or not the source's: Pub/Sub redelivers and the run resumes at its
+      // checkpoint; MAX_STALLED_DELIVERIES and the dead-letter topic bound how often.
+      await recordRunError(run.deps.db, run.lease, message, iso(run)).catch(() => undefined);
+      await releaseWithProgress(run);
+      throw new RetryLaterError(
+        `page ${run.pageNo + 1} failed (${message}); Pub/Sub will redeliver and resume`,
+      );
+    }
+  }
+}
+export async function failRun(run: Run, reason: string): Promise<SyncOutcome> {
+  const { db, clock } = run.deps;
+  const now = clock.now();
+  const at = new Date(now).toISOString();
+  await guardedCommit(
+    run,
+    (batch) =>
+      batch.update(runRef(db, run.msg.tenantId, run.lease.runId), {
+        status: 'failed',
+        finishedAt: at,
+        durationMs: now - run.startedAt,
+        ...progressFields({
+          counts: run.counts,
+          pages: run.pageNo,
+          retries: run.progress.pendingRetries,
+          errors: [reason],
+          at,
+        }),
+      }),
+    failedFields({ requestId: run.msg.requestId, now, final: true }),
+  );
+  run.log.warn('sync run failed', { reason });
+  return { status: 'failed', runId: run.lease.runId, reason };
+}
