@@ -60,44 +60,66 @@ export function sharedRequestBudget(
       .update({ used: FieldValue.increment(-n) })
       .catch(() => undefined);
 
+  /** One block from the shared window for `b`, in one transaction; 0 when the window is spent. */
+  const grantBlock = (b: number): Promise<number> => {
+    const refs = Array.from({ length: BUDGET_BUCKETS + BUDGET_LOOKBACK }, (_, i) => refOf(b - i));
+    return db.runTransaction(async (tx) => {
+      const snaps = await tx.getAll(...refs);
+      const used = snaps.reduce((n, s) => n + Number(s.get('used') ?? 0), 0);
+      const n = Math.max(0, Math.min(blockSize, perWindow - used));
+      if (n > 0) {
+        tx.set(refs[0]!, {
+          used: Number(snaps[0]!.get('used') ?? 0) + n,
+          startMs: b * bucketMs,
+          expireAt: new Date((b + 1) * bucketMs + DOC_TTL_MS),
+        });
+      }
+      return n;
+    });
+  };
+
+  /**
+   * The refill under way, if any. It starts when the local block runs low, so the transaction is not on the
+   * request's path (a re-sync of unchanged records waits on little but the next page).
+   */
+  let refill: { bucket: number; promise: Promise<number> } | null = null;
+  const refillFor = (b: number): Promise<number> => {
+    if (refill && refill.bucket === b) return refill.promise;
+    const promise = grantBlock(b)
+      .then((got) => {
+        if (got > 0) {
+          if (bucket === b && Math.floor(clock.now() / bucketMs) === b) granted += got;
+          // The transaction outlasted its bucket (contention, a slow commit): requests sent now would be
+          // counted in a bucket that has already passed, so hand the block back.
+          else void handBack(b, got);
+        }
+        return got;
+      })
+      .finally(() => {
+        if (refill?.promise === promise) refill = null;
+      });
+    refill = { bucket: b, promise };
+    return promise;
+  };
+  const lowWater = Math.ceil(blockSize / 2);
+
   const take = async (): Promise<void> => {
     for (let attempt = 0; attempt < 10_000; attempt++) {
       const now = clock.now();
       const current = Math.floor(now / bucketMs);
       if (current !== bucket) {
         // Not sent: hand it back so that other instances (and later buckets) may use it.
-        if (granted > 0) await handBack(bucket, granted);
+        if (granted > 0) void handBack(bucket, granted);
         bucket = current;
         granted = 0;
       }
       if (granted > 0) {
         granted--;
+        if (granted < lowWater) refillFor(current).catch(() => undefined);
         return;
       }
-      const refs = Array.from({ length: BUDGET_BUCKETS + BUDGET_LOOKBACK }, (_, i) => refOf(current - i));
-      const got = await db.runTransaction(async (tx) => {
-        const snaps = await tx.getAll(...refs);
-        const used = snaps.reduce((n, s) => n + Number(s.get('used') ?? 0), 0);
-        const n = Math.max(0, Math.min(blockSize, perWindow - used));
-        if (n > 0) {
-          tx.set(refs[0]!, {
-            used: Number(snaps[0]!.get('used') ?? 0) + n,
-            startMs: current * bucketMs,
-            expireAt: new Date((current + 1) * bucketMs + DOC_TTL_MS),
-          });
-        }
-        return n;
-      });
-      if (got > 0 && Math.floor(clock.now() / bucketMs) !== current) {
-        // The transaction outlasted its bucket (contention, a slow commit): requests sent now would be counted
-        // in a bucket that has already passed, so hand the block back and ask again in the current one.
-        await handBack(current, got);
-        continue;
-      }
-      if (got > 0) {
-        granted = got - 1;
-        return;
-      }
+      const got = await refillFor(current);
+      if (granted > 0 || got > 0) continue;
       // The window's budget is spent across all instances: the oldest bucket leaves it at the next boundary.
       await clock.sleep((current + 1) * bucketMs - now + 5);
     }
