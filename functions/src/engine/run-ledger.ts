@@ -29,7 +29,9 @@ import { addCounts, type SyncCounts } from './sync-counts.js';
 
 /** Progress for the console goes to the run document at most this often (the lease document is exact). */
 const RUN_PROGRESS_INTERVAL_MS = 2000;
+
 type Batch = ReturnType<Firestore['batch']>;
+
 /** Commits a batch whose state-document write is guarded by this invocation's lease. */
 export async function guardedCommit(
   run: Run,
@@ -52,6 +54,7 @@ export async function guardedCommit(
   }
   if (stateUpdate) run.updateTime = results[0]!.writeTime;
 }
+
 /**
  * One atomic commit per page: checkpoint, the page's seen ids and the run's progress move together, guarded by
  * the lease. Record writes before it are idempotent, so a crash in between only redoes them.
@@ -96,6 +99,7 @@ export async function commitPage(
   run.pageNo = pageNo;
   run.counts = counts;
 }
+
 export async function completeRun(
   run: Run,
   index: Map<string, string>,
@@ -206,6 +210,7 @@ export async function completeRun(
     meter: run.meter.snapshot(),
   };
 }
+
 /** The invocation's time budget is used: release the lease and continue in a new message. */
 export async function handOver(run: Run): Promise<SyncOutcome> {
   await releaseWithProgress(run);
@@ -213,6 +218,7 @@ export async function handOver(run: Run): Promise<SyncOutcome> {
   run.log.info('invocation budget used; continuing in a new message', { pageNo: run.pageNo });
   return { status: 'continued', runId: run.lease.runId, pages: run.pageNo };
 }
+
 /** Writes what the run document has not yet seen and frees the lease for the next delivery at once. */
 export async function releaseWithProgress(run: Run): Promise<void> {
   const { db, clock } = run.deps;
@@ -233,6 +239,7 @@ export async function releaseWithProgress(run: Run): Promise<void> {
   run.meter.bookkeepingWrites += 2;
   run.progress = { writtenAt: clock.now(), pendingRetries: 0 };
 }
+
 /** One place that turns a source's failure into what happens to the run. */
 export async function handleSourceFailure(run: Run, err: unknown): Promise<SyncOutcome> {
   const kind = err instanceof SourceError ? err.kind : null;
@@ -257,6 +264,7 @@ export async function handleSourceFailure(run: Run, err: unknown): Promise<SyncO
     }
   }
 }
+
 export async function failRun(run: Run, reason: string): Promise<SyncOutcome> {
   const { db, clock } = run.deps;
   const now = clock.now();

@@ -13,6 +13,7 @@ import type { Source } from './source.js';
 
 /** How often a delivery waiting for a live lease looks again (the holder may finish or hand over sooner). */
 const LEASE_POLL_MS = 1000;
+
 /**
  * Takes the lease, or says why not. A delivery of the running run waits out a live lease in-process (its holder
  * may have crashed; a nack would have Pub/Sub back off for minutes) for at most the lease plus 30 s, looking
