@@ -176,6 +176,17 @@ const ROUTES: Route[] = [
     },
   },
   {
+    // Device state as the API would serve it (FULL), without a token: tests check writes through this.
+    method: 'GET',
+    pattern: new RegExp(`^workspaces/${SEG}/chromeos/${SEG}$`),
+    handle: async (ctx, [ref, id]) => {
+      const ws = requireWorkspace(ctx.state, ref ?? '');
+      const device = ws.findChromeOs(id ?? '');
+      if (!device) throw new ControlError(404, `chromeos device not found: ${id}`);
+      return renderChromeOs(ws, device, 'FULL');
+    },
+  },
+  {
     method: 'PATCH',
     pattern: new RegExp(`^workspaces/${SEG}/chromeos/${SEG}$`),
     handle: async (ctx, [ref, id]) => {
@@ -201,6 +212,16 @@ const ROUTES: Route[] = [
     handle: async (ctx, [ref]) => {
       const ws = requireWorkspace(ctx.state, ref ?? '');
       return renderMobile(ws, ws.addMobile(await parseBody(ctx, newMobileSchema)), 'FULL');
+    },
+  },
+  {
+    method: 'GET',
+    pattern: new RegExp(`^workspaces/${SEG}/mobile/${SEG}$`),
+    handle: async (ctx, [ref, id]) => {
+      const ws = requireWorkspace(ctx.state, ref ?? '');
+      const device = ws.findMobile(id ?? '');
+      if (!device) throw new ControlError(404, `mobile device not found: ${id}`);
+      return renderMobile(ws, device, 'FULL');
     },
   },
   {

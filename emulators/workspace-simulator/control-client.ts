@@ -153,6 +153,9 @@ export class SimulatorControl {
   addChromeOsDevice(workspace: string, input: NewChromeOsInput): Promise<ApiChromeOsDevice> {
     return this.call('POST', `${this.ws(workspace)}/chromeos`, input);
   }
+  getChromeOsDevice(workspace: string, deviceId: string): Promise<ApiChromeOsDevice> {
+    return this.call('GET', `${this.ws(workspace)}/chromeos/${encodeURIComponent(deviceId)}`);
+  }
   updateChromeOsDevice(
     workspace: string,
     deviceId: string,
@@ -165,6 +168,9 @@ export class SimulatorControl {
   }
   addMobileDevice(workspace: string, input: NewMobileInput): Promise<ApiMobileDevice> {
     return this.call('POST', `${this.ws(workspace)}/mobile`, input);
+  }
+  getMobileDevice(workspace: string, resourceId: string): Promise<ApiMobileDevice> {
+    return this.call('GET', `${this.ws(workspace)}/mobile/${encodeURIComponent(resourceId)}`);
   }
   updateMobileDevice(
     workspace: string,

@@ -153,7 +153,7 @@ export const chromeOsUpdateSchema = z.strictObject({
 export type ChromeOsUpdateInput = z.infer<typeof chromeOsUpdateSchema>;
 
 const mobileType = z.enum(['ANDROID', 'IOS_SYNC', 'GOOGLE_SYNC']);
-const mobileStatus = z.enum(['APPROVED', 'PENDING', 'BLOCKED']);
+const mobileStatus = z.enum(['APPROVED', 'PENDING', 'BLOCKED', 'WIPING', 'ACCOUNT_WIPING']);
 
 export const newMobileSchema = z.strictObject({
   type: mobileType,

@@ -20,6 +20,8 @@ export interface DirectoryCall {
   params: DirectoryParams;
   /** Set by the expiredPageToken fault. */
   expirePageToken: boolean;
+  /** The parsed JSON request body of a write (undefined for GET). */
+  body: unknown;
 }
 
 /** `my_customer` or the caller's own id; anything else is someone else's tenant. */
@@ -188,7 +190,7 @@ const CHROME_ORDERS = [
   'supportEndDate',
 ] as const;
 
-function deviceProjection(params: DirectoryParams): DeviceProjection {
+export function deviceProjection(params: DirectoryParams): DeviceProjection {
   return params.choice('projection', ['BASIC', 'FULL'] as const) ?? 'FULL';
 }
 

@@ -11,9 +11,17 @@ import {
   listUsers,
 } from './directory-handlers.js';
 import { DirectoryParams } from './directory-params.js';
+import {
+  batchChangeChromeOsStatus,
+  chromeOsAction,
+  mobileAction,
+  moveChromeOsToOu,
+  writeChromeOs,
+} from './device-write-handlers.js';
 import { getGroup, listGroups, listMembers } from './group-handlers.js';
 import {
   ApiError,
+  badRequest,
   forbidden,
   insufficientPermissions,
   invalidParameterValue,
@@ -24,7 +32,7 @@ import {
 } from './errors.js';
 import { applyFieldMask, parseFieldMask } from './fields-mask.js';
 import type { ResetPhase } from './http-util.js';
-import { sendJson } from './http-util.js';
+import { BodyTooLargeError, readBody, sendBody, sendJson } from './http-util.js';
 import type { AccessTokenRecord } from './oauth-state.js';
 import type { RequestContext, RouteHandler } from './request-context.js';
 import type { DirectoryMethod } from './scopes.js';
@@ -32,46 +40,87 @@ import { hasAnyScope, METHOD_SCOPES, RPC_METHOD_NAMES } from './scopes.js';
 
 const PREFIX = '/admin/directory/v1/';
 
+type Verb = 'GET' | 'POST' | 'PUT' | 'PATCH';
+
 interface MatchedRoute {
   method: DirectoryMethod;
-  run: (call: DirectoryCall) => Record<string, unknown>;
+  /** A body, or null for Google's empty 204 answer (the void methods: actions, moveDevicesToOu). */
+  run: (call: DirectoryCall) => Record<string, unknown> | null;
 }
 
-/** Maps `/admin/directory/v1/...` segments (already percent-decoded) onto a handler. */
-function matchRoute(s: readonly string[]): MatchedRoute | undefined {
-  const [a, b, c, d, e, ...rest] = s;
-  if (a === 'users' && s.length === 1) return { method: 'directory.users.list', run: listUsers };
+type RouteSet = Partial<Record<Verb, MatchedRoute>>;
+
+/** Maps `/admin/directory/v1/...` segments (already percent-decoded) onto the handlers per HTTP verb. */
+function matchRoute(s: readonly string[]): RouteSet | undefined {
+  const [a, b, c, d, e, f, ...rest] = s;
+  if (a === 'users' && s.length === 1) return { GET: { method: 'directory.users.list', run: listUsers } };
   if (a === 'users' && b && s.length === 2)
-    return { method: 'directory.users.get', run: (call) => getUser(call, b) };
-  if (a === 'groups' && s.length === 1) return { method: 'directory.groups.list', run: listGroups };
+    return { GET: { method: 'directory.users.get', run: (call) => getUser(call, b) } };
+  if (a === 'groups' && s.length === 1) return { GET: { method: 'directory.groups.list', run: listGroups } };
   if (a === 'groups' && b && s.length === 2)
-    return { method: 'directory.groups.get', run: (call) => getGroup(call, b) };
+    return { GET: { method: 'directory.groups.get', run: (call) => getGroup(call, b) } };
   if (a === 'groups' && b && c === 'members' && s.length === 3) {
-    return { method: 'directory.members.list', run: (call) => listMembers(call, b) };
+    return { GET: { method: 'directory.members.list', run: (call) => listMembers(call, b) } };
   }
   if (a === 'customers' && b && s.length === 2) {
-    return { method: 'directory.customers.get', run: (call) => getCustomer(call, b) };
+    return { GET: { method: 'directory.customers.get', run: (call) => getCustomer(call, b) } };
   }
   if (a !== 'customer' || !b) return undefined;
   if (c === 'orgunits' && s.length === 3) {
-    return { method: 'directory.orgunits.list', run: (call) => listOrgUnits(call, b) };
+    return { GET: { method: 'directory.orgunits.list', run: (call) => listOrgUnits(call, b) } };
   }
   if (c === 'orgunits' && s.length > 3) {
     // {+orgUnitPath}: the remaining segments form the path (slashes unescaped by the client).
     const path = s.slice(3).join('/');
-    return { method: 'directory.orgunits.get', run: (call) => getOrgUnit(call, b, path) };
+    return { GET: { method: 'directory.orgunits.get', run: (call) => getOrgUnit(call, b, path) } };
   }
-  if (c === 'devices' && d === 'chromeos') {
+  if (c !== 'devices') return undefined;
+  if (d === 'chromeos:batchChangeStatus' && s.length === 4) {
+    return {
+      POST: {
+        method: 'directory.customer.devices.chromeos.batchChangeStatus',
+        run: (call) => batchChangeChromeOsStatus(call, b),
+      },
+    };
+  }
+  if (d === 'chromeos') {
     if (s.length === 4)
-      return { method: 'directory.chromeosdevices.list', run: (call) => listChromeOs(call, b) };
-    if (e && rest.length === 0) {
-      return { method: 'directory.chromeosdevices.get', run: (call) => getChromeOs(call, b, e) };
+      return { GET: { method: 'directory.chromeosdevices.list', run: (call) => listChromeOs(call, b) } };
+    if (e && f === undefined) {
+      return {
+        GET: { method: 'directory.chromeosdevices.get', run: (call) => getChromeOs(call, b, e) },
+        PUT: {
+          method: 'directory.chromeosdevices.update',
+          run: (call) => writeChromeOs(call, b, e, 'update'),
+        },
+        PATCH: {
+          method: 'directory.chromeosdevices.patch',
+          run: (call) => writeChromeOs(call, b, e, 'patch'),
+        },
+        // A literal path beside {deviceId}: only POST reaches it, as in Google's URL map.
+        ...(e === 'moveDevicesToOu'
+          ? {
+              POST: {
+                method: 'directory.chromeosdevices.moveDevicesToOu',
+                run: (call) => moveChromeOsToOu(call, b),
+              },
+            }
+          : {}),
+      } satisfies RouteSet;
+    }
+    if (e && f === 'action' && rest.length === 0) {
+      return {
+        POST: { method: 'directory.chromeosdevices.action', run: (call) => chromeOsAction(call, b, e) },
+      };
     }
   }
-  if (c === 'devices' && d === 'mobile') {
-    if (s.length === 4) return { method: 'directory.mobiledevices.list', run: (call) => listMobile(call, b) };
-    if (e && rest.length === 0)
-      return { method: 'directory.mobiledevices.get', run: (call) => getMobile(call, b, e) };
+  if (d === 'mobile') {
+    if (s.length === 4)
+      return { GET: { method: 'directory.mobiledevices.list', run: (call) => listMobile(call, b) } };
+    if (e && f === undefined)
+      return { GET: { method: 'directory.mobiledevices.get', run: (call) => getMobile(call, b, e) } };
+    if (e && f === 'action' && rest.length === 0)
+      return { POST: { method: 'directory.mobiledevices.action', run: (call) => mobileAction(call, b, e) } };
   }
   return undefined;
 }
@@ -84,6 +133,23 @@ function authenticate(ctx: RequestContext): AccessTokenRecord {
   // Tokens of suspended or deleted users stop working immediately.
   if (!token || !ctx.state.activeUser(token.customerId, token.userId)) throw unauthenticated();
   return token;
+}
+
+/** Google answers a body that is not JSON with ESF's 400 before the method runs. */
+async function readJsonBody(ctx: RequestContext): Promise<unknown> {
+  let raw: string;
+  try {
+    raw = (await readBody(ctx.req)).toString('utf8');
+  } catch (err) {
+    if (err instanceof BodyTooLargeError) throw badRequest('Request payload size exceeds the limit');
+    throw err;
+  }
+  if (raw.trim() === '') return {};
+  try {
+    return JSON.parse(raw) as unknown;
+  } catch {
+    throw badRequest('Invalid JSON payload received.');
+  }
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -107,10 +173,15 @@ export const handleDirectory: RouteHandler = async (ctx) => {
   try {
     const segments = decodeSegments(pathname.slice(PREFIX.length));
     if (segments.length > 1 && segments[segments.length - 1] === '') segments.pop();
-    const route = matchRoute(segments);
-    if (!route) throw notFound('Not Found');
+    const routes = matchRoute(segments);
+    if (!routes) throw notFound('Not Found');
+    const route = routes[(ctx.req.method ?? 'GET') as Verb];
+    if (!route) {
+      const any = Object.values(routes)[0];
+      if (any) ctx.route = any.method;
+      throw methodNotAllowed(ctx.req.method ?? '?');
+    }
     ctx.route = route.method;
-    if (ctx.req.method !== 'GET') throw methodNotAllowed(ctx.req.method ?? '?');
 
     const token = authenticate(ctx);
     if (!hasAnyScope(token.scopes, METHOD_SCOPES[route.method])) {
@@ -142,7 +213,12 @@ export const handleDirectory: RouteHandler = async (ctx) => {
       ws,
       params: new DirectoryParams(query),
       expirePageToken: fault.expirePageToken,
+      body: ctx.req.method === 'GET' ? undefined : await readJsonBody(ctx),
     });
+    if (body === null) {
+      await sendBody(ctx.req, ctx.res, 204, 'application/json; charset=UTF-8', '', { reset });
+      return true;
+    }
     await sendJson(ctx.req, ctx.res, 200, mask ? applyFieldMask(body, mask) : body, { pretty, reset });
   } catch (err) {
     if (!(err instanceof ApiError)) throw err;

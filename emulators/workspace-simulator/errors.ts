@@ -151,3 +151,17 @@ export const backendError = (code: 500 | 503 = 503) =>
   simple(code, code === 503 ? 'Service unavailable. Please try again' : 'Backend Error', 'backendError');
 
 export const internalError = () => simple(500, 'Internal error encountered.', 'internalError');
+
+/**
+ * ESF's answer to a JSON value that does not fit the request proto (an unknown enum name and the like),
+ * e.g. `Invalid value at 'change_chrome_os_device_status_action' (TYPE_ENUM), "FOO"`.
+ */
+export const invalidJsonValue = (field: string, type: string, value: unknown) =>
+  simple(400, `Invalid value at '${field}' (${type}), ${JSON.stringify(value)}`, 'invalid');
+
+/**
+ * An action the device's current state does not allow. Google documents which transitions are valid but not
+ * the error body; 412 `conditionNotMet` is the simulator's choice for the older per-device action methods.
+ */
+export const illegalTransition = (detail: string) =>
+  simple(412, `Illegal device state transition: ${detail}`, 'conditionNotMet');

@@ -5,7 +5,7 @@ export { SEED_EPOCH_MS } from './seed.js';
 export { DEFAULT_OAUTH_CLIENT } from './oauth-state.js';
 export { SimulatorControl, SimulatorControlError } from './control-client.js';
 export type { IssuedToken, WorkspaceSummary, CreatedWorkspace } from './control-client.js';
-export { SCOPES, READONLY_DIRECTORY_SCOPES } from './scopes.js';
+export { SCOPES, READONLY_DIRECTORY_SCOPES, DEVICE_MANAGE_SCOPES } from './scopes.js';
 export type {
   ChromeOsUpdateInput,
   ConsentDecisionInput,

@@ -94,7 +94,11 @@ export interface ChromeOsRecord {
 }
 
 export type MobileType = 'ANDROID' | 'IOS_SYNC' | 'GOOGLE_SYNC';
-export type MobileStatus = 'APPROVED' | 'PENDING' | 'BLOCKED';
+/**
+ * APPROVED/PENDING/BLOCKED are seeded; WIPING and ACCOUNT_WIPING are what mobiledevices.action's wipes leave
+ * behind (the simulator has no device agent to finish a wipe).
+ */
+export type MobileStatus = 'APPROVED' | 'PENDING' | 'BLOCKED' | 'WIPING' | 'ACCOUNT_WIPING';
 
 export interface MobileRecord {
   resourceId: string;

@@ -31,6 +31,9 @@ export const READONLY_DIRECTORY_SCOPES = [
   SCOPES.customerReadonly,
 ] as const;
 
+/** The manage scopes device write-back needs (Chrome OS writes and status changes; mobile actions). */
+export const DEVICE_MANAGE_SCOPES = [SCOPES.chromeos, SCOPES.mobileAction] as const;
+
 /** Which scopes authorise each method (from the discovery document's per-method `scopes`). */
 export const METHOD_SCOPES = {
   'directory.users.list': [SCOPES.user, SCOPES.userReadonly, SCOPES.cloudPlatform],
@@ -39,8 +42,15 @@ export const METHOD_SCOPES = {
   'directory.orgunits.get': [SCOPES.orgunit, SCOPES.orgunitReadonly],
   'directory.chromeosdevices.list': [SCOPES.chromeos, SCOPES.chromeosReadonly],
   'directory.chromeosdevices.get': [SCOPES.chromeos, SCOPES.chromeosReadonly],
+  // Writes: the discovery document lists only the manage scope for these.
+  'directory.chromeosdevices.update': [SCOPES.chromeos],
+  'directory.chromeosdevices.patch': [SCOPES.chromeos],
+  'directory.chromeosdevices.action': [SCOPES.chromeos],
+  'directory.chromeosdevices.moveDevicesToOu': [SCOPES.chromeos],
+  'directory.customer.devices.chromeos.batchChangeStatus': [SCOPES.chromeos],
   'directory.mobiledevices.list': [SCOPES.mobile, SCOPES.mobileAction, SCOPES.mobileReadonly],
   'directory.mobiledevices.get': [SCOPES.mobile, SCOPES.mobileAction, SCOPES.mobileReadonly],
+  'directory.mobiledevices.action': [SCOPES.mobile, SCOPES.mobileAction],
   'directory.customers.get': [SCOPES.customer, SCOPES.customerReadonly],
   'directory.groups.list': [SCOPES.group, SCOPES.groupReadonly],
   'directory.groups.get': [SCOPES.group, SCOPES.groupReadonly],
@@ -61,8 +71,17 @@ export const RPC_METHOD_NAMES: Record<DirectoryMethod, string> = {
   'directory.orgunits.get': 'ccc.hosted.frontend.directory.v1.DirectoryOrgunits.Get',
   'directory.chromeosdevices.list': 'ccc.hosted.frontend.directory.v1.DirectoryChromeosdevices.List',
   'directory.chromeosdevices.get': 'ccc.hosted.frontend.directory.v1.DirectoryChromeosdevices.Get',
+  'directory.chromeosdevices.update': 'ccc.hosted.frontend.directory.v1.DirectoryChromeosdevices.Update',
+  'directory.chromeosdevices.patch': 'ccc.hosted.frontend.directory.v1.DirectoryChromeosdevices.Patch',
+  'directory.chromeosdevices.action': 'ccc.hosted.frontend.directory.v1.DirectoryChromeosdevices.Action',
+  'directory.chromeosdevices.moveDevicesToOu':
+    'ccc.hosted.frontend.directory.v1.DirectoryChromeosdevices.MoveDevicesToOu',
+  // Not observed from Google: named after the pattern of the methods above.
+  'directory.customer.devices.chromeos.batchChangeStatus':
+    'ccc.hosted.frontend.directory.v1.DirectoryCustomerDevicesChromeos.BatchChangeStatus',
   'directory.mobiledevices.list': 'ccc.hosted.frontend.directory.v1.DirectoryMobiledevices.List',
   'directory.mobiledevices.get': 'ccc.hosted.frontend.directory.v1.DirectoryMobiledevices.Get',
+  'directory.mobiledevices.action': 'ccc.hosted.frontend.directory.v1.DirectoryMobiledevices.Action',
   'directory.customers.get': 'ccc.hosted.frontend.directory.v1.DirectoryCustomers.Get',
   'directory.groups.list': 'ccc.hosted.frontend.directory.v1.DirectoryGroups.List',
   'directory.groups.get': 'ccc.hosted.frontend.directory.v1.DirectoryGroups.Get',

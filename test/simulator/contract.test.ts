@@ -10,6 +10,8 @@ import { READONLY_DIRECTORY_SCOPES, SCOPES } from '../../emulators/workspace-sim
 import type { SimFixture } from './helpers.js';
 import { rawGet, startFixture } from './helpers.js';
 
+const json = (text: string) => (text ? (JSON.parse(text) as Record<string, unknown>) : {});
+
 /**
  * Contract: every JSON object the simulator serves must use only properties the Directory API discovery
  * schema declares (recursively, with compatible JSON types), and `kind` must be what the schema documents.
@@ -45,6 +47,8 @@ beforeAll(async () => {
   f = await startFixture({ domain: 'contract.example', users: 400, chromeos: 150, mobile: 120, seed: 5 }, [
     ...READONLY_DIRECTORY_SCOPES,
     SCOPES.groupReadonly,
+    SCOPES.chromeos,
+    SCOPES.mobileAction,
   ]);
   // Odd-but-legal shapes: hand-made user with every optional structure, deleted user, unicode everywhere.
   await f.control.addUser(f.customerId, {
@@ -235,5 +239,57 @@ describe('served shapes match the discovery schema', () => {
 
   it('Customer', async () => {
     expectConforms('Customer', await get('customers/my_customer'));
+  });
+});
+
+describe('device writes answer in the discovery shapes', () => {
+  async function send(method: string, path: string, body: unknown) {
+    const res = await fetch(`${f.sim.url}/admin/directory/v1/${path}`, {
+      method,
+      headers: { authorization: `Bearer ${f.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: res.status, body: json(await res.text()) };
+  }
+
+  it('BatchChangeChromeOsDeviceStatusResponse with successes and per-device errors', async () => {
+    const list = await get('customer/my_customer/devices/chromeos?query=status:ACTIVE&maxResults=2');
+    const ids = (list['chromeosdevices'] as Array<{ deviceId: string }>).map((d) => d.deviceId);
+    const res = await send('POST', 'customer/my_customer/devices/chromeos:batchChangeStatus', {
+      deviceIds: [...ids, 'unknown-device'],
+      changeChromeOsDeviceStatusAction: 'CHANGE_CHROME_OS_DEVICE_STATUS_ACTION_DEPROVISION',
+      deprovisionReason: 'DEPROVISION_REASON_SAME_MODEL_REPLACEMENT',
+    });
+    expect(res.status).toBe(200);
+    const problems = validateAgainst(schemas, 'BatchChangeChromeOsDeviceStatusResponse', res.body);
+    expect(problems, problems.join('\n')).toEqual([]);
+    const results = res.body['changeChromeOsDeviceStatusResults'] as Array<Record<string, unknown>>;
+    expect(results.map((r) => Object.keys(r).sort())).toEqual([
+      ['deviceId', 'response'],
+      ['deviceId', 'response'],
+      ['deviceId', 'error'],
+    ]);
+    // The deprovisioned device still reads back as a valid ChromeOsDevice.
+    expectConforms('ChromeOsDevice', await get(`customer/my_customer/devices/chromeos/${ids[0]}`));
+  });
+
+  it('ChromeOsDevice from update and patch', async () => {
+    const list = await get('customer/my_customer/devices/chromeos?maxResults=1');
+    const id = (list['chromeosdevices'] as Array<{ deviceId: string }>)[0]?.deviceId ?? '';
+    const patched = await send('PATCH', `customer/my_customer/devices/chromeos/${id}`, { notes: 'n' });
+    expect(patched.status).toBe(200);
+    expectConforms('ChromeOsDevice', patched.body);
+    const put = await send('PUT', `customer/my_customer/devices/chromeos/${id}?projection=BASIC`, {
+      annotatedUser: 'u',
+    });
+    expect(put.status).toBe(200);
+    expectConforms('ChromeOsDevice', put.body);
+  });
+
+  it('the void methods answer 204 with no body', async () => {
+    const list = await get('customer/my_customer/devices/mobile?maxResults=1');
+    const rid = (list['mobiledevices'] as Array<{ resourceId: string }>)[0]?.resourceId ?? '';
+    const res = await send('POST', `customer/my_customer/devices/mobile/${rid}/action`, { action: 'block' });
+    expect(res).toEqual({ status: 204, body: {} });
   });
 });
