@@ -50,6 +50,15 @@ function readReturnParams() {
     );
   if (qs.get('connected'))
     flashNext(() => notify('Google Workspace is connected. Enabled mappings start their first sync now.'));
+  const devices = qs.get('deviceManagement');
+  if (devices)
+    flashNext(() =>
+      notify(
+        devices === 'on'
+          ? 'Device management is on: Google granted the device scopes.'
+          : 'Device management is off: the connection is read-only again.',
+      ),
+    );
   if (err) {
     const missing = qs.get('missingScopes');
     const text = `${qs.get('connectMessage') ?? `Connecting failed (${err}). Try again.`}${missing ? ` Not granted: ${missing}.` : ''}`;

@@ -21,6 +21,22 @@ export const DIRECTORY_SCOPES = {
 /** Everything the service asks for: read-only, nothing more. */
 export const REQUIRED_SCOPES: readonly string[] = Object.values(DIRECTORY_SCOPES);
 
+/**
+ * What "device management" adds, asked for only when an owner or admin turns it on (incremental consent), and
+ * the narrowest scopes Google documents for the device actions (Admin SDK Directory API reference, "Authorization
+ * scopes" of each method):
+ * - chromeosdevices.patch, customer.devices.chromeos.batchChangeStatus and chromeosdevices.moveDevicesToOu accept
+ *   only `admin.directory.device.chromeos` (the `.readonly` variant covers list/get only);
+ * - mobiledevices.action accepts `admin.directory.device.mobile` or `admin.directory.device.mobile.action`; the
+ *   latter is narrower (actions only, no metadata updates or deletes), so it is the one asked for.
+ * https://developers.google.com/workspace/admin/directory/reference/rest/v1/customer.devices.chromeos/batchChangeStatus
+ * https://developers.google.com/workspace/admin/directory/reference/rest/v1/mobiledevices/action
+ */
+export const DEVICE_MANAGEMENT_SCOPES: readonly string[] = [
+  'https://www.googleapis.com/auth/admin.directory.device.chromeos',
+  'https://www.googleapis.com/auth/admin.directory.device.mobile.action',
+];
+
 export interface EntityDescriptor {
   kind: EntityKind;
   source: SourceKind;

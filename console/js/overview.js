@@ -21,6 +21,7 @@ const SCOPES = {
   orgunit: 'Org units',
   'device.chromeos': 'Chrome OS devices',
   'device.mobile': 'Mobile devices',
+  'device.mobile.action': 'Mobile device actions',
   group: 'Groups',
   customer: 'Customer details',
 };
@@ -113,16 +114,34 @@ export async function renderOverview(route, el) {
     },
   });
 
+  // Device management widens the connection through Google's consent (owners and admins only); the callback
+  // lands back here with ?deviceManagement=on|off or an error.
+  const devicesOn = conn.deviceManagement?.enabled === true;
+  const canManage = tenant.role === 'owner' || tenant.role === 'admin';
+  const devices = button(devicesOn ? 'Turn off device management' : 'Turn on device management', {
+    class: 'btn',
+    onclick: (e) =>
+      busy(e.currentTarget, async () => {
+        try {
+          const r = await post(tenantPath(t, '/connection/device-management'), { enabled: !devicesOn });
+          location.assign(r.authorizationUrl);
+        } catch (err) {
+          showError(err, 'Could not start the Google consent for device management');
+        }
+      }),
+  });
+
   const actions =
     status === 'active'
-      ? [test, revoke]
+      ? [test, ...(canManage ? [devices] : []), revoke]
       : status === 'needs_reauth'
         ? [connectButton('Reconnect'), revoke]
         : [connectButton(status === 'paused' ? 'Connect again' : 'Connect Google Workspace')];
 
   const scopes = (conn.scopes ?? []).map((s) => {
     const short = s.replace(/^.*\/auth\/(admin\.directory\.)?/, '').replace('.readonly', '');
-    return h('li', { title: s }, SCOPES[short] ?? short);
+    const manage = !s.endsWith('.readonly') && !short.endsWith('.action');
+    return h('li', { title: s }, `${SCOPES[short] ?? short}${manage ? ' (manage)' : ''}`);
   });
 
   const connection = card(
@@ -147,7 +166,8 @@ export async function renderOverview(route, el) {
               conn.revokedAt
                 ? ['Revoked', [time(conn.revokedAt), conn.revokedBy && ` by ${conn.revokedBy}`]]
                 : null,
-              ['Read-only access', scopes.length && h('ul', { class: 'chips' }, scopes)],
+              ['Access', scopes.length && h('ul', { class: 'chips' }, scopes)],
+              ['Device management', devicesOn ? 'On' : 'Off'],
             ].filter(Boolean),
           ),
       result,

@@ -13,7 +13,7 @@ afterAll(async () => {
 
 /**
  * One long story with everything that handles a credential: sign-in, connect (success and every failure),
- * test, Google-side revoke, re-connect, revoke. Every log line and every HTTP answer is kept, and none may
+ * test, Google-side revoke, re-connect, device management on and off, revoke. Every log line and every HTTP answer is kept, and none may
  * contain a refresh or access token, an authorization code, a PKCE verifier or a client/HMAC secret.
  */
 it('no token, code, verifier or secret reaches a log line or an HTTP answer', async () => {
@@ -105,6 +105,26 @@ it('no token, code, verifier or secret reaches a log line or an HTTP answer', as
   );
   keep((await h.request('POST', '/api/tenants/hyg/sync', { token })).text);
   keep((await h.request('GET', '/api/tenants/hyg', { token })).text);
+
+  // Device management on (incremental consent) and off (read-only consent, wider grant revoked first).
+  for (const enabled of [true, false]) {
+    const res = await h.request('POST', '/api/tenants/hyg/connection/device-management', {
+      token,
+      body: { enabled },
+    });
+    keep(res.text, res.headers.get('set-cookie') ?? '');
+    const { authorizationUrl } = res.body as { authorizationUrl: string };
+    const state = new URL(authorizationUrl).searchParams.get('state')!;
+    verifiers.push((await h.db.doc(`oauthStates/${state}`).get()).get('codeVerifier') as string);
+    const back = await h.consent(authorizationUrl);
+    codes.push(new URL(back).searchParams.get('code')!);
+    const done = await h.callback(back, (res.headers.get('set-cookie') ?? '').split(';')[0]);
+    keep(done.location, done.setCookie ?? '');
+    expect(new URL(done.location).searchParams.get('deviceManagement')).toBe(enabled ? 'on' : 'off');
+    const latest = await h.secrets.getRefreshToken('hyg');
+    if (latest && !refreshTokens.includes(latest)) refreshTokens.push(latest);
+    keep((await h.request('GET', '/api/tenants/hyg', { token })).text);
+  }
   keep((await h.request('POST', '/api/tenants/hyg/connection/revoke', { token })).text);
 
   // Authentication failures must not echo what was sent either.
@@ -112,7 +132,7 @@ it('no token, code, verifier or secret reaches a log line or an HTTP answer', as
   keep((await h.request('GET', '/api/me', { token: tampered })).text);
   keep((await h.request('GET', '/api/me', { token: refreshTokens[0]! })).text);
 
-  expect(refreshTokens.length).toBeGreaterThanOrEqual(2);
+  expect(refreshTokens.length).toBeGreaterThanOrEqual(4);
   expect(codes.length).toBeGreaterThanOrEqual(6);
   expect(verifiers.every((v) => typeof v === 'string' && v.length >= 43)).toBe(true);
 

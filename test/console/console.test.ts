@@ -320,6 +320,35 @@ describe('admin console', () => {
       .toBe('Groups');
   });
 
+  it('an owner turns device management on and off through Google’s consent; the card shows it', async () => {
+    await goto('', cs.tenantName);
+    const row = () =>
+      page.locator('dt', { hasText: 'Device management' }).locator('xpath=following-sibling::dd[1]');
+    expect(await row().textContent()).toBe('Off');
+    await viaGoogle(
+      page,
+      cs.consoleUrl,
+      () => page.getByRole('button', { name: 'Turn on device management' }).click(),
+      'approve',
+    );
+    await expect.poll(() => notice().textContent()).toContain('Device management is on');
+    await expect.poll(() => row().textContent()).toBe('On');
+    expect(await page.locator('li[title$="admin.directory.device.mobile.action"]').textContent()).toBe(
+      'Mobile device actions',
+    );
+
+    await viaGoogle(
+      page,
+      cs.consoleUrl,
+      () => page.getByRole('button', { name: 'Turn off device management' }).click(),
+      'approve',
+    );
+    await expect.poll(() => notice().textContent()).toContain('Device management is off');
+    await expect.poll(() => row().textContent()).toBe('Off');
+    expect(await page.locator('li[title$="admin.directory.device.mobile.action"]').count()).toBe(0);
+    expect(await page.locator('[data-status="active"]').first().textContent()).toBe('Active');
+  });
+
   it('when Google revokes the authorization, shows the re-authorization banner with Reconnect', async () => {
     await cs.control.revokeGrants(cs.workspace.domain);
     await goto('', cs.tenantName);

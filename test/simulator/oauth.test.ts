@@ -38,7 +38,14 @@ interface AuthorizeResult {
 
 async function authorize(
   client: OAuth2Client,
-  opts: { scope?: string[]; state?: string; loginHint?: string; prompt?: string; offline?: boolean } = {},
+  opts: {
+    scope?: string[];
+    state?: string;
+    loginHint?: string;
+    prompt?: string;
+    offline?: boolean;
+    includeGrantedScopes?: boolean;
+  } = {},
 ): Promise<AuthorizeResult> {
   const { codeVerifier, codeChallenge } = await client.generateCodeVerifierAsync();
   const url = client.generateAuthUrl({
@@ -47,6 +54,7 @@ async function authorize(
     state: opts.state,
     login_hint: opts.loginHint,
     prompt: opts.prompt,
+    ...(opts.includeGrantedScopes === undefined ? {} : { include_granted_scopes: opts.includeGrantedScopes }),
     code_challenge: codeChallenge,
     code_challenge_method: 'S256' as never,
   });
@@ -237,6 +245,87 @@ describe('authorization code flow with PKCE', () => {
     } finally {
       await control.unsuspendUser(ws.customerId, ws.adminEmail);
     }
+  });
+
+  it('include_granted_scopes=true: the new tokens cover every scope granted before plus the new ones; without it, only those asked for', async () => {
+    await control.revokeGrants(ws.customerId);
+    const client = simulatorOAuthClient(sim);
+    const hint = ws.adminEmail;
+    const exchange = async (a: AuthorizeResult) =>
+      (
+        await client.getToken({
+          code: a.location?.searchParams.get('code') ?? '',
+          codeVerifier: a.codeVerifier,
+        })
+      ).tokens;
+    const first = await exchange(
+      await authorize(client, { loginHint: hint, scope: [USER_RO], prompt: 'consent' }),
+    );
+    expect(first.scope).toBe(USER_RO);
+
+    // Incremental: ask only for the device scopes, get a token (and refresh token) for the union.
+    const widen = await authorize(client, {
+      loginHint: hint,
+      scope: [SCOPES.chromeos, SCOPES.mobileAction],
+      prompt: 'consent',
+      includeGrantedScopes: true,
+    });
+    expect(widen.location?.searchParams.get('scope')?.split(' ').sort()).toEqual(
+      [USER_RO, SCOPES.chromeos, SCOPES.mobileAction].sort(),
+    );
+    const combined = await exchange(widen);
+    expect(combined.scope?.split(' ').sort()).toEqual([USER_RO, SCOPES.chromeos, SCOPES.mobileAction].sort());
+    expect(combined.refresh_token).toBeTruthy();
+    client.setCredentials({ refresh_token: combined.refresh_token! });
+    expect((await client.refreshAccessToken()).credentials.scope?.split(' ').sort()).toEqual(
+      [USER_RO, SCOPES.chromeos, SCOPES.mobileAction].sort(),
+    );
+    // The earlier, narrower refresh token still works with its own scopes.
+    client.setCredentials({ refresh_token: first.refresh_token! });
+    expect((await client.refreshAccessToken()).credentials.scope).toBe(USER_RO);
+
+    // Without include_granted_scopes the token covers what was asked only, though the grant keeps the rest.
+    const narrow = await exchange(
+      await authorize(client, {
+        loginHint: hint,
+        scope: [USER_RO],
+        prompt: 'consent',
+        includeGrantedScopes: false,
+      }),
+    );
+    expect(narrow.scope).toBe(USER_RO);
+    const unasked = await exchange(
+      await authorize(client, {
+        loginHint: hint,
+        scope: [USER_RO],
+        prompt: 'consent',
+        includeGrantedScopes: true,
+      }),
+    );
+    expect(unasked.scope?.split(' ').sort()).toEqual([USER_RO, SCOPES.chromeos, SCOPES.mobileAction].sort());
+
+    // A partial grant (a box unticked) adds only what was ticked to the union.
+    await control.revokeGrants(ws.customerId);
+    const base = await exchange(
+      await authorize(client, { loginHint: hint, scope: [USER_RO], prompt: 'consent' }),
+    );
+    await control.setNextConsentDecision({ decision: 'approve', grantedScopes: [SCOPES.chromeos] });
+    const partial = await exchange(
+      await authorize(client, {
+        loginHint: hint,
+        scope: [SCOPES.chromeos, SCOPES.mobileAction],
+        prompt: 'consent',
+        includeGrantedScopes: true,
+      }),
+    );
+    expect(partial.scope?.split(' ').sort()).toEqual([USER_RO, SCOPES.chromeos].sort());
+
+    // Revoking one token of the combined grant ends them all, the narrower one issued earlier included.
+    await client.revokeToken(partial.refresh_token!);
+    client.setCredentials({ refresh_token: partial.refresh_token! });
+    expect(await tokenError(client.refreshAccessToken())).toMatchObject({ error: 'invalid_grant' });
+    client.setCredentials({ refresh_token: base.refresh_token! });
+    expect(await tokenError(client.refreshAccessToken())).toMatchObject({ error: 'invalid_grant' });
   });
 
   it('revoke of an unknown token is 400 invalid_token', async () => {

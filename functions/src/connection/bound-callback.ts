@@ -36,7 +36,7 @@ export interface BoundCallbackDeps {
 export async function acceptBoundCallback(
   deps: BoundCallbackDeps,
   stateId: string | undefined,
-  purpose: StatePurpose,
+  purpose: StatePurpose | readonly StatePurpose[],
   cookieHeader: string | undefined,
 ): Promise<{ state: ConsumedState; tenantId: string; admin: string }> {
   if (!stateId) throw new CallbackRejection('invalid_state', null);

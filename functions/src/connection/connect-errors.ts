@@ -14,7 +14,12 @@ export const CONNECT_ERRORS = {
   access_denied: 'Access was not granted on the Google consent screen, so nothing was connected.',
   google_error: 'Google reported an error during sign-in. Try again.',
   missing_scopes:
-    'Not all requested permissions were granted, so nothing was stored. Grant every read-only permission on the consent screen.',
+    'Not all requested permissions were granted, so nothing was changed. Grant every permission listed on the consent screen.',
+  revoke_failed:
+    'Google did not confirm that the wider authorization was revoked, so nothing was changed. Turn device management off again.',
+  narrowing_failed:
+    'The device-management authorization was revoked, but the read-only one did not complete. Connect Google Workspace again.',
+  not_connected: 'This tenant is no longer connected to Google Workspace, so nothing was changed.',
   no_refresh_token: 'Google did not issue offline access. Start the connection again.',
   exchange_failed: 'Google did not accept the sign-in (it may have expired). Start the connection again.',
   not_workspace_admin:

@@ -11,14 +11,19 @@ import type { Clock } from '../platform/clock.js';
  */
 export const STATE_TTL_MS = 10 * 60_000;
 
-/** `entra`: Microsoft Entra admin consent (no PKCE: the consent endpoint issues no code). */
-export type StatePurpose = 'signin' | 'connect' | 'entra';
+/**
+ * `entra`: Microsoft Entra admin consent (no PKCE: the consent endpoint issues no code). `devices-on` and
+ * `devices-off`: the Google consent that widens the connection for device management or narrows it back; they
+ * come back on the connect callback, which tells them apart by this purpose.
+ */
+export const STATE_PURPOSES = ['signin', 'connect', 'entra', 'devices-on', 'devices-off'] as const;
+export type StatePurpose = (typeof STATE_PURPOSES)[number];
 
 const STATE_ID = /^[A-Za-z0-9_-]{43}$/;
 
 const storedStateSchema = z
   .object({
-    purpose: z.enum(['signin', 'connect', 'entra']),
+    purpose: z.enum(STATE_PURPOSES),
     tenantId: z.string().nullable(),
     adminEmail: z.string().nullable(),
     adminSub: z.string().nullable(),
@@ -98,14 +103,15 @@ export async function consumeOAuthState(
   db: Firestore,
   clock: Clock,
   stateId: string,
-  purpose: StatePurpose,
+  purpose: StatePurpose | readonly StatePurpose[],
 ): Promise<ConsumeResult> {
+  const accepted: readonly StatePurpose[] = typeof purpose === 'string' ? [purpose] : purpose;
   if (!STATE_ID.test(stateId)) return { ok: false, reason: 'unknown', tenantId: null };
   const ref = db.doc(`${paths.oauthStates()}/${stateId}`);
   return db.runTransaction(async (tx): Promise<ConsumeResult> => {
     const snap = await tx.get(ref);
     const parsed = storedStateSchema.safeParse(snap.data());
-    if (!snap.exists || !parsed.success || parsed.data.purpose !== purpose)
+    if (!snap.exists || !parsed.success || !accepted.includes(parsed.data.purpose))
       return { ok: false, reason: 'unknown', tenantId: null };
     const s = parsed.data;
     if (s.usedAt !== null) return { ok: false, reason: 'replayed', tenantId: s.tenantId };

@@ -135,6 +135,63 @@ export async function setTenantConnection(
   });
 }
 
+export type ScopeChangeOutcome = 'recorded' | 'not_connected';
+
+/**
+ * The connection now holds `scopes`, device management on or off accordingly. Only a connection that is still
+ * there (connected, or waiting for reauthorization) changes: one revoked while the admin was on Google's consent
+ * screen stays revoked, and the caller takes the new tokens back. The tenant is active again, since the new
+ * token was just shown to work.
+ */
+export async function setDeviceManagement(
+  db: Firestore,
+  tenantId: string,
+  change: { enabled: boolean; scopes: string[]; by: string },
+  at: Date,
+): Promise<ScopeChangeOutcome> {
+  const ref = db.doc(paths.tenant(tenantId));
+  const now = at.toISOString();
+  return db.runTransaction(async (tx): Promise<ScopeChangeOutcome> => {
+    const state = (await tx.get(ref)).get('connection.state') as unknown;
+    if (state !== 'connected' && state !== 'needs_reauth') return 'not_connected';
+    tx.update(ref, {
+      status: 'active',
+      statusReason: null,
+      statusChangedAt: now,
+      'connection.state': 'connected',
+      'connection.scopes': change.scopes,
+      'connection.deviceManagement': change.enabled
+        ? { enabled: true, enabledAt: now, enabledBy: change.by }
+        : { enabled: false, disabledAt: now, disabledBy: change.by },
+    });
+    return 'recorded';
+  });
+}
+
+/**
+ * Turning device management off revoked the wider grant at Google, but the read-only authorization that was to
+ * replace it did not complete: the tenant holds no authorization at all and must be connected again.
+ */
+export async function markNarrowingFailed(
+  db: Firestore,
+  tenantId: string,
+  by: string,
+  reason: string,
+  at: Date,
+): Promise<void> {
+  const now = at.toISOString();
+  await db.doc(paths.tenant(tenantId)).update({
+    status: 'needs_reauth',
+    statusReason: reason,
+    statusChangedAt: now,
+    'connection.state': 'needs_reauth',
+    'connection.lastError': reason,
+    'connection.lastErrorAt': now,
+    'connection.scopes': [],
+    'connection.deviceManagement': { enabled: false, disabledAt: now, disabledBy: by },
+  });
+}
+
 /** An admin revoked the connection from our side: the tenant is paused, which stops its syncs. */
 export async function markConnectionRevoked(
   db: Firestore,

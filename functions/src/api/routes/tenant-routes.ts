@@ -54,6 +54,7 @@ const CONNECTION_FIELDS = [
   'domain',
   'adminEmail',
   'scopes',
+  'deviceManagement',
   'connectedAt',
   'connectedBy',
   'revokedAt',

@@ -1,4 +1,4 @@
-import { REQUIRED_SCOPES } from '../../../../shared/entities.js';
+import { DEVICE_MANAGEMENT_SCOPES, REQUIRED_SCOPES } from '../../../../shared/entities.js';
 import type { App } from '../../app.js';
 import {
   bindingCookie,
@@ -20,7 +20,12 @@ import {
 } from './google-oauth.js';
 import { startInitialSync } from './initial-sync.js';
 import { createOAuthState, STATE_TTL_MS } from '../../store/oauth-states.js';
-import { readConnectedCustomerId, setTenantConnection } from '../../store/tenants.js';
+import {
+  markNarrowingFailed,
+  readConnectedCustomerId,
+  setDeviceManagement,
+  setTenantConnection,
+} from '../../store/tenants.js';
 
 /**
  * Connecting a tenant to its Google Workspace: the web-server OAuth flow with PKCE, offline access and forced
@@ -28,6 +33,37 @@ import { readConnectedCustomerId, setTenantConnection } from '../../store/tenant
  * account authorized (shown as the connection's admin); they grant no data access.
  */
 export const CONNECT_SCOPES: readonly string[] = [...REQUIRED_SCOPES, 'openid', 'email'];
+
+/**
+ * The three consents that come back on /oauth/callback, told apart by the stored state's purpose:
+ * - `connect`: the read-only connection;
+ * - `devices-on`: incremental authorization (include_granted_scopes=true) adding the device-management scopes to
+ *   the read-only ones; the token Google answers with covers both;
+ * - `devices-off`: a new read-only consent WITHOUT include_granted_scopes, after which the wider grant is revoked.
+ */
+export type GoogleConsentKind = 'connect' | 'devices-on' | 'devices-off';
+const CONSENT_KINDS: readonly GoogleConsentKind[] = ['connect', 'devices-on', 'devices-off'];
+
+interface ConsentPlan {
+  scopes: readonly string[];
+  /** What Google must have granted for the callback to change anything. */
+  required: readonly string[];
+  includeGrantedScopes: boolean;
+}
+
+const CONSENTS: Record<GoogleConsentKind, ConsentPlan> = {
+  connect: { scopes: CONNECT_SCOPES, required: REQUIRED_SCOPES, includeGrantedScopes: false },
+  'devices-on': {
+    scopes: [...CONNECT_SCOPES, ...DEVICE_MANAGEMENT_SCOPES],
+    required: [...REQUIRED_SCOPES, ...DEVICE_MANAGEMENT_SCOPES],
+    includeGrantedScopes: true,
+  },
+  'devices-off': { scopes: CONNECT_SCOPES, required: REQUIRED_SCOPES, includeGrantedScopes: false },
+};
+
+/** The Directory scopes we record as held: what we ever ask for, as Google reported it granted. */
+const heldScopes = (granted: readonly string[]) =>
+  [...REQUIRED_SCOPES, ...DEVICE_MANAGEMENT_SCOPES].filter((s) => granted.includes(s));
 
 export interface ConnectDeps {
   app: App;
@@ -43,6 +79,8 @@ export interface StartConnectInput {
   adminEmail: string;
   adminSub: string;
   loginHint?: string;
+  /** Default `connect`. */
+  kind?: GoogleConsentKind;
 }
 
 export async function startConnect(
@@ -50,9 +88,11 @@ export async function startConnect(
   input: StartConnectInput,
 ): Promise<{ authorizationUrl: string; setCookie: string }> {
   const { app } = deps;
+  const kind = input.kind ?? 'connect';
+  const plan = CONSENTS[kind];
   const { secret, hash } = newBindingSecret();
   const { stateId, codeChallenge } = await createOAuthState(app.db, app.clock, {
-    purpose: 'connect',
+    purpose: kind,
     tenantId: input.tenantId,
     adminEmail: input.adminEmail,
     adminSub: input.adminSub,
@@ -61,15 +101,16 @@ export async function startConnect(
   const redirectUri = app.config.oauthClient.redirectUri;
   const url = authorizationUrl(app.config, {
     redirectUri,
-    scopes: CONNECT_SCOPES,
+    scopes: plan.scopes,
     state: stateId,
     codeChallenge,
     accessType: 'offline',
+    // Forced consent for every kind: Google issues a refresh token only on a first consent or a forced one.
     prompt: 'consent',
-    includeGrantedScopes: false,
+    includeGrantedScopes: plan.includeGrantedScopes,
     ...(input.loginHint ? { loginHint: input.loginHint } : {}),
   });
-  app.log.info('connection authorization started', { tenantId: input.tenantId, by: input.adminEmail });
+  app.log.info('connection authorization started', { tenantId: input.tenantId, by: input.adminEmail, kind });
   return {
     authorizationUrl: url,
     setCookie: bindingCookie(CONNECT_COOKIE, `${input.tenantId}.${secret}`, redirectUri, STATE_TTL_MS / 1000),
@@ -102,8 +143,10 @@ export async function completeConnect(
   const { app } = deps;
   const setCookie = clearedCookie(CONNECT_COOKIE, app.config.oauthClient.redirectUri);
   try {
-    const { tenantId } = await connect(deps, params, cookieHeader);
-    return { location: consoleUrl(deps.consoleOrigin, { tenant: tenantId, connected: '1' }), setCookie };
+    const { tenantId, kind } = await connect(deps, params, cookieHeader);
+    const outcome =
+      kind === 'connect' ? { connected: '1' } : { deviceManagement: kind === 'devices-on' ? 'on' : 'off' };
+    return { location: consoleUrl(deps.consoleOrigin, { tenant: tenantId, ...outcome }), setCookie };
   } catch (caught) {
     // The browser is mid-redirect: even an unexpected failure answers with the console and a message.
     const err = caught instanceof ConnectError ? caught : unexpectedFailure(app, caught);
@@ -131,14 +174,18 @@ function unexpectedFailure(app: App, err: unknown): ConnectError {
   return new ConnectError('internal', null);
 }
 
-async function connect(deps: ConnectDeps, params: CallbackParams, cookieHeader: string | undefined) {
+async function connect(
+  deps: ConnectDeps,
+  params: CallbackParams,
+  cookieHeader: string | undefined,
+): Promise<{ tenantId: string; kind: GoogleConsentKind }> {
   const { app } = deps;
   let accepted;
   try {
     accepted = await acceptBoundCallback(
       { db: app.db, clock: app.clock, canManageTenant: deps.canManageTenant },
       params.state,
-      'connect',
+      CONSENT_KINDS,
       cookieHeader,
     );
   } catch (err) {
@@ -146,15 +193,81 @@ async function connect(deps: ConnectDeps, params: CallbackParams, cookieHeader: 
     throw err;
   }
   const { state, tenantId, admin } = accepted;
+  const kind = state.purpose as GoogleConsentKind;
 
   if (params.error)
     throw new ConnectError(params.error === 'access_denied' ? 'access_denied' : 'google_error', tenantId);
   if (!params.code) throw new ConnectError('google_error', tenantId);
 
+  if (kind !== 'devices-off') {
+    await exchangeAndRecord(deps, { tenantId, admin, kind, code: params.code, state });
+    return { tenantId, kind };
+  }
+
+  /*
+   * Turning device management off: the wider grant must end, and a read-only one take its place.
+   *
+   * Google keeps ONE grant per user and client: a consent without include_granted_scopes issues tokens for the
+   * scopes asked, but the earlier, wider refresh token stays valid; only revocation takes scopes away. And
+   * revocation ends the grant, not just the token presented: "If you revoke a token that represents a combined
+   * authorization, access to all of that authorization's scopes on behalf of the user are revoked
+   * simultaneously" (Google, "Using OAuth 2.0 for Web Server Applications", incremental authorization and
+   * "Revoking a token"; RFC 7009 section 2.1: the server invalidates "other tokens based on the same
+   * authorization grant"). Revoking the old token AFTER exchanging the new code would therefore kill the new
+   * read-only token too, whenever the same Google account authorized both (the usual case).
+   *
+   * So the old grant is revoked first, and the code is exchanged afterwards: the code is not a token of the
+   * revoked grant, and its exchange creates a fresh grant holding only the read-only scopes the admin just
+   * consented to. If Google cannot confirm the revocation, nothing changes (the code is left to expire). If the
+   * exchange then fails, the tenant holds no authorization at all and is marked for reconnection: turning a
+   * privilege off fails closed, never back to the wider grant.
+   */
+  const old = await app.secrets.getRefreshToken(tenantId);
+  if (old) {
+    const outcome = await revokeAtGoogle(app.config, old);
+    if (outcome === 'failed') throw new ConnectError('revoke_failed', tenantId);
+    app.log.info('device-management grant revoked at Google', { tenantId, googleGrant: outcome });
+  }
+  try {
+    await exchangeAndRecord(deps, { tenantId, admin, kind, code: params.code, state });
+  } catch (err) {
+    const code = err instanceof ConnectError ? err.code : 'internal';
+    await app.secrets.destroyRefreshToken(tenantId);
+    app.auth.forget(tenantId);
+    await markNarrowingFailed(
+      app.db,
+      tenantId,
+      admin,
+      `Device management was turned off, but the read-only authorization did not complete (${code}); connect Google Workspace again`,
+      new Date(app.clock.now()),
+    );
+    throw new ConnectError(
+      'narrowing_failed',
+      tenantId,
+      err instanceof ConnectError ? err.missingScopes : [],
+      code,
+    );
+  }
+  return { tenantId, kind };
+}
+
+async function exchangeAndRecord(
+  deps: ConnectDeps,
+  input: {
+    tenantId: string;
+    admin: string;
+    kind: GoogleConsentKind;
+    code: string;
+    state: { stateId: string; codeVerifier: string };
+  },
+): Promise<void> {
+  const { app } = deps;
+  const { tenantId, admin, kind, state } = input;
+  const plan = CONSENTS[kind];
   let tokens: ExchangedTokens;
   try {
     tokens = await exchangeCode(app.config, {
-      code: params.code,
+      code: input.code,
       codeVerifier: state.codeVerifier,
       redirectUri: app.config.oauthClient.redirectUri,
     });
@@ -163,18 +276,23 @@ async function connect(deps: ConnectDeps, params: CallbackParams, cookieHeader: 
     throw err;
   }
 
-  // From here on Google has issued tokens: every failure must take them back before reporting.
+  // From here on Google has issued tokens: every failure must take them back before reporting, except after an
+  // incremental consent: its tokens belong to the same grant as the live read-only connection, and revoking
+  // them would end that connection too (see the revocation note in connect()). They are simply not kept.
   const abandon = async (error: ConnectError): Promise<never> => {
-    const outcome = await revokeAtGoogle(app.config, tokens.refreshToken ?? tokens.accessToken);
-    if (outcome === 'failed')
-      app.log.warn('could not revoke an abandoned authorization at Google', { tenantId });
+    if (kind !== 'devices-on') {
+      const outcome = await revokeAtGoogle(app.config, tokens.refreshToken ?? tokens.accessToken);
+      if (outcome === 'failed')
+        app.log.warn('could not revoke an abandoned authorization at Google', { tenantId });
+    }
     throw error;
   };
 
-  const missing = REQUIRED_SCOPES.filter((s) => !tokens.scopes.includes(s));
+  const missing = plan.required.filter((s) => !tokens.scopes.includes(s));
   if (missing.length > 0)
     return abandon(new ConnectError('missing_scopes', tenantId, missing.map(shortScope)));
   if (!tokens.refreshToken) return abandon(new ConnectError('no_refresh_token', tenantId));
+  const refreshToken = tokens.refreshToken;
 
   let authorizedBy: string | null = null;
   if (tokens.idToken) {
@@ -192,17 +310,39 @@ async function connect(deps: ConnectDeps, params: CallbackParams, cookieHeader: 
     return abandon(new ConnectError('not_workspace_admin', tenantId));
   }
   const previous = await readConnectedCustomerId(app.db, tenantId);
-  if (previous !== null && previous !== customer.customerId) {
-    return abandon(new ConnectError('customer_mismatch', tenantId));
-  }
+  const mismatch =
+    kind === 'connect'
+      ? previous !== null && previous !== customer.customerId
+      : previous !== customer.customerId;
+  if (mismatch) return abandon(new ConnectError('customer_mismatch', tenantId));
 
   try {
-    await app.secrets.putRefreshToken(tenantId, tokens.refreshToken);
+    await app.secrets.putRefreshToken(tenantId, refreshToken);
   } catch {
     return abandon(new ConnectError('storage_failed', tenantId));
   }
-  await recordConnected(deps, tenantId, admin, customer, tokens.scopes, authorizedBy);
   app.auth.forget(tenantId);
+
+  if (kind !== 'connect') {
+    const enabled = kind === 'devices-on';
+    const scopes = heldScopes(tokens.scopes);
+    const at = new Date(app.clock.now());
+    if (
+      (await setDeviceManagement(app.db, tenantId, { enabled, scopes, by: admin }, at)) === 'not_connected'
+    ) {
+      // Revoked from our side while the admin was on Google's consent screen: the revocation stands.
+      await app.secrets.destroyRefreshToken(tenantId);
+      return abandon(new ConnectError('not_connected', tenantId));
+    }
+    app.log.info(enabled ? 'device management turned on' : 'device management turned off', {
+      tenantId,
+      by: admin,
+      scopes: scopes.map(shortScope),
+    });
+    return;
+  }
+
+  await recordConnected(deps, tenantId, admin, customer, tokens.scopes, authorizedBy);
   const started = await startInitialSync(app, tenantId, state.stateId);
   app.log.info('Google Workspace connected', {
     tenantId,
@@ -211,7 +351,6 @@ async function connect(deps: ConnectDeps, params: CallbackParams, cookieHeader: 
     connectedBy: admin,
     initialSyncs: started.length,
   });
-  return { tenantId };
 }
 
 async function recordConnected(

@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { checkConnection } from './connection-check.js';
 import { revokeConnection } from './connection-revoke.js';
 import { completeConnect, startConnect, type ConnectDeps } from './connect-flow.js';
+import { DEVICE_MANAGEMENT_SCOPES } from '../../../../shared/entities.js';
+import { heldGoogleScopes } from './require-scopes.js';
 import { googleRedirectQuery } from './google-oauth.js';
 import { ApiError } from '../../api/api-error.js';
 import { json, redirect, type ApiResult } from '../../api/http.js';
@@ -31,6 +33,48 @@ async function authorize(ctx: RouteContext): Promise<ApiResult> {
     adminEmail: identity.email,
     adminSub: identity.sub,
     ...(body.loginHint ? { loginHint: body.loginHint } : {}),
+  });
+  return json(200, { authorizationUrl }, { 'set-cookie': setCookie });
+}
+
+const deviceManagementBody = z.strictObject({ enabled: z.boolean() });
+
+/**
+ * POST /api/tenants/:tenantId/connection/device-management {enabled} -> {authorizationUrl}. Nothing changes
+ * until Google's consent comes back on /oauth/callback: `enabled: true` asks for the read-only scopes plus the
+ * device-management ones (incremental authorization); `false` asks for a new read-only consent, and the callback
+ * revokes the wider grant. The login hint is the account that authorized the connection, since the same
+ * Workspace organization must authorize (the callback checks the customer).
+ */
+async function deviceManagement(ctx: RouteContext): Promise<ApiResult> {
+  const { identity } = requireAdmin(ctx);
+  const { tenantId, raw } = requireTenant(ctx);
+  const body = parseBody(ctx.req, deviceManagementBody, { emptyAllowed: false });
+  const connection = (raw.connection ?? {}) as {
+    state?: unknown;
+    adminEmail?: unknown;
+    deviceManagement?: unknown;
+  };
+  if (connection.state !== 'connected') {
+    throw new ApiError(
+      'failed_precondition',
+      'Connect Google Workspace first: device management widens an existing connection.',
+    );
+  }
+  const widened = DEVICE_MANAGEMENT_SCOPES.some((s) => heldGoogleScopes(raw).includes(s));
+  const on = (connection.deviceManagement as { enabled?: unknown } | undefined)?.enabled === true;
+  if (!body.enabled && !on && !widened) {
+    throw new ApiError(
+      'failed_precondition',
+      'Device management is already off: the connection is read-only.',
+    );
+  }
+  const { authorizationUrl, setCookie } = await startConnect(connectDeps(ctx), {
+    tenantId,
+    adminEmail: identity.email,
+    adminSub: identity.sub,
+    kind: body.enabled ? 'devices-on' : 'devices-off',
+    ...(typeof connection.adminEmail === 'string' ? { loginHint: connection.adminEmail } : {}),
   });
   return json(200, { authorizationUrl }, { 'set-cookie': setCookie });
 }
@@ -79,6 +123,12 @@ export const connectionRoutes: Array<Route<RouteContext>> = [
     pattern: '/api/tenants/:tenantId/connection/authorize',
     access: { kind: 'tenant', need: 'write' },
     handle: authorize,
+  },
+  {
+    method: 'POST',
+    pattern: '/api/tenants/:tenantId/connection/device-management',
+    access: { kind: 'tenant', need: 'write' },
+    handle: deviceManagement,
   },
   { method: 'GET', pattern: '/oauth/callback', access: { kind: 'public' }, handle: oauthCallback },
   {
