@@ -32,10 +32,9 @@ export const REQUIRED_SCOPES: readonly string[] = Object.values(DIRECTORY_SCOPES
  * https://developers.google.com/workspace/admin/directory/reference/rest/v1/customer.devices.chromeos/batchChangeStatus
  * https://developers.google.com/workspace/admin/directory/reference/rest/v1/mobiledevices/action
  */
-export const DEVICE_MANAGEMENT_SCOPES: readonly string[] = [
-  'https://www.googleapis.com/auth/admin.directory.device.chromeos',
-  'https://www.googleapis.com/auth/admin.directory.device.mobile.action',
-];
+export const CHROMEOS_MANAGE_SCOPE = 'https://www.googleapis.com/auth/admin.directory.device.chromeos';
+export const MOBILE_ACTION_SCOPE = 'https://www.googleapis.com/auth/admin.directory.device.mobile.action';
+export const DEVICE_MANAGEMENT_SCOPES: readonly string[] = [CHROMEOS_MANAGE_SCOPE, MOBILE_ACTION_SCOPE];
 
 export interface EntityDescriptor {
   kind: EntityKind;

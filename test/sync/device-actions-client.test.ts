@@ -6,11 +6,8 @@ import {
   type SimulatorHandle,
 } from '../../emulators/workspace-simulator/index.js';
 import { loadConfig, type RuntimeConfig } from '../../functions/src/platform/config.js';
-import {
-  CHROMEOS_MANAGE_SCOPE,
-  GoogleDeviceActions,
-  MOBILE_ACTION_SCOPE,
-} from '../../functions/src/sources/google/device-actions.js';
+import { GoogleDeviceActions } from '../../functions/src/sources/google/device-actions.js';
+import { CHROMEOS_MANAGE_SCOPE, MOBILE_ACTION_SCOPE } from '../../shared/entities.js';
 import { newOAuthClient } from '../../functions/src/sources/google/workspace-auth.js';
 import { authorizeAgainstSimulator } from '../support/google-oauth.js';
 

@@ -1,6 +1,7 @@
 import { google, type admin_directory_v1 } from 'googleapis';
 import { z } from 'zod';
 import type { RuntimeConfig } from '../../platform/config.js';
+import { CHROMEOS_MANAGE_SCOPE, MOBILE_ACTION_SCOPE } from '../../../../shared/entities.js';
 import { classifyDirectoryError } from './directory-errors.js';
 
 /**
@@ -8,10 +9,6 @@ import { classifyDirectoryError } from './directory-errors.js';
  * Chrome OS annotations and org unit (chromeosdevices.patch), mobile device actions (mobiledevices.action).
  * Every function answers with a closed union instead of throwing, so callers can show per-device outcomes.
  */
-
-// Defined here until the connection code (shared/entities.ts) learns incremental consent for these scopes.
-export const CHROMEOS_MANAGE_SCOPE = 'https://www.googleapis.com/auth/admin.directory.device.chromeos';
-export const MOBILE_ACTION_SCOPE = 'https://www.googleapis.com/auth/admin.directory.device.mobile.action';
 
 /** BatchChangeChromeOsDeviceStatusRequest.deviceIds: "Maximum 50." */
 export const MAX_DEVICES_PER_STATUS_CALL = 50;
