@@ -14,6 +14,9 @@
  *   tenants/{tenantId}/requestBudget/{bucket}            Directory requests granted per 1/12 minute across instances (TTL)
  *   tenants/{tenantId}/runs/{runId}                      SyncRun history
  *   tenants/{tenantId}/runs/{runId}/pages/{n}            ids seen per page (for the removal sweep)
+ *   tenants/{tenantId}/deviceActions/{actionId}          device action audit trail: who, when, which devices, what
+ *                                                        was asked, Google's answer per device
+ *   tenants/{tenantId}/deviceActionKeys/{keyHash}        Idempotency-Key records of device actions (TTL, server only)
  *   tenants/{tenantId}/objects/{objectId}/records/{id}   synced records (login users: objectId "login-users";
  *                                                        merged people: objectId "people", id = normalized email)
  *   oauthStates/{stateId}                                pending OAuth authorizations (server only)
@@ -33,6 +36,9 @@ export const paths = {
   runs: (t: string) => `tenants/${t}/runs`,
   run: (t: string, r: string) => `tenants/${t}/runs/${r}`,
   runPages: (t: string, r: string) => `tenants/${t}/runs/${r}/pages`,
+  deviceActions: (t: string) => `tenants/${t}/deviceActions`,
+  deviceAction: (t: string, id: string) => `tenants/${t}/deviceActions/${id}`,
+  deviceActionKey: (t: string, keyHash: string) => `tenants/${t}/deviceActionKeys/${keyHash}`,
   records: (t: string, objectId: string) => `tenants/${t}/objects/${objectId}/records`,
   record: (t: string, objectId: string, id: string) => `tenants/${t}/objects/${objectId}/records/${id}`,
   oauthStates: () => 'oauthStates',

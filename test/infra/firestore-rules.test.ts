@@ -70,6 +70,8 @@ describe('infra/firestore.rules in the Firestore emulator', () => {
       await seed(paths.run(t, 'r1'));
       await seed(`${paths.runPages(t, 'r1')}/0`);
       await seed(paths.record(t, 'chromebooks', 'rec1'));
+      await seed(paths.deviceAction(t, 'a1'));
+      await seed(paths.deviceActionKey(t, 'k1'));
     }
     await seed(paths.member('t1', 'alice@school.example'));
     await seed(paths.member('t2', 'mallory@school.example'));
@@ -83,6 +85,7 @@ describe('infra/firestore.rules in the Firestore emulator', () => {
     paths.run('t1', 'r1'),
     `${paths.runPages('t1', 'r1')}/0`,
     paths.record('t1', 'chromebooks', 'rec1'),
+    paths.deviceAction('t1', 'a1'),
   ];
 
   it.each(t1Readable)('lets a member of t1 read %s', async (path) => {
@@ -92,6 +95,7 @@ describe('infra/firestore.rules in the Firestore emulator', () => {
   it('lets a member list their tenant runs and records', async () => {
     expect((await request('GET', paths.runs('t1'), member())).status).toBe(200);
     expect((await request('GET', paths.records('t1', 'chromebooks'), member())).status).toBe(200);
+    expect((await request('GET', paths.deviceActions('t1'), member())).status).toBe(200);
   });
 
   it.each(t1Readable)('denies t1 document %s to a member of another tenant', async (path) => {
@@ -104,6 +108,7 @@ describe('infra/firestore.rules in the Firestore emulator', () => {
       paths.run('t2', 'r1'),
       paths.record('t2', 'chromebooks', 'rec1'),
       paths.runs('t2'),
+      paths.deviceActions('t2'),
     ]) {
       expect((await request('GET', path, member())).status, path).toBe(403);
     }
@@ -123,11 +128,16 @@ describe('infra/firestore.rules in the Firestore emulator', () => {
       paths.mapping('t1', 'm2'),
       paths.member('t1', 'eve@school.example'),
       paths.record('t1', 'x', 'y'),
+      paths.deviceAction('t1', 'a2'),
     ]) {
       expect((await request('PATCH', path, member(), body)).status, path).toBe(403);
     }
     expect((await request('DELETE', paths.run('t1', 'r1'), member())).status).toBe(403);
     expect((await request('PATCH', paths.tenant('t3'), null, body)).status).toBe(403);
+  });
+
+  it('denies device action Idempotency-Key records, even to a member', async () => {
+    expect((await request('GET', paths.deviceActionKey('t1', 'k1'), member())).status).toBe(403);
   });
 
   it('denies oauthStates, member lists, hash index shards and the tenant list', async () => {

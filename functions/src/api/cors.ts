@@ -4,8 +4,10 @@ import type { ApiRequest, ApiResult } from './http.js';
  * Only the admin console may call the API from a browser. Requests from other origins get no CORS headers,
  * so the browser withholds the answer; server-to-server callers (the host product) send no Origin at all.
  */
-const ALLOWED_HEADERS = 'Authorization, Content-Type, If-Match, X-WS-Key-Id, X-WS-Timestamp, X-WS-Signature';
-const EXPOSED_HEADERS = 'ETag, Retry-After, Location';
+// Idempotency-Key / Idempotent-Replayed: the console retries device actions safely (devices/device-actions.ts).
+const ALLOWED_HEADERS =
+  'Authorization, Content-Type, If-Match, Idempotency-Key, X-WS-Key-Id, X-WS-Timestamp, X-WS-Signature';
+const EXPOSED_HEADERS = 'ETag, Retry-After, Location, Idempotent-Replayed';
 
 export function corsHeaders(req: ApiRequest, consoleOrigin: string): Record<string, string> {
   const origin = req.header('origin');

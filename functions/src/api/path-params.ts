@@ -25,6 +25,10 @@ export const PARAM_SCHEMAS = {
     .string()
     .regex(/^[a-z][a-z0-9-]{0,59}$/, 'lowercase letters, digits and dashes, starting with a letter'),
   recordId: firestoreId,
+  // Device action ids are run-id shaped (engine/run-id.ts).
+  actionId: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$/, 'letters, digits, dashes and underscores (1-100)'),
   // A member is addressed by email; case does not matter (ids are stored lowercased).
   memberEmail: z.email('must be an email address').max(254),
 } as const;

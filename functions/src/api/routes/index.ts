@@ -2,6 +2,7 @@ import type { RouteContext } from '../route-context.js';
 import type { Route } from '../router.js';
 import { authRoutes } from './auth-routes.js';
 import { connectionRoutes } from '../../sources/google/connection-routes.js';
+import { deviceActionRoutes } from '../../devices/device-action-routes.js';
 import { entityRoutes } from './entity-routes.js';
 import { entraRoutes } from '../../sources/entra/entra-routes.js';
 import { mappingRoutes } from './mapping-routes.js';
@@ -24,4 +25,5 @@ export const API_ROUTES: Array<Route<RouteContext>> = [
   ...syncWebhookRoutes,
   ...runRoutes,
   ...recordRoutes,
+  ...deviceActionRoutes,
 ];

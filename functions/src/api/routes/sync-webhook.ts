@@ -2,14 +2,12 @@ import { z } from 'zod';
 import type { Mapping } from '../../../../shared/mapping.js';
 import { tenantSyncs } from '../../engine/tenant-syncs.js';
 import { readMapping } from '../../store/mappings.js';
-import { forgetPlanned, planRefresh, type Planned } from '../../store/refresh-requests.js';
 import { readTenant, type TenantDoc } from '../../store/tenants.js';
-import type { SyncMessage } from '../../engine/messages.js';
-import { newRunId } from '../../engine/run-id.js';
 import { ApiError, notFound } from '../api-error.js';
 import { json, type ApiResult } from '../http.js';
 import { PARAM_SCHEMAS } from '../path-params.js';
 import { parseBody } from '../request-body.js';
+import { requestRefresh } from '../request-refresh.js';
 import { actorOf, requireTenant, type RouteContext } from '../route-context.js';
 import type { Route } from '../router.js';
 
@@ -27,35 +25,15 @@ const syncBody = z.strictObject({
 async function syncNow(ctx: RouteContext): Promise<ApiResult> {
   const scope = requireTenant(ctx);
   const body = parseBody(ctx.req, syncBody, { emptyAllowed: true });
-  const { app } = ctx;
-  const tenant = await readTenant(app.db, scope.tenantId);
+  const tenant = await readTenant(ctx.app.db, scope.tenantId);
   if (!tenant) throw notFound('tenant not found');
   const mappings = await mappingsToSync(ctx, scope.tenantId, tenant, body.mappingId);
-  const planned = await plan(ctx, scope.tenantId, mappings);
-
-  const { publishSync } = app.syncDeps();
-  const fresh = planned.filter((p) => !p.deduplicated);
-  try {
-    for (const p of fresh) {
-      const msg: SyncMessage = {
-        kind: 'sync',
-        tenantId: scope.tenantId,
-        mappingId: p.mappingId,
-        requestId: `manual:${p.runId}`,
-        trigger: 'manual',
-        plannedRunId: p.runId,
-        ...(body.confirmRemovals ? { confirmRemovals: true } : {}),
-      };
-      await publishSync(msg);
-    }
-  } catch (err) {
-    await forgetPlanned(app.db, scope.tenantId, fresh).catch(() => undefined);
-    ctx.log.error('publishing a sync request failed', {
-      tenantId: scope.tenantId,
-      error: err instanceof Error ? err.message : String(err),
-    });
-    throw new ApiError('unavailable', 'the sync could not be queued; try again');
-  }
+  const planned = await requestRefresh(
+    ctx,
+    scope.tenantId,
+    mappings.map((m) => m.id),
+    body.confirmRemovals ? { confirmRemovals: true } : {},
+  );
   ctx.log.info('sync requested', { tenantId: scope.tenantId, by: actorOf(ctx.caller), runs: planned });
   return json(202, { runs: planned });
 }
@@ -91,34 +69,6 @@ async function mappingsToSync(
   if (tenant.status !== 'active' && !sources.entra.connected(tenant))
     throw notConnected(sources.google.label);
   throw new ApiError('failed_precondition', 'the tenant has no enabled mappings to sync');
-}
-
-async function plan(
-  ctx: RouteContext,
-  tenantId: string,
-  mappings: Array<Pick<Mapping, 'id'>>,
-): Promise<Planned[]> {
-  const { maxRequests, windowMs } = ctx.api.syncRateLimit;
-  const outcome = await planRefresh(
-    ctx.app.db,
-    tenantId,
-    mappings.map((m) => m.id),
-    {
-      maxRequests,
-      windowMs,
-      now: ctx.app.clock.now(),
-      newRunId,
-    },
-  );
-  if (outcome.kind === 'rate_limited') {
-    throw new ApiError(
-      'rate_limited',
-      `at most ${maxRequests} sync requests per ${windowMs / 60_000} minutes; try again in ${outcome.retryAfterSeconds} s`,
-      [],
-      { 'retry-after': String(outcome.retryAfterSeconds) },
-    );
-  }
-  return outcome.planned;
 }
 
 export const syncWebhookRoutes: Array<Route<RouteContext>> = [

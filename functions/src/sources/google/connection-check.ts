@@ -33,7 +33,7 @@ async function probeRefreshingOnce(app: App, tenantId: string) {
   }
 }
 
-const REAUTH_REASON =
+export const REAUTH_REASON =
   'Google revoked or expired the authorization (invalid_grant); re-authorize the connection';
 
 /**

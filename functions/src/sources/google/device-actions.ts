@@ -42,6 +42,8 @@ export type MobileDeviceAction =
 
 export type DeviceActionError =
   | { kind: 'missing_scope'; scope: string; message: string }
+  /** Google no longer honours the tenant's grant (invalid_grant): nothing more can be sent until it reconnects. */
+  | { kind: 'reauthorize'; message: string }
   | { kind: 'not_found'; message: string }
   | { kind: 'invalid_transition'; message: string }
   | { kind: 'retryable'; message: string }
@@ -104,7 +106,7 @@ export function mapDeviceActionError(err: unknown, scope: string): DeviceActionE
     case 'retryable':
       return { kind: 'retryable', message: `${c.status ?? 'network'} ${c.reason}` };
     case 'invalid_grant':
-      return { kind: 'other', status: 400, message: 'invalid_grant: the tenant must re-authorize' };
+      return { kind: 'reauthorize', message: 'invalid_grant: the tenant must re-authorize' };
     case 'forbidden':
       if (c.reason === 'insufficientPermissions' || /insufficient authentication scopes/i.test(c.message)) {
         return { kind: 'missing_scope', scope, message: c.message };
