@@ -83,7 +83,7 @@ describe('admin console: device management', () => {
     }
     const r = records.find((x) => x.data.googleStatus === 'ACTIVE');
     if (!r) throw new Error(`no active Chrome OS device among ${records.length} synced records`);
-    device = { recordId: r.recordId, deviceId: r.sync.sourceId, serial: String(r.data.serial) };
+    device = { recordId: r.recordId, deviceId: String(r.sync.sourceId), serial: String(r.data.serial) };
   }, 240_000);
 
   afterAll(async () => {
