@@ -21,6 +21,7 @@ import { renderEditor } from './js/editor.js';
 import { renderRuns } from './js/runs.js';
 import { renderRecords } from './js/records.js';
 import { renderTeam } from './js/team.js';
+import { renderAction, renderActionHistory, renderRecord } from './js/device-views.js';
 
 const EXPIRED = 'Your session has expired. Sign in again to continue.';
 
@@ -34,6 +35,9 @@ defineRoutes([
   ['/t/:t/runs', renderRuns],
   ['/t/:t/records', renderRecords],
   ['/t/:t/records/:objectId', renderRecords],
+  ['/t/:t/records/:objectId/:recordId', renderRecord],
+  ['/t/:t/devices/actions', renderActionHistory],
+  ['/t/:t/devices/actions/:actionId', renderAction],
   ['/t/:t/team', renderTeam],
 ]);
 

@@ -4,7 +4,8 @@
  *
  *   sign-in, Google consent, connection overview, mappings list, mapping editor with preview, sync progress,
  *   run history with a held run, records with removed records, re-authorization banner, field errors, and the
- *   overview and editor at a phone's width.
+ *   overview and editor at a phone's width; device management: a Chromebook's page, the disable confirmation and
+ *   result, the typed deprovision phrase, the action history, and those at a phone's width.
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -179,6 +180,40 @@ async function main() {
     await page.locator('.error-summary').waitFor();
     await shot('09-mapping-field-errors');
 
+    // Device management on; a Chromebook's detail page, the disable confirmation, its result, the history.
+    await open('', cs.tenantName);
+    await viaGoogle(
+      page,
+      cs.consoleUrl,
+      () => page.getByRole('button', { name: 'Turn on device management' }).click(),
+      'approve',
+    );
+    await page.locator('#notice').getByText('Device management is on').waitFor();
+    const [book] = (await api('/objects/chromebooks/records?status=active&limit=1')).records as Array<{
+      recordId: string;
+    }>;
+    const bookRoute = `/records/chromebooks/${encodeURIComponent(book!.recordId)}`;
+    await open(bookRoute, decodeURIComponent(book!.recordId));
+    await shot('14-device-detail', true);
+    await page.getByRole('button', { name: 'Disable', exact: true }).click();
+    await shot('15-device-confirm');
+    await page.getByRole('dialog').getByRole('button', { name: 'Disable', exact: true }).click();
+    await page.getByRole('dialog').getByText('succeeded').first().waitFor();
+    await shot('16-device-result');
+    await page.getByRole('dialog').getByRole('button', { name: 'Close' }).click();
+    await open('/records/chromebooks', 'Records');
+    const boxes = page.locator('tbody input[type="checkbox"]');
+    for (let i = 0; i < 3; i++) await boxes.nth(i).check();
+    await page.getByRole('button', { name: 'Deprovision', exact: true }).click();
+    await page
+      .getByRole('dialog')
+      .getByLabel(/to confirm/)
+      .fill('deprovision 3');
+    await shot('17-devices-deprovision-phrase');
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+    await open('/devices/actions', 'Device actions');
+    await shot('18-device-actions');
+
     // The team, with a colleague and a viewer added.
     for (const [email, role] of [
       [`it.helpdesk@${cs.workspace.domain}`, 'admin'],
@@ -202,6 +237,12 @@ async function main() {
     await shot('11-narrow-mappings');
     await open(`/mappings/${encodeURIComponent(chromebooks.id)}`, 'Student Chromebooks');
     await shot('12-narrow-editor');
+    await open(bookRoute, decodeURIComponent(book!.recordId));
+    await shot('19-narrow-device-detail', true);
+    await open('/records/chromebooks', 'Records');
+    await shot('20-narrow-device-records');
+    await open('/devices/actions', 'Device actions');
+    await shot('21-narrow-device-actions');
   } finally {
     await browser.close();
     await cs.stop();

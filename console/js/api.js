@@ -33,12 +33,12 @@ export function normalizePath(p) {
 /**
  * @param {string} method
  * @param {string} path
- * @param {{body?: unknown, ifMatch?: string}} [opts]
+ * @param {{body?: unknown, ifMatch?: string, headers?: Record<string, string>}} [opts]
  * @returns {Promise<{data: any, etag: string | null, status: number}>}
  */
 export async function request(method, path, opts = {}) {
   /** @type {Record<string, string>} */
-  const headers = { accept: 'application/json' };
+  const headers = { accept: 'application/json', ...opts.headers };
   const token = getToken();
   if (token) headers.authorization = `Bearer ${token}`;
   if (opts.body !== undefined) headers['content-type'] = 'application/json';

@@ -56,6 +56,7 @@ const STATUS = {
   succeeded: ['ok', 'Succeeded'],
   failed: ['bad', 'Failed'],
   held: ['warn', 'Held for review'],
+  partly: ['warn', 'Partly failed'],
   removed: ['neutral', 'Removed'],
   inactive: ['neutral', 'Inactive'],
   enabled: ['ok', 'Enabled'],

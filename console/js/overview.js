@@ -171,6 +171,8 @@ export async function renderOverview(route, el) {
             ].filter(Boolean),
           ),
       result,
+      status !== 'pending' &&
+        h('p', { class: 'small' }, h('a', { href: `#/t/${t}/devices/actions` }, 'Device action history')),
     ],
     actions,
   );
