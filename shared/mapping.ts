@@ -32,9 +32,25 @@ export const PEOPLE_IDENTIFIER: Record<SourceKind, string> = { google: 'primaryE
 /** A people mapping cannot target `email` (always the normalized join key) or `active` (derived from every source). */
 const RESERVED_PEOPLE_FIELDS: ReadonlySet<string> = new Set(['email', 'active']);
 
+/**
+ * Which way a field flows. `fromGoogle` (the default) is read on every sync; `toGoogle` is read the same way (it is
+ * how Google's value is seen) and may also be written back to Google from the product; `none` is not synced.
+ */
+export const FIELD_DIRECTIONS = ['fromGoogle', 'toGoogle', 'none'] as const;
+export type FieldDirection = (typeof FIELD_DIRECTIONS)[number];
+
+/** The Chrome OS fields Google lets a write-back change (chromeosdevices.patch). */
+export const WRITABLE_CHROMEOS_FIELDS: readonly string[] = [
+  'annotatedAssetId',
+  'annotatedLocation',
+  'annotatedUser',
+  'notes',
+];
+
 export const fieldMappingSchema = z.strictObject({
   source: z.string().min(1).max(200),
   target: targetFieldName,
+  direction: z.enum(FIELD_DIRECTIONS).optional(),
 });
 
 export const orgUnitPathSchema = z
@@ -149,6 +165,22 @@ export const mappingInputSchema = z
         });
       }
       seenTargets.add(f.target);
+      if (f.direction === 'toGoogle') {
+        const where = ['fieldMap', i, 'direction'];
+        if (m.source !== 'google' || m.entity !== 'chromeos') {
+          ctx.addIssue({
+            code: 'custom',
+            path: where,
+            message: 'only Chrome OS device fields can be written back to Google',
+          });
+        } else if (!WRITABLE_CHROMEOS_FIELDS.includes(f.source)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: where,
+            message: `${f.source} cannot be written to Google; writable fields are ${WRITABLE_CHROMEOS_FIELDS.join(', ')}`,
+          });
+        }
+      }
       if (people && RESERVED_PEOPLE_FIELDS.has(f.target)) {
         ctx.addIssue({
           code: 'custom',

@@ -6,6 +6,7 @@ import { actorOf, requireTenant, type RouteContext } from '../api/route-context.
 import type { Route } from '../api/router.js';
 import { listDeviceActions, readDeviceAction } from '../store/device-actions.js';
 import { deviceActionRequestSchema, idempotencyKeySchema, performDeviceAction } from './device-actions.js';
+import { performWriteBack, writeBackRequestSchema } from './write-back.js';
 
 /** POST /api/tenants/:tenantId/devices/actions — disable, wipe, move… devices at Google (device-actions.ts). */
 async function act(ctx: RouteContext): Promise<ApiResult> {
@@ -22,6 +23,21 @@ async function act(ctx: RouteContext): Promise<ApiResult> {
     idempotencyKey,
   });
   return json(200, { action }, replayed ? { 'idempotent-replayed': 'true' } : undefined);
+}
+
+/** POST /api/tenants/:tenantId/objects/:objectId/records/:recordId/write-back — annotations to Google (write-back.ts). */
+async function writeBack(ctx: RouteContext): Promise<ApiResult> {
+  const scope = requireTenant(ctx);
+  const request = parseBody(ctx.req, writeBackRequestSchema, { emptyAllowed: false });
+  const action = await performWriteBack(ctx, {
+    tenantId: scope.tenantId,
+    tenantRaw: scope.raw,
+    objectId: ctx.params.objectId!,
+    recordId: ctx.params.recordId!,
+    requestedBy: actorOf(ctx.caller),
+    request,
+  });
+  return json(200, { action });
 }
 
 const listQuery = z.strictObject({
@@ -60,6 +76,12 @@ export const deviceActionRoutes: Array<Route<RouteContext>> = [
     pattern: '/api/tenants/:tenantId/devices/actions',
     access: { kind: 'tenant', need: 'write', allowHost: true },
     handle: act,
+  },
+  {
+    method: 'POST',
+    pattern: '/api/tenants/:tenantId/objects/:objectId/records/:recordId/write-back',
+    access: { kind: 'tenant', need: 'write', allowHost: true },
+    handle: writeBack,
   },
   {
     method: 'GET',

@@ -140,7 +140,7 @@ function canonical(value: unknown): string {
  * The tenant's Google client, with a fresh access token in hand before anything is sent: a tenant that is not
  * connected, or whose grant Google no longer honours, is refused (409) with nothing changed at Google.
  */
-async function googleClientFor(app: App, tenantId: string): Promise<GoogleDeviceActions> {
+export async function googleClientFor(app: App, tenantId: string): Promise<GoogleDeviceActions> {
   try {
     const auth = await app.auth.clientFor(tenantId);
     await auth.getAccessToken();
@@ -154,7 +154,7 @@ async function googleClientFor(app: App, tenantId: string): Promise<GoogleDevice
 }
 
 /** Google refused the grant: the tenant's syncs stop exactly as a failing sync would stop them. */
-async function needsReauthorization(app: App, tenantId: string): Promise<ApiError> {
+export async function needsReauthorization(app: App, tenantId: string): Promise<ApiError> {
   app.auth.forget(tenantId);
   await markNeedsReauthorization(app.db, tenantId, REAUTH_REASON, new Date(app.clock.now()));
   app.log.warn('device action found the authorization revoked', { tenantId });
@@ -165,7 +165,7 @@ async function needsReauthorization(app: App, tenantId: string): Promise<ApiErro
 }
 
 /** A tenant waiting for reauthorization holds no usable scopes: say so, rather than "missing scopes". */
-function requireConnected(tenant: { connection?: unknown }): void {
+export function requireConnected(tenant: { connection?: unknown }): void {
   const state = (tenant.connection as { state?: unknown } | null | undefined)?.state;
   if (state === 'connected') return;
   throw new ApiError(

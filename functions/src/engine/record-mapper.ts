@@ -74,7 +74,8 @@ export function mapSourceObject(mapping: MappingForSync, src: Record<string, unk
   }
   const identifierValue = String(rawId);
   const data: Record<string, unknown> = {};
-  for (const f of mapping.fieldMap) data[f.target] = readPath(src, f.source);
+  // A 'none' field is kept in the mapping but not synced.
+  for (const f of mapping.fieldMap) if (f.direction !== 'none') data[f.target] = readPath(src, f.source);
   const [status, inactiveReason] = statusOf(mapping, src);
   if (mapping.target.kind === 'loginUsers') {
     // A login user is a person who can sign in to the host product: suspended or archived means not now.

@@ -29,6 +29,10 @@ export const deviceActionDocSchema = z.strictObject({
   deviceIds: z.array(z.string()),
   deprovisionReason: z.string().optional(),
   orgUnitId: z.string().optional(),
+  /** writeBack: the fields asked for, by Google field name (null clears). */
+  fields: z.record(z.string(), z.string().nullable()).optional(),
+  /** writeBack: Google's answer (the device's writable fields as Google stored them). */
+  googleAnswer: z.record(z.string(), z.unknown()).optional(),
   requestedBy: z.string(),
   requestedAt: z.string(),
   idempotencyKey: z.string().optional(),

@@ -84,3 +84,33 @@ export async function saveHashIndex(
   }
   await flush();
 }
+
+/**
+ * Sets one record's hash in a mapping's index (a write-back that already wrote the record): reads the one shard
+ * the record lives in under the current layout, sets the entry and writes the shard back, in a transaction so a
+ * sync saving the index at the same moment is not overwritten with a stale shard. Without an index yet (no
+ * completed sync), there is nothing to keep in step.
+ */
+export async function setHashIndexEntry(
+  db: Firestore,
+  tenantId: string,
+  mappingId: string,
+  recordId: string,
+  hash: string,
+): Promise<void> {
+  const col = db.collection(paths.indexShards(tenantId, mappingId));
+  await db.runTransaction(async (tx) => {
+    const first = await tx.get(col.doc('0000'));
+    if (!first.exists) return;
+    const shardCount = Number(first.get('shardCount') ?? 1) || 1;
+    const ref = col.doc(String(shardOf(recordId, shardCount)).padStart(4, '0'));
+    const snap = ref.id === first.id ? first : await tx.get(ref);
+    const entries = JSON.parse(String(snap.get('entries') ?? '{}')) as Record<string, string>;
+    entries[recordId] = hash;
+    // Same ordering as saveHashIndex (sorted ids), so an unchanged shard compares equal on the next save.
+    const sorted = Object.fromEntries(
+      Object.entries(entries).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+    );
+    tx.set(ref, { entries: JSON.stringify(sorted), shardCount });
+  });
+}

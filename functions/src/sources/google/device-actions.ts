@@ -193,18 +193,33 @@ export class GoogleDeviceActions {
     deviceId: string,
     fields: ChromeOsAnnotations,
     move: { orgUnitId?: string } = {},
+    /** FULL when the answer is mapped like a synced device (the sync lists with FULL). */
+    projection: 'BASIC' | 'FULL' = 'BASIC',
   ): Promise<ActionOutcome<WrittenChromeOsDevice>> {
     try {
       const res = await this.admin.chromeosdevices.patch(
         {
           customerId: 'my_customer',
           deviceId,
-          projection: 'BASIC',
+          projection,
           requestBody: {
             ...fields,
             ...(move.orgUnitId ? { orgUnitId: move.orgUnitId.replace(/^id:/, '') } : {}),
           },
         },
+        this.opts,
+      );
+      return { ok: true, value: chromeOsDevice.parse(res.data) };
+    } catch (err) {
+      return { ok: false, error: mapDeviceActionError(err, CHROMEOS_MANAGE_SCOPE) };
+    }
+  }
+
+  /** One Chrome OS device by its Directory id, as the sync sees it (FULL projection). */
+  async getChromeOsDevice(deviceId: string): Promise<ActionOutcome<WrittenChromeOsDevice>> {
+    try {
+      const res = await this.admin.chromeosdevices.get(
+        { customerId: 'my_customer', deviceId, projection: 'FULL' },
         this.opts,
       );
       return { ok: true, value: chromeOsDevice.parse(res.data) };

@@ -1,0 +1,164 @@
+import { z } from 'zod';
+import { CHROMEOS_MANAGE_SCOPE } from '../../../shared/entities.js';
+import { objectIdOf, type Mapping } from '../../../shared/mapping.js';
+import { ApiError, notFound } from '../api/api-error.js';
+import type { RouteContext } from '../api/route-context.js';
+import { mapSourceObject, readPath } from '../engine/record-mapper.js';
+import { newRunId } from '../engine/run-id.js';
+import type { ChromeOsAnnotations } from '../sources/google/device-actions.js';
+import { requireGoogleScopes } from '../sources/google/require-scopes.js';
+import { createDeviceAction, type DeviceActionDoc } from '../store/device-actions.js';
+import { setHashIndexEntry } from '../store/hash-index.js';
+import { readMapping } from '../store/mappings.js';
+import { readRecord, replaceRecords } from '../store/records.js';
+import { googleClientFor, needsReauthorization, requireConnected } from './device-actions.js';
+
+/**
+ * Write-back of Chrome OS annotations edited in the product: only fields the mapping marks `toGoogle`, only to the
+ * device the record was synced from (its Directory deviceId), and only when Google still holds what the last sync
+ * saw — otherwise someone changed it at Google since, and overwriting that would lose their edit (409). After the
+ * PATCH the record and its hash-index entry are set from Google's answer, so the next sync finds it unchanged.
+ */
+
+export const writeBackRequestSchema = z.strictObject({
+  fields: z
+    .record(z.string().min(1).max(100), z.string().max(2000).nullable())
+    .refine((f) => Object.keys(f).length > 0, 'at least one field'),
+});
+export type WriteBackRequest = z.infer<typeof writeBackRequestSchema>;
+
+interface SyncBlock {
+  mappingId?: unknown;
+  sourceId?: unknown;
+  status?: unknown;
+}
+
+export interface WriteBackInput {
+  tenantId: string;
+  tenantRaw: { connection?: unknown };
+  objectId: string;
+  recordId: string;
+  requestedBy: string;
+  request: WriteBackRequest;
+}
+
+/** The mapping's toGoogle entries for the asked target fields; 400 naming any field that is not one. */
+function writableFields(mapping: Mapping, asked: readonly string[]) {
+  const byTarget = new Map(
+    mapping.fieldMap.filter((f) => f.direction === 'toGoogle').map((f) => [f.target, f]),
+  );
+  const refused = asked.filter((t) => !byTarget.has(t));
+  if (refused.length > 0)
+    throw new ApiError(
+      'invalid_argument',
+      `not written back to Google by mapping ${mapping.name}: ${refused.join(', ')}`,
+      refused.map((t) => ({ path: `fields.${t}`, message: 'not a toGoogle field of the mapping' })),
+    );
+  return asked.map((t) => byTarget.get(t)!);
+}
+
+export async function performWriteBack(
+  ctx: Pick<RouteContext, 'app' | 'log'>,
+  input: WriteBackInput,
+): Promise<DeviceActionDoc> {
+  const { app } = ctx;
+  const { tenantId, objectId, recordId } = input;
+  const record = await readRecord(app.db, tenantId, objectId, recordId);
+  if (!record) throw notFound('record not found');
+  const sync = (record.sync ?? {}) as SyncBlock;
+  const mapping =
+    typeof sync.mappingId === 'string' ? await readMapping(app.db, tenantId, sync.mappingId) : null;
+  if (
+    !mapping ||
+    mapping.source !== 'google' ||
+    mapping.entity !== 'chromeos' ||
+    objectIdOf(mapping.target) !== objectId
+  )
+    throw new ApiError(
+      'invalid_argument',
+      'only records synced from Google Chrome OS devices can be written back',
+    );
+  const entries = writableFields(mapping, Object.keys(input.request.fields));
+  if (sync.status === 'removed' || typeof sync.sourceId !== 'string' || sync.sourceId === '')
+    throw new ApiError('failed_precondition', 'the device of this record is no longer synced');
+  requireConnected(input.tenantRaw);
+  requireGoogleScopes(input.tenantRaw, [CHROMEOS_MANAGE_SCOPE]);
+
+  const google = await googleClientFor(app, tenantId);
+  const deviceId = sync.sourceId;
+  const unavailable = async (error: { kind: string; message: string }): Promise<never> => {
+    if (error.kind === 'reauthorize') throw await needsReauthorization(app, tenantId);
+    if (error.kind === 'not_found') throw notFound('the device is no longer at Google');
+    throw new ApiError('unavailable', `Google did not accept the request: ${error.message}`);
+  };
+
+  const current = await google.getChromeOsDevice(deviceId);
+  if (!current.ok) return unavailable(current.error);
+  // What the last sync saw is the record's stored value; Google holding anything else means an edit made there.
+  const conflicts = entries.flatMap((f) => {
+    const atGoogle = readPath(current.value, f.source);
+    const stored = record.fields[f.target] ?? null;
+    return atGoogle === stored ? [] : [{ field: f.target, google: atGoogle, stored }];
+  });
+  if (conflicts.length > 0)
+    throw new ApiError(
+      'conflict',
+      `changed at Google since the last sync: ${conflicts.map((c) => c.field).join(', ')}`,
+      [],
+      {},
+      { conflicts },
+    );
+
+  const patch: Record<string, string | null> = {};
+  for (const f of entries) patch[f.source] = input.request.fields[f.target]!;
+  const written = await google.updateChromeOsAnnotations(deviceId, patch as ChromeOsAnnotations, {}, 'FULL');
+  if (!written.ok) return unavailable(written.error);
+
+  const mapped = mapSourceObject(mapping, written.value);
+  if (mapped.kind === 'record' && mapped.record.recordId === recordId) {
+    const r = mapped.record;
+    const now = new Date(app.clock.now()).toISOString();
+    await replaceRecords(app.db, tenantId, objectId, [
+      {
+        id: recordId,
+        body: {
+          ...r.data,
+          _sync: {
+            ...(record.sync as Record<string, unknown>),
+            status: r.status,
+            inactiveReason: r.inactiveReason,
+            hash: r.hash,
+            updatedAt: now,
+          },
+        },
+      },
+    ]);
+    await setHashIndexEntry(app.db, tenantId, mapping.id, recordId, r.hash);
+  } else {
+    // Google's answer no longer maps to this record (moved out of scope, identifier changed): the next sync
+    // sorts that out as for any change made at Google.
+    ctx.log.warn('write-back: Google answer does not map to the record', { tenantId, objectId, recordId });
+  }
+
+  const googleAnswer: Record<string, unknown> = { deviceId };
+  for (const f of entries) googleAnswer[f.source] = readPath(written.value, f.source);
+  const now = app.clock.now();
+  const action: DeviceActionDoc = {
+    id: newRunId(now),
+    tenantId,
+    entity: 'chromeos',
+    action: 'writeBack',
+    deviceIds: [deviceId],
+    fields: patch,
+    googleAnswer,
+    requestedBy: input.requestedBy,
+    requestedAt: new Date(now).toISOString(),
+    results: [{ deviceId, ok: true }],
+    succeeded: 1,
+    failed: 0,
+    refresh: { runs: [] },
+  };
+  await createDeviceAction(app.db, action);
+  ctx.log.info('device write-back', { tenantId, actionId: action.id, deviceId, by: input.requestedBy });
+  return action;
+}
