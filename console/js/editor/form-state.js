@@ -4,7 +4,7 @@
 
 /**
  * @typedef {{kind: string, label?: string, identifiers: string[], fields: string[]}} Entity as GET /api/entities lists it
- * @typedef {{source: string, target: string, custom: boolean}} FieldRow `custom`: a typed custom-schema path, not one from the entity's list
+ * @typedef {{source: string, target: string, custom: boolean, direction?: string}} FieldRow `custom`: a typed custom-schema path, not one from the entity's list
  * @typedef {{
  *   name: string, source: string, entity: string, identifier: string,
  *   targetKind: string, role: string, objectId: string,
@@ -184,7 +184,12 @@ export function mappingBody(draft) {
         : draft.targetKind === 'people'
           ? { kind: 'people' }
           : { kind: 'collection', objectId: draft.objectId },
-    fieldMap: draft.fieldRows.map((r) => ({ source: r.source, target: r.target })),
+    // A field's write-back direction is set through the API; the editor keeps it as it was.
+    fieldMap: draft.fieldRows.map((r) => ({
+      source: r.source,
+      target: r.target,
+      ...(r.direction ? { direction: r.direction } : {}),
+    })),
     orgUnitScope: draft.scoped
       ? {
           paths: draft.scopePaths
