@@ -123,34 +123,19 @@ export class EntraGraphClient {
     options: DeltaUsersOptions,
   ): Promise<{ deltaLink: string; pages: number; fullSync: boolean }> {
     const fullSync = options.deltaLink === undefined;
-    let url = fullSync
-      ? `${this.#connection.graphBaseUrl}/v1.0/users/delta?$select=${encodeURIComponent((options.select ?? ENTRA_USER_SELECT).join(','))}`
-      : this.#checkedLink(options.deltaLink ?? '', '/v1.0/users/delta', 'INVALID_ARGUMENT');
-    let pages = 0;
-    for (;;) {
-      const page: z.infer<typeof deltaPageSchema> = await this.#getJson(
-        url,
-        deltaPageSchema,
-        'GET /v1.0/users/delta',
-      );
-      pages++;
+    let link: string | null = options.deltaLink ?? null;
+    // Page by page through deltaPage, the one parser of delta responses; this only groups each page's entries.
+    for (let pages = 1; ; pages++) {
+      const page = await this.deltaPage(link, options.select);
       const users: GraphUser[] = [];
       const removed: RemovedUser[] = [];
-      for (const item of page.value) {
-        if (item.kind === 'removed') removed.push({ id: item.id, reason: item.reason });
-        else users.push(item.user);
+      for (const entry of page.entries) {
+        if (entry.kind === 'removed') removed.push(entry.removed);
+        else users.push(entry.user);
       }
       await options.onPage({ users, removed, fullSync });
-      const next = page['@odata.nextLink'];
-      const deltaLink = page['@odata.deltaLink'];
-      if (next !== undefined) url = this.#checkedLink(next, '/v1.0/users/delta');
-      else if (deltaLink !== undefined)
-        return { deltaLink: this.#checkedLink(deltaLink, '/v1.0/users/delta'), pages, fullSync };
-      else
-        throw new EntraError(
-          'BAD_RESPONSE',
-          'GET /v1.0/users/delta: page has neither nextLink nor deltaLink',
-        );
+      if (page.nextLink === null) return { deltaLink: page.deltaLink!, pages, fullSync };
+      link = page.nextLink;
     }
   }
 
