@@ -110,6 +110,8 @@ export interface ApiHarness {
   ): Promise<{ status: number; location: string; setCookie: string | null }>;
   /** Full connect round trip. */
   connect(tenantId: string, token: string, loginHint?: string): Promise<URL>;
+  /** Turns device management on: the API call, Google's (approving) consent, the callback; the console URL. */
+  enableDeviceManagement(tenantId: string, token: string): Promise<URL>;
   /** Sync messages published since the last call (pulled from a subscription on the sync topic). */
   pullSyncMessages(): Promise<SyncMessage[]>;
   /** Every document of the project: path -> JSON of its data. */
@@ -338,6 +340,17 @@ export async function startApiHarness(
       const res = await callback(back, cookie);
       if (res.status !== 302) throw new Error(`callback answered ${res.status}`);
       return new URL(res.location);
+    },
+    async enableDeviceManagement(tenantId, token) {
+      const res = await request('POST', `/api/tenants/${tenantId}/connection/device-management`, {
+        token,
+        body: { enabled: true },
+      });
+      if (res.status !== 200) throw new Error(`device-management answered ${res.status}: ${res.text}`);
+      const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
+      const cb = await callback(await consent(res.body.authorizationUrl as string), cookie);
+      if (cb.status !== 302) throw new Error(`callback answered ${cb.status}`);
+      return new URL(cb.location);
     },
     pullSyncMessages,
     dump,

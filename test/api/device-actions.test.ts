@@ -53,15 +53,8 @@ async function tenant(opts: { devices: boolean }): Promise<{ t: string; chromeos
   expect(mapping.status, mapping.text).toBe(201);
   expect((await h.connect(t, owner)).searchParams.get('connected')).toBe('1');
   if (opts.devices) {
-    const res = await h.request('POST', `/api/tenants/${t}/connection/device-management`, {
-      token: owner,
-      body: { enabled: true },
-    });
-    expect(res.status, res.text).toBe(200);
-    const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
-    const back = await h.consent(res.body.authorizationUrl as string);
-    const cb = await h.callback(back, cookie);
-    expect(cb.location).toContain('deviceManagement=on');
+    const cb = await h.enableDeviceManagement(t, owner);
+    expect(cb.toString()).toContain('deviceManagement=on');
   }
   await h.pullSyncMessages();
   return { t, chromeosMapping: mapping.body.id as string };

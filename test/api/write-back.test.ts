@@ -52,14 +52,8 @@ async function syncedDevice(opts: { devices: boolean }) {
   const mappingId = mapping.body.id as string;
   expect((await h.connect(t, owner)).searchParams.get('connected')).toBe('1');
   if (opts.devices) {
-    const res = await h.request('POST', `/api/tenants/${t}/connection/device-management`, {
-      token: owner,
-      body: { enabled: true },
-    });
-    expect(res.status, res.text).toBe(200);
-    const cookie = (res.headers.get('set-cookie') ?? '').split(';')[0]!;
-    const cb = await h.callback(await h.consent(res.body.authorizationUrl as string), cookie);
-    expect(cb.location).toContain('deviceManagement=on');
+    const cb = await h.enableDeviceManagement(t, owner);
+    expect(cb.toString()).toContain('deviceManagement=on');
   }
   await h.pullSyncMessages();
   const first = await sync(t, mappingId);
