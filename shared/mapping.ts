@@ -39,18 +39,47 @@ const RESERVED_PEOPLE_FIELDS: ReadonlySet<string> = new Set(['email', 'active'])
 export const FIELD_DIRECTIONS = ['fromGoogle', 'toGoogle', 'none'] as const;
 export type FieldDirection = (typeof FIELD_DIRECTIONS)[number];
 
-/** The Chrome OS fields Google lets a write-back change (chromeosdevices.patch). */
+/**
+ * The Chrome OS fields Google lets a write-back change (chromeosdevices.patch). The org unit is written by id
+ * (`orgUnitPath` values are resolved to their org unit's id first): a PATCH naming the path is known to fail
+ * with "Inconsistent Orgunit id and path".
+ */
 export const WRITABLE_CHROMEOS_FIELDS: readonly string[] = [
   'annotatedAssetId',
   'annotatedLocation',
   'annotatedUser',
   'notes',
+  'orgUnitPath',
+  'orgUnitId',
 ];
+
+/**
+ * How a note written from the product is appended to the device's notes at Google (never overwriting what is
+ * there: Google's notes are often a shared log kept by several tools). `{{text}}` is the note, `{{by}}` who
+ * wrote it, `{{date}}` the UTC date (YYYY-MM-DD).
+ */
+export const DEFAULT_NOTES_TEMPLATE = '[{{date}} {{by}}] {{text}}';
+export const NOTES_TEMPLATE_PLACEHOLDERS = ['text', 'by', 'date'] as const;
+
+const notesTemplateSchema = z
+  .string()
+  .min(1)
+  .max(300)
+  .refine((t) => t.includes('{{text}}'), 'the template must contain {{text}}')
+  .refine(
+    (t) =>
+      [...t.matchAll(/\{\{\s*([^}]*?)\s*\}\}/g)].every((m) =>
+        (NOTES_TEMPLATE_PLACEHOLDERS as readonly string[]).includes(m[1]!),
+      ),
+    `placeholders are ${NOTES_TEMPLATE_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`,
+  );
 
 export const fieldMappingSchema = z.strictObject({
   source: z.string().min(1).max(200),
   target: targetFieldName,
   direction: z.enum(FIELD_DIRECTIONS).optional(),
+  /** Only for Chrome OS `notes` written to Google: how a note is appended (DEFAULT_NOTES_TEMPLATE if absent). */
+  appendTemplate: notesTemplateSchema.optional(),
 });
 
 export const orgUnitPathSchema = z
@@ -180,6 +209,13 @@ export const mappingInputSchema = z
             message: `${f.source} cannot be written to Google; writable fields are ${WRITABLE_CHROMEOS_FIELDS.join(', ')}`,
           });
         }
+      }
+      if (f.appendTemplate !== undefined && (f.source !== 'notes' || f.direction !== 'toGoogle')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['fieldMap', i, 'appendTemplate'],
+          message: 'only Chrome OS notes written back to Google are appended through a template',
+        });
       }
       if (people && RESERVED_PEOPLE_FIELDS.has(f.target)) {
         ctx.addIssue({

@@ -12,6 +12,7 @@ import {
   pollUntilChanged,
   resultList,
 } from './devices.js';
+import { writeBackForm } from './write-back.js';
 
 const dl = (rows) =>
   h(
@@ -103,6 +104,23 @@ export async function renderRecord(route, el) {
 
   const actions =
     device && actionBar({ t, tenant, entity, devices: () => [device], onDone: (a) => void onDone(a) });
+  const mapping = listOf(md, 'mappings').find((m) => m.id === record.sync.mappingId);
+  const writeBack =
+    device &&
+    record.sync.status !== 'removed' &&
+    writeBackForm({
+      t,
+      tenant,
+      objectId,
+      recordId,
+      mapping,
+      values: () => record.data,
+      // Google's answer is already in the record when the API answers: one read shows it.
+      onWritten: async () => {
+        record = normalize(await get(path));
+        draw();
+      },
+    });
 
   el.append(
     h('p', { class: 'crumbs' }, h('a', { href: recordsHref(t, objectId) }, `Records · ${objectId}`)),
@@ -115,7 +133,7 @@ export async function renderRecord(route, el) {
       'div',
       { class: 'grid-2' },
       h('div', null, card('Sync status', [statusHost, refresh]), actions && card('Actions', actions)),
-      h('div', null, card('Fields', fieldsHost)),
+      h('div', null, card('Fields', fieldsHost), writeBack && card('Write back to Google', writeBack)),
     ),
   );
   return name;

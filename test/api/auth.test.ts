@@ -5,6 +5,7 @@ import { signHostRequest } from '../../functions/src/api/host-hmac.js';
 import { paths } from '../../shared/firestore-paths.js';
 import { authorizeAgainstSimulator } from '../support/google-oauth.js';
 import { CONSOLE_ORIGIN, HOST_KEY_ID, HOST_SECRET, startApiHarness, type ApiHarness } from './api-harness.js';
+import { WRITABLE_CHROMEOS_FIELDS } from '../../shared/mapping.js';
 
 let h: ApiHarness;
 let owner: string;
@@ -320,6 +321,9 @@ describe('routing', () => {
       'groups',
     ]);
     expect(res.body.entities[0]).toMatchObject({ identifiers: ['primaryEmail', 'id'], maxPageSize: 500 });
+    // Chrome OS names what a write-back may send to Google; nothing else is writable.
+    expect(res.body.entities[1].writable).toEqual(WRITABLE_CHROMEOS_FIELDS);
+    expect(res.body.entities.filter((e: { writable?: unknown }) => e.writable)).toHaveLength(1);
     // Every source's entities, Google's the same list as `entities`.
     expect(res.body.sources.google).toEqual(res.body.entities);
     expect(res.body.sources.entra).toEqual([

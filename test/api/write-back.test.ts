@@ -24,7 +24,7 @@ let serial = 0;
  * A connected tenant with a viewer and a Chrome OS mapping whose asset id is written back to Google, one
  * Chromebook, and a first sync done; `devices` turns device management on (the manage scope) before the sync.
  */
-async function syncedDevice(opts: { devices: boolean }) {
+async function syncedDevice(opts: { devices: boolean; fields?: Record<string, unknown>[]; notes?: string }) {
   const t = `wb-${++seq}`;
   await h.createTenant(t, h.ws.adminEmail);
   await h.addMember(t, 'wendy.viewer@school.example', 'viewer');
@@ -32,6 +32,7 @@ async function syncedDevice(opts: { devices: boolean }) {
     serialNumber: `WB${++serial}`,
     annotatedAssetId: `ASSET-${serial}`,
     annotatedLocation: 'Room 1',
+    ...(opts.notes ? { notes: opts.notes } : {}),
   });
   const deviceId = device.deviceId as string;
   const mapping = await h.request('POST', `/api/tenants/${t}/mappings`, {
@@ -45,6 +46,7 @@ async function syncedDevice(opts: { devices: boolean }) {
         { source: 'deviceId', target: 'deviceId' },
         { source: 'annotatedAssetId', target: 'assetTag', direction: 'toGoogle' },
         { source: 'annotatedLocation', target: 'room' },
+        ...(opts.fields ?? []),
       ],
     },
   });
@@ -161,5 +163,119 @@ describe('POST /api/tenants/:t/objects/:o/records/:r/write-back', () => {
     );
     expect(res.body.error.missingScopes).toEqual(['admin.directory.device.chromeos']);
     expect((await atGoogle(deviceId)).annotatedAssetId).toBe(asset);
+  });
+
+  it('appends a note through the mapping template, keeping what Google holds even if edited there since', async () => {
+    const { t, mappingId, deviceId, recordId, ref } = await syncedDevice({
+      devices: true,
+      notes: 'Bought 2024',
+      fields: [
+        {
+          source: 'notes',
+          target: 'notes',
+          direction: 'toGoogle',
+          appendTemplate: '{{date}} {{by}}: {{text}}',
+        },
+      ],
+    });
+    // Edited at Google after the sync: an append keeps it, so this is no conflict.
+    await h.control.updateChromeOsDevice(h.ws.customerId, deviceId, {
+      notes: 'Bought 2024\nKeyboard replaced',
+    });
+    const res = await writeBack(t, recordId, { notes: '  Screen cracked  ' });
+    expect(res.status, res.text).toBe(200);
+    const today = new Date().toISOString().slice(0, 10);
+    const expected = `Bought 2024\nKeyboard replaced\n${today} ${h.ws.adminEmail}: Screen cracked`;
+    expect((await atGoogle(deviceId)).notes).toBe(expected);
+    expect((await ref.get()).get('notes')).toBe(expected);
+    expect(res.body.action.fields).toEqual({ notes: expected });
+
+    // A second note goes below the first; the sync after it writes nothing.
+    const second = await writeBack(t, recordId, { notes: 'Sent for repair' });
+    expect(second.status, second.text).toBe(200);
+    const notes = (await atGoogle(deviceId)).notes as string;
+    expect(notes.split('\n')).toEqual([
+      'Bought 2024',
+      'Keyboard replaced',
+      `${today} ${h.ws.adminEmail}: Screen cracked`,
+      `${today} ${h.ws.adminEmail}: Sent for repair`,
+    ]);
+    const written = await ref.get();
+    expect(await sync(t, mappingId)).toMatchObject({ status: 'completed' });
+    expect((await ref.get()).updateTime!.isEqual(written.updateTime!)).toBe(true);
+  });
+
+  it('refuses clearing appended notes or sending an empty note (400), and Google is unchanged', async () => {
+    const { t, deviceId, recordId } = await syncedDevice({
+      devices: true,
+      notes: 'Keep me',
+      fields: [{ source: 'notes', target: 'notes', direction: 'toGoogle' }],
+    });
+    for (const value of [null, '   ']) {
+      const res = await rejectedUnchanged(
+        h,
+        () => writeBack(t, recordId, { notes: value }),
+        400,
+        'invalid_argument',
+      );
+      expect(res.body.error.details).toEqual([
+        { path: 'fields.notes', message: 'notes are appended at Google; send the text to add' },
+      ]);
+    }
+    expect((await atGoogle(deviceId)).notes).toBe('Keep me');
+  });
+
+  it('moves the device to another org unit named by path, sending Google its id; the next sync is a no-op', async () => {
+    const ou = await h.control.addOrgUnit(h.ws.customerId, { name: `Repair ${++seq}` });
+    const { t, mappingId, deviceId, recordId, ref } = await syncedDevice({
+      devices: true,
+      fields: [{ source: 'orgUnitPath', target: 'orgUnit', direction: 'toGoogle' }],
+    });
+    const res = await writeBack(t, recordId, { orgUnit: ou.orgUnitPath });
+    expect(res.status, res.text).toBe(200);
+    const device = await atGoogle(deviceId);
+    expect(device.orgUnitPath).toBe(ou.orgUnitPath);
+    // Devices carry the bare id (no "id:" prefix, unlike org units themselves).
+    const bareId = (ou.orgUnitId as string).replace(/^id:/, '');
+    expect(device.orgUnitId).toBe(bareId);
+    expect(res.body.action.fields).toEqual({ orgUnitId: bareId });
+    expect(res.body.action.googleAnswer).toMatchObject({ orgUnitPath: ou.orgUnitPath });
+    const written = await ref.get();
+    expect(written.get('orgUnit')).toBe(ou.orgUnitPath);
+    expect(await sync(t, mappingId)).toMatchObject({ status: 'completed' });
+    expect((await ref.get()).updateTime!.isEqual(written.updateTime!)).toBe(true);
+  });
+
+  it('moves by org unit id, and refuses an unknown org unit path or id (400) without moving', async () => {
+    const ou = await h.control.addOrgUnit(h.ws.customerId, { name: `Library ${++seq}` });
+    const { t, deviceId, recordId } = await syncedDevice({
+      devices: true,
+      fields: [{ source: 'orgUnitId', target: 'orgUnitId', direction: 'toGoogle' }],
+    });
+    const before = (await atGoogle(deviceId)).orgUnitPath;
+    const unknown = await rejectedUnchanged(
+      h,
+      () => writeBack(t, recordId, { orgUnitId: 'id:03ph8a2z0000000' }),
+      400,
+      'invalid_argument',
+    );
+    expect(unknown.body.error.message).toContain('INVALID_OU_ID');
+    expect((await atGoogle(deviceId)).orgUnitPath).toBe(before);
+
+    const res = await writeBack(t, recordId, { orgUnitId: ou.orgUnitId });
+    expect(res.status, res.text).toBe(200);
+    expect((await atGoogle(deviceId)).orgUnitPath).toBe(ou.orgUnitPath);
+
+    const { t: t2, recordId: r2 } = await syncedDevice({
+      devices: true,
+      fields: [{ source: 'orgUnitPath', target: 'orgUnit', direction: 'toGoogle' }],
+    });
+    const noPath = await rejectedUnchanged(
+      h,
+      () => writeBack(t2, r2, { orgUnit: '/No such unit' }),
+      400,
+      'invalid_argument',
+    );
+    expect(noPath.body.error.message).toContain('/No such unit');
   });
 });

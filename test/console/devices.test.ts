@@ -23,6 +23,7 @@ describe('admin console: device management', () => {
   let pageErrors: string[];
   /** An active Chrome OS device's record: its record id, Directory deviceId and serial number. */
   let device: { recordId: string; deviceId: string; serial: string };
+  let mappingId: string;
   const objectId = 'chromebooks';
 
   const api = async (method: string, path: string, body?: unknown) => {
@@ -73,7 +74,8 @@ describe('admin console: device management', () => {
       ],
     });
     expect(created.status).toBe(201);
-    expect((await api('POST', '/sync', { mappingId: created.body.id })).status).toBeLessThan(300);
+    mappingId = created.body.id as string;
+    expect((await api('POST', '/sync', { mappingId })).status).toBeLessThan(300);
     let records: Array<{ recordId: string; data: Record<string, unknown>; sync: Record<string, string> }> =
       [];
     // expect.poll is for tests only: a bounded wait for the first sync's records.
@@ -157,7 +159,65 @@ describe('admin console: device management', () => {
     expect(await rows.nth(1).textContent()).toContain('Disable');
   });
 
+  it('an owner turns on write-back in the mapping editor, then writes an asset ID and a note from the device page', async () => {
+    await open(page, `/mappings/${encodeURIComponent(mappingId)}`, 'Chromebooks');
+    for (const [row, source, target, writeBack] of [
+      [4, 'annotatedAssetId', 'assetTag', true],
+      [5, 'notes', 'notes', true],
+    ] as const) {
+      await page.getByRole('button', { name: 'Add field' }).click();
+      await page.getByLabel(`Google Workspace field, row ${row}`).selectOption(source);
+      await page.getByLabel(`Field in your product, row ${row}`).fill(target);
+      if (writeBack) await page.locator(`#wb-${row - 1}`).check();
+    }
+    // Only fields Google lets us write offer write-back.
+    expect(await page.locator('label[for="wb-0"]').isHidden()).toBe(true);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await expect.poll(() => page.locator('#notice').textContent()).toContain('were saved');
+    const saved = await api('GET', `/mappings/${encodeURIComponent(mappingId)}`);
+    expect(saved.body.fieldMap.slice(3)).toEqual([
+      { source: 'annotatedAssetId', target: 'assetTag', direction: 'toGoogle' },
+      { source: 'notes', target: 'notes', direction: 'toGoogle' },
+    ]);
+
+    // A sync fills the new fields from Google, which write-back compares against.
+    const atGoogle = await cs.control.getChromeOsDevice(cs.workspace.domain, device.deviceId);
+    expect((await api('POST', '/sync', { mappingId })).status).toBeLessThan(300);
+    const recordPath = `/objects/${objectId}/records/${encodeURIComponent(device.recordId)}`;
+    await expect
+      .poll(async () => (await api('GET', recordPath)).body.data?.assetTag ?? null, { timeout: 30_000 })
+      .toBe(atGoogle.annotatedAssetId ?? null);
+
+    await openDevice();
+    const form = page.getByRole('form', { name: 'Write back to Google' });
+    await form.getByLabel('Asset ID (assetTag)').fill('AP-000123');
+    await form.getByLabel('Add a note (notes)').fill('Screen replaced');
+    await form.getByRole('button', { name: 'Write to Google' }).click();
+    await expect.poll(() => form.getByRole('status').textContent()).toContain('Written to Google');
+    const written = await cs.control.getChromeOsDevice(cs.workspace.domain, device.deviceId);
+    expect(written.annotatedAssetId).toBe('AP-000123');
+    expect(String(written.notes).split('\n').at(-1)).toMatch(/^\[\d{4}-\d{2}-\d{2} .+@.+\] Screen replaced$/);
+    if (atGoogle.notes) expect(String(written.notes).startsWith(String(atGoogle.notes))).toBe(true);
+    const fields = page.getByRole('region', { name: 'Fields' });
+    await expect.poll(() => fields.textContent()).toContain('AP-000123');
+    expect(await form.getByLabel('Add a note (notes)').inputValue()).toBe('');
+
+    // Changed at Google meanwhile: the page says so in words and writes nothing.
+    await cs.control.updateChromeOsDevice(cs.workspace.domain, device.deviceId, {
+      annotatedAssetId: 'AP-GOOGLE',
+    });
+    await form.getByLabel('Asset ID (assetTag)').fill('AP-000124');
+    await form.getByRole('button', { name: 'Write to Google' }).click();
+    await expect
+      .poll(() => form.getByRole('alert').textContent())
+      .toContain('changed at Google since the last sync: assetTag');
+    expect((await cs.control.getChromeOsDevice(cs.workspace.domain, device.deviceId)).annotatedAssetId).toBe(
+      'AP-GOOGLE',
+    );
+  });
+
   it('deprovisioning selected devices needs the exact typed phrase before it can be sent', async () => {
+    const actionsBefore = (await api('GET', '/devices/actions')).body.actions as unknown[];
     await open(page, `/records/${objectId}`, 'Records');
     const boxes = page.locator('tbody input[type="checkbox"]');
     for (let i = 0; i < 3; i++) await boxes.nth(i).check();
@@ -174,7 +234,7 @@ describe('admin console: device management', () => {
     // Cancelled: nothing is sent to Google.
     await dialog().getByRole('button', { name: 'Cancel' }).click();
     expect(await dialog().isVisible()).toBe(false);
-    expect((await api('GET', '/devices/actions')).body.actions).toHaveLength(2);
+    expect((await api('GET', '/devices/actions')).body.actions).toEqual(actionsBefore);
   });
 
   it('a viewer sees the device but no actions', async () => {
@@ -200,6 +260,7 @@ describe('admin console: device management', () => {
     expect(await viewer.getByRole('region', { name: 'Sync status' }).isVisible()).toBe(true);
     expect(await viewer.locator('[data-action]').count()).toBe(0);
     expect(await viewer.getByRole('region', { name: 'Actions' }).count()).toBe(0);
+    expect(await viewer.getByRole('form', { name: 'Write back to Google' }).count()).toBe(0);
     await open(viewer, `/records/${objectId}`, 'Records');
     expect(await viewer.locator('tbody input[type="checkbox"]').count()).toBe(0);
     await context.close();

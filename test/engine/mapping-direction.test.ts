@@ -21,7 +21,14 @@ describe('field-map direction', () => {
   });
 
   it('accepts toGoogle on each writable Chrome OS field', () => {
-    const fields = ['annotatedAssetId', 'annotatedLocation', 'annotatedUser', 'notes'];
+    const fields = [
+      'annotatedAssetId',
+      'annotatedLocation',
+      'annotatedUser',
+      'notes',
+      'orgUnitPath',
+      'orgUnitId',
+    ];
     expect(issues(chromeos(fields.map((f) => ({ source: f, target: f, direction: 'toGoogle' }))))).toEqual(
       [],
     );
@@ -29,7 +36,7 @@ describe('field-map direction', () => {
 
   it('refuses toGoogle on a Chrome OS field Google does not let us write, naming the writable ones', () => {
     expect(issues(chromeos([{ source: 'serialNumber', target: 'serial', direction: 'toGoogle' }]))).toEqual([
-      'fieldMap.0.direction: serialNumber cannot be written to Google; writable fields are annotatedAssetId, annotatedLocation, annotatedUser, notes',
+      'fieldMap.0.direction: serialNumber cannot be written to Google; writable fields are annotatedAssetId, annotatedLocation, annotatedUser, notes, orgUnitPath, orgUnitId',
     ]);
   });
 
@@ -41,5 +48,38 @@ describe('field-map direction', () => {
 
   it('refuses an unknown direction', () => {
     expect(issues(chromeos([{ source: 'notes', target: 'notes', direction: 'both' }]))).toHaveLength(1);
+  });
+});
+
+describe('notes append template', () => {
+  const notes = (extra: Record<string, unknown>) =>
+    issues(chromeos([{ source: 'notes', target: 'notes', direction: 'toGoogle', ...extra }]));
+
+  it('accepts a template with {{text}} and the known placeholders', () => {
+    expect(notes({ appendTemplate: '{{date}} ({{ by }}): {{text}}' })).toEqual([]);
+  });
+
+  it('refuses a template without {{text}} or with an unknown placeholder', () => {
+    expect(notes({ appendTemplate: '{{date}} {{by}}' })).toEqual([
+      'fieldMap.0.appendTemplate: the template must contain {{text}}',
+    ]);
+    expect(notes({ appendTemplate: '{{text}} {{serial}}' })).toEqual([
+      'fieldMap.0.appendTemplate: placeholders are {{text}}, {{by}}, {{date}}',
+    ]);
+  });
+
+  it('refuses a template on a field that is not notes written to Google', () => {
+    expect(issues(chromeos([{ source: 'notes', target: 'notes', appendTemplate: '{{text}}' }]))).toEqual([
+      'fieldMap.0.appendTemplate: only Chrome OS notes written back to Google are appended through a template',
+    ]);
+    expect(
+      issues(
+        chromeos([
+          { source: 'annotatedUser', target: 'user', direction: 'toGoogle', appendTemplate: '{{text}}' },
+        ]),
+      ),
+    ).toEqual([
+      'fieldMap.0.appendTemplate: only Chrome OS notes written back to Google are appended through a template',
+    ]);
   });
 });

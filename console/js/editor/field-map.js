@@ -7,6 +7,7 @@ import {
   removeFieldRow,
   setCustomSource,
   setRowTarget,
+  setWriteBack,
 } from './form-state.js';
 
 /** The source option that reveals a text input for a custom schema path. */
@@ -40,7 +41,9 @@ export function fieldMapSection({ draft, entity, redraw }) {
       h(
         'ol',
         { class: 'fm-rows' },
-        draft.fieldRows.map((row, i) => fieldRow({ draft, redraw }, row, i, listed, takesCustom)),
+        draft.fieldRows.map((row, i) =>
+          fieldRow({ draft, redraw }, row, i, listed, takesCustom, entity.writable ?? []),
+        ),
       ),
       button('Add field', { class: 'btn btn-small', id: 'add-field', onclick: addRow }),
       takesCustom &&
@@ -54,7 +57,7 @@ export function fieldMapSection({ draft, entity, redraw }) {
 }
 
 /** One row: source from the entity's list (or custom text), target name, remove. */
-function fieldRow({ draft, redraw }, row, i, listed, takesCustom) {
+function fieldRow({ draft, redraw }, row, i, listed, takesCustom, writable) {
   const n = i + 1;
   const custom = h('input', {
     id: `src-custom-${i}`,
@@ -69,6 +72,19 @@ function fieldRow({ draft, redraw }, row, i, listed, takesCustom) {
     autocomplete: 'off',
     oninput: (e) => setRowTarget(draft, row, e.target.value),
   });
+  // Chrome OS annotations (and the org unit) may be written back to Google from the product.
+  const writeBack = h('input', {
+    type: 'checkbox',
+    id: `wb-${i}`,
+    checked: row.direction === 'toGoogle',
+    onchange: (e) => setWriteBack(draft, row, e.target.checked),
+  });
+  const writeBackLabel = h(
+    'label',
+    { class: 'check small', for: `wb-${i}`, hidden: !writable.includes(row.source) },
+    writeBack,
+    ' Write back to Google',
+  );
   // Updated in place rather than redrawn, so the select keeps focus while the admin tries options.
   const pickSource = (e) => {
     const choice = e.target.value;
@@ -80,6 +96,8 @@ function fieldRow({ draft, redraw }, row, i, listed, takesCustom) {
     }
     pickListedSource(draft, row, choice);
     target.value = row.target;
+    writeBack.checked = row.direction === 'toGoogle';
+    writeBackLabel.hidden = !writable.includes(row.source);
   };
   const removeRow = () => {
     removeFieldRow(draft, i);
@@ -112,6 +130,7 @@ function fieldRow({ draft, redraw }, row, i, listed, takesCustom) {
       ...slot('target', `tgt-${i}`),
       h('label', { for: `tgt-${i}`, class: 'fm-label' }, `Field in your product, row ${n}`),
       target,
+      writeBackLabel,
     ),
     button('Remove', {
       class: 'btn btn-small btn-ghost',

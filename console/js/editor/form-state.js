@@ -3,8 +3,8 @@
 // renders from and writes to this one object, and a redraw never loses what was typed.
 
 /**
- * @typedef {{kind: string, label?: string, identifiers: string[], fields: string[]}} Entity as GET /api/entities lists it
- * @typedef {{source: string, target: string, custom: boolean, direction?: string}} FieldRow `custom`: a typed custom-schema path, not one from the entity's list
+ * @typedef {{kind: string, label?: string, identifiers: string[], fields: string[], writable?: string[]}} Entity as GET /api/entities lists it (`writable`: fields a write-back may send to Google)
+ * @typedef {{source: string, target: string, custom: boolean, direction?: string, appendTemplate?: string}} FieldRow `custom`: a typed custom-schema path, not one from the entity's list
  * @typedef {{
  *   name: string, source: string, entity: string, identifier: string,
  *   targetKind: string, role: string, objectId: string,
@@ -149,6 +149,11 @@ export function removeFieldRow(draft, index) {
 export function pickListedSource(draft, row, source) {
   draft.customized = true;
   row.custom = false;
+  // Write-back belongs to the field it was turned on for.
+  if (row.source !== source) {
+    delete row.direction;
+    delete row.appendTemplate;
+  }
   row.source = source;
   if (!row.target) row.target = source.split('.').at(-1) ?? '';
 }
@@ -158,6 +163,16 @@ export function pickCustomSource(draft, row, path) {
   draft.customized = true;
   row.custom = true;
   row.source = path;
+}
+
+/** Turns write-back to Google on or off for a row (the API refuses it on fields Google does not let us write). */
+export function setWriteBack(draft, row, on) {
+  draft.customized = true;
+  if (on) row.direction = 'toGoogle';
+  else {
+    delete row.direction;
+    delete row.appendTemplate;
+  }
 }
 
 /** @param {FieldRow} row @param {string} path */
@@ -184,11 +199,12 @@ export function mappingBody(draft) {
         : draft.targetKind === 'people'
           ? { kind: 'people' }
           : { kind: 'collection', objectId: draft.objectId },
-    // A field's write-back direction is set through the API; the editor keeps it as it was.
+    // `none` and a notes template are set through the API; the editor keeps them as they were.
     fieldMap: draft.fieldRows.map((r) => ({
       source: r.source,
       target: r.target,
       ...(r.direction ? { direction: r.direction } : {}),
+      ...(r.appendTemplate ? { appendTemplate: r.appendTemplate } : {}),
     })),
     orgUnitScope: draft.scoped
       ? {

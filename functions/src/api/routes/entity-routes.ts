@@ -6,15 +6,20 @@ import {
   SOURCE_KINDS,
   type EntityDescriptor,
 } from '../../../../shared/entities.js';
+import { WRITABLE_CHROMEOS_FIELDS } from '../../../../shared/mapping.js';
 import { json, type ApiResult } from '../http.js';
 import type { RouteContext } from '../route-context.js';
 import type { Route } from '../router.js';
+
+/** An entity as the console sees it: Chrome OS devices also name the fields a write-back may send to Google. */
+const withWritable = (e: EntityDescriptor, source: string) =>
+  source === 'google' && e.kind === 'chromeos' ? { ...e, writable: WRITABLE_CHROMEOS_FIELDS } : e;
 
 /** Each source's entities in the one order the console lists them. */
 const bySource = Object.fromEntries(
   SOURCE_KINDS.map((s) => [
     s,
-    ENTITY_KINDS.flatMap((k) => SOURCE_ENTITIES[s][k] ?? []) as EntityDescriptor[],
+    ENTITY_KINDS.flatMap((k) => SOURCE_ENTITIES[s][k] ?? []).map((e) => withWritable(e, s)),
   ]),
 );
 
@@ -24,7 +29,7 @@ const bySource = Object.fromEntries(
  */
 async function entities(): Promise<ApiResult> {
   return json(200, {
-    entities: ENTITY_KINDS.map((k) => ENTITIES[k]),
+    entities: ENTITY_KINDS.map((k) => withWritable(ENTITIES[k], 'google')),
     sources: bySource,
     requiredScopes: REQUIRED_SCOPES,
   });

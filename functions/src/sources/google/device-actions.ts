@@ -1,7 +1,7 @@
 import { google, type admin_directory_v1 } from 'googleapis';
 import { z } from 'zod';
 import type { RuntimeConfig } from '../../platform/config.js';
-import { CHROMEOS_MANAGE_SCOPE, MOBILE_ACTION_SCOPE } from '../../../../shared/entities.js';
+import { CHROMEOS_MANAGE_SCOPE, DIRECTORY_SCOPES, MOBILE_ACTION_SCOPE } from '../../../../shared/entities.js';
 import { classifyDirectoryError } from './directory-errors.js';
 
 /**
@@ -212,6 +212,26 @@ export class GoogleDeviceActions {
       return { ok: true, value: chromeOsDevice.parse(res.data) };
     } catch (err) {
       return { ok: false, error: mapDeviceActionError(err, CHROMEOS_MANAGE_SCOPE) };
+    }
+  }
+
+  /**
+   * The id of the org unit at `path` (orgunits.get), so a move can be sent by id. Google takes the path without
+   * its leading slash in the URL; the root is "/".
+   */
+  async orgUnitIdOfPath(path: string): Promise<ActionOutcome<string>> {
+    try {
+      const res = await this.admin.orgunits.get(
+        { customerId: 'my_customer', orgUnitPath: path === '/' ? '/' : path.replace(/^\//, '') },
+        this.opts,
+      );
+      const id = z
+        .object({ orgUnitId: z.string().min(1) })
+        .loose()
+        .parse(res.data).orgUnitId;
+      return { ok: true, value: id };
+    } catch (err) {
+      return { ok: false, error: mapDeviceActionError(err, DIRECTORY_SCOPES.orgunit) };
     }
   }
 
