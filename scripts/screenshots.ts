@@ -77,7 +77,11 @@ async function main() {
       const token = await page.evaluate(() => sessionStorage.getItem('ws.idToken'));
       const res = await fetch(`${cs.consoleUrl}/api/tenants/${cs.tenantId}${path}`, {
         ...init,
-        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          ...(init.headers as Record<string, string> | undefined),
+        },
       });
       if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
       // eslint-disable-next-line @typescript-eslint/no-explicit-any -- API answers, read loosely by a script
@@ -189,6 +193,28 @@ async function main() {
       'approve',
     );
     await page.locator('#notice').getByText('Device management is on').waitFor();
+    // The asset tag and notes are written back from the product: the device page shows the write-back form.
+    const stored = await api(`/mappings/${encodeURIComponent(chromebooks.id)}`);
+    await api(`/mappings/${encodeURIComponent(chromebooks.id)}`, {
+      method: 'PUT',
+      headers: { 'if-match': `"${stored.version}"` },
+      body: JSON.stringify({
+        name: stored.name,
+        entity: stored.entity,
+        identifier: stored.identifier,
+        target: stored.target,
+        orgUnitScope: stored.orgUnitScope,
+        enabled: stored.enabled,
+        removalThresholdPercent: stored.removalThresholdPercent,
+        fieldMap: [
+          ...stored.fieldMap.map((f: { source: string }) =>
+            f.source === 'annotatedAssetId' ? { ...f, direction: 'toGoogle' } : f,
+          ),
+          { source: 'notes', target: 'notes', direction: 'toGoogle' },
+        ],
+      }),
+    });
+    await syncAndWait(chromebooks.id);
     const [book] = (await api('/objects/chromebooks/records?status=active&limit=1')).records as Array<{
       recordId: string;
     }>;
@@ -214,6 +240,20 @@ async function main() {
     await open('/devices/actions', 'Device actions');
     await shot('18-device-actions');
 
+    // A phone's width.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await open('/mappings', 'Mappings');
+    await shot('11-narrow-mappings');
+    await open(`/mappings/${encodeURIComponent(chromebooks.id)}`, 'Student Chromebooks');
+    await shot('12-narrow-editor');
+    await open(bookRoute, decodeURIComponent(book!.recordId));
+    await shot('19-narrow-device-detail', true);
+    await open('/records/chromebooks', 'Records');
+    await shot('20-narrow-device-records');
+    await open('/devices/actions', 'Device actions');
+    await shot('21-narrow-device-actions');
+    await page.setViewportSize({ width: 1280, height: 800 });
+
     // The team, with a colleague and a viewer added.
     for (const [email, role] of [
       [`it.helpdesk@${cs.workspace.domain}`, 'admin'],
@@ -230,19 +270,6 @@ async function main() {
     await page.getByRole('button', { name: 'Test connection' }).click();
     await page.getByRole('region', { name: 'Google Workspace needs re-authorization' }).waitFor();
     await shot('10-needs-reauthorization');
-
-    // A phone's width.
-    await page.setViewportSize({ width: 390, height: 844 });
-    await open('/mappings', 'Mappings');
-    await shot('11-narrow-mappings');
-    await open(`/mappings/${encodeURIComponent(chromebooks.id)}`, 'Student Chromebooks');
-    await shot('12-narrow-editor');
-    await open(bookRoute, decodeURIComponent(book!.recordId));
-    await shot('19-narrow-device-detail', true);
-    await open('/records/chromebooks', 'Records');
-    await shot('20-narrow-device-records');
-    await open('/devices/actions', 'Device actions');
-    await shot('21-narrow-device-actions');
   } finally {
     await browser.close();
     await cs.stop();

@@ -278,4 +278,23 @@ describe('POST /api/tenants/:t/objects/:o/records/:r/write-back', () => {
     );
     expect(noPath.body.error.message).toContain('/No such unit');
   });
+
+  it('a field whose direction is none is neither synced nor written back', async () => {
+    const { t, mappingId, deviceId, recordId, ref } = await syncedDevice({
+      devices: true,
+      fields: [{ source: 'annotatedUser', target: 'user', direction: 'none' }],
+    });
+    await h.control.updateChromeOsDevice(h.ws.customerId, deviceId, { annotatedUser: 'kim@school.example' });
+    expect(await sync(t, mappingId)).toMatchObject({ status: 'completed' });
+    const record = await ref.get();
+    expect(record.get('deviceId')).toBe(deviceId);
+    expect(record.get('user')).toBeUndefined();
+    await rejectedUnchanged(
+      h,
+      () => writeBack(t, recordId, { user: 'x@school.example' }),
+      400,
+      'invalid_argument',
+    );
+    expect((await atGoogle(deviceId)).annotatedUser).toBe('kim@school.example');
+  });
 });
