@@ -19,6 +19,7 @@ export async function naiveSync(
 ) {
   let reads = 0;
   let writes = 0;
+  let seen = 0;
   let pageToken: string | null = null;
   const objectId = objectIdOf(mapping.target);
   const sourcePaths = mapping.fieldMap.map((f) => f.source);
@@ -33,6 +34,7 @@ export async function naiveSync(
       const o = mapSourceObject(mapping, item);
       return o.kind === 'record' ? [o.record] : [];
     });
+    seen += records.length;
     const refs = records.map((r) => db.doc(paths.record(tenantId, `${prefix}-${objectId}`, r.recordId)));
     const existing = refs.length > 0 ? await db.getAll(...refs) : [];
     reads += existing.length;
@@ -47,5 +49,5 @@ export async function naiveSync(
     writes += n;
     pageToken = page.nextPageToken;
   } while (pageToken);
-  return { reads, writes };
+  return { seen, reads, writes };
 }

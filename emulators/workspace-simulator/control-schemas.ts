@@ -279,13 +279,28 @@ export const faultSpecSchema = z
     pathContains: z.string().min(1).optional(),
     /** For `backendError`: 503 (default) or 500. */
     status: z.union([z.literal(500), z.literal(503)]).optional(),
-    /** For `latency`. */
+    /** For `latency`: the delay, or with `latencyMaxMs` the lower end of the range each delay is drawn from. */
     latencyMs: z.number().int().min(0).max(120_000).optional(),
+    /** For `latency`: draw each request's delay between `latencyMs` and this, from the seeded fault dice. */
+    latencyMaxMs: z.number().int().min(0).max(120_000).optional(),
+    /**
+     * How the drawn delays spread between `latencyMs` and `latencyMaxMs`: `uniform` (default), or `logNormal`
+     * (the range is the central 95 %, median at its geometric mean; draws outside it are clamped to it).
+     */
+    latencyDistribution: z.enum(['uniform', 'logNormal']).optional(),
     /** For `connectionReset`: drop before any byte is sent, or half-way through the body (default). */
     phase: z.enum(['beforeHeaders', 'midBody']).optional(),
   })
   .refine((f) => !(f.rate !== undefined && f.count !== undefined), 'give either rate or count, not both')
-  .refine((f) => f.kind !== 'latency' || f.latencyMs !== undefined, 'latency faults need latencyMs');
+  .refine((f) => f.kind !== 'latency' || f.latencyMs !== undefined, 'latency faults need latencyMs')
+  .refine(
+    (f) => f.latencyMaxMs === undefined || (f.latencyMs !== undefined && f.latencyMaxMs >= f.latencyMs),
+    'latencyMaxMs needs latencyMs and must not be below it',
+  )
+  .refine(
+    (f) => f.latencyDistribution === undefined || f.latencyMaxMs !== undefined,
+    'latencyDistribution needs latencyMaxMs',
+  );
 export type FaultSpec = z.infer<typeof faultSpecSchema>;
 
 export const faultsSchema = z.strictObject({

@@ -190,7 +190,10 @@ export const handleDirectory: RouteHandler = async (ctx) => {
     if (!state.quotas.take(`${token.customerId}:${token.userId}`)) throw userRateLimitExceeded();
 
     const fault = state.faults.evaluate(pathname, query.has('pageToken'));
-    if (fault.latencyMs > 0) await sleep(fault.latencyMs);
+    if (fault.latencyMs > 0) {
+      await sleep(fault.latencyMs);
+      state.stats.recordLatency(route.method, fault.latencyMs);
+    }
     reset = fault.reset;
     if (reset === 'beforeHeaders') {
       ctx.req.socket.destroy();

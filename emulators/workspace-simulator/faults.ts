@@ -104,7 +104,7 @@ export class FaultInjector {
       if (!this.fires(fault)) continue;
       switch (spec.kind) {
         case 'latency':
-          outcome.latencyMs += spec.latencyMs ?? 0;
+          outcome.latencyMs += this.drawLatency(spec);
           break;
         case 'connectionReset':
           outcome.reset = spec.phase ?? 'midBody';
@@ -118,6 +118,24 @@ export class FaultInjector {
     }
     this.active = this.active.filter((a) => a.remaining === undefined || a.remaining > 0);
     return outcome;
+  }
+
+  /**
+   * A fixed delay, or a draw between latencyMs and latencyMaxMs from the same seeded dice as the rate-based
+   * faults, so a seeded run applies the same delays to the same requests.
+   */
+  private drawLatency(spec: FaultSpec): number {
+    const min = spec.latencyMs ?? 0;
+    const max = spec.latencyMaxMs;
+    if (max === undefined || max <= min) return min;
+    if (spec.latencyDistribution !== 'logNormal') return Math.round(min + this.rng.next() * (max - min));
+    // Service latencies are skewed: most requests near the middle, a few slow ones. With [min, max] as the
+    // central 95 % (±1.96 σ in log space), the median is the geometric mean. min 0 would put it at 0: use 1 ms.
+    const lo = Math.log(Math.max(min, 1));
+    const hi = Math.log(max);
+    const z = Math.sqrt(-2 * Math.log(1 - this.rng.next())) * Math.cos(2 * Math.PI * this.rng.next());
+    const drawn = Math.exp((lo + hi) / 2 + (z * (hi - lo)) / (2 * 1.96));
+    return Math.round(Math.min(max, Math.max(min, drawn)));
   }
 
   private fires(fault: ActiveFault): boolean {

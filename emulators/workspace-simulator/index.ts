@@ -23,4 +23,4 @@ export type {
   UserUpdateInput,
 } from './control-schemas.js';
 export type { FaultState } from './faults.js';
-export type { StatsSnapshot, RouteStats } from './stats.js';
+export type { StatsSnapshot, RouteStats, LatencyStats } from './stats.js';

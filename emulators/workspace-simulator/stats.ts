@@ -3,12 +3,23 @@ export interface RouteStats {
   byStatus: Record<string, number>;
 }
 
+/** Delays the `latency` fault actually applied, so a benchmark can compare its wall time with their sum. */
+export interface LatencyStats {
+  /** Requests that were delayed. */
+  requests: number;
+  totalMs: number;
+  byRoute: Record<string, { requests: number; totalMs: number }>;
+}
+
 export interface StatsSnapshot {
   since: string;
   total: number;
   byStatus: Record<string, number>;
   byRoute: Record<string, RouteStats>;
+  appliedLatency: LatencyStats;
 }
+
+const noLatency = (): LatencyStats => ({ requests: 0, totalMs: 0, byRoute: {} });
 
 /**
  * Request counters per route (e.g. `directory.users.list`) and per status, so tests can assert that a client
@@ -19,6 +30,15 @@ export class RequestStats {
   private total = 0;
   private byStatus: Record<string, number> = {};
   private byRoute: Record<string, RouteStats> = {};
+  private latency = noLatency();
+
+  recordLatency(route: string, ms: number): void {
+    this.latency.requests++;
+    this.latency.totalMs += ms;
+    const r = (this.latency.byRoute[route] ??= { requests: 0, totalMs: 0 });
+    r.requests++;
+    r.totalMs += ms;
+  }
 
   record(route: string, status: number | 'reset'): void {
     const key = String(status);
@@ -35,6 +55,7 @@ export class RequestStats {
       total: this.total,
       byStatus: this.byStatus,
       byRoute: this.byRoute,
+      appliedLatency: this.latency,
     });
   }
 
@@ -43,5 +64,6 @@ export class RequestStats {
     this.total = 0;
     this.byStatus = {};
     this.byRoute = {};
+    this.latency = noLatency();
   }
 }

@@ -254,6 +254,62 @@ describe('injected faults', () => {
     expect(a).toContain(200);
   });
 
+  it('draws each delay from a range with the seeded dice and reports the delays it applied', async () => {
+    const CUSTOMER = '/admin/directory/v1/customers/my_customer';
+    const appliedWith = async (faults: Parameters<typeof f.control.setFaults>[0]) => {
+      await f.control.clearFaults();
+      await f.control.resetStats();
+      await f.control.setFaults(faults);
+      for (let i = 0; i < 10; i++) expect((await rawGet(f.sim, CUSTOMER, f.accessToken)).status).toBe(200);
+      return (await f.control.getStats()).appliedLatency;
+    };
+    const spread = (seed: number, latencyDistribution: 'uniform' | 'logNormal') =>
+      appliedWith({
+        seed,
+        faults: [{ kind: 'latency', latencyMs: 2, latencyMaxMs: 40, latencyDistribution, rate: 1 }],
+      });
+
+    const fixed = await appliedWith({ faults: [{ kind: 'latency', latencyMs: 3, count: 4 }] });
+    expect(fixed).toEqual({
+      requests: 4,
+      totalMs: 12,
+      byRoute: { 'directory.customers.get': { requests: 4, totalMs: 12 } },
+    });
+
+    for (const distribution of ['uniform', 'logNormal'] as const) {
+      const a = await spread(7, distribution);
+      expect(a.requests).toBe(10);
+      expect(a.byRoute['directory.customers.get']).toEqual({ requests: 10, totalMs: a.totalMs });
+      // Every draw stays in [2, 40]; ten equal draws at either end would mean no spread at all.
+      expect(a.totalMs).toBeGreaterThan(10 * 2);
+      expect(a.totalMs).toBeLessThan(10 * 40);
+      expect((await spread(7, distribution)).totalMs).toBe(a.totalMs);
+      expect((await spread(8, distribution)).totalMs).not.toBe(a.totalMs);
+    }
+
+    // Requests the fault layer did not delay add nothing, and resetting the stats forgets the sum.
+    await f.control.clearFaults();
+    await rawGet(f.sim, CUSTOMER, f.accessToken);
+    expect((await f.control.getStats()).appliedLatency.requests).toBe(10);
+    expect((await f.control.resetStats()).appliedLatency).toEqual({ requests: 0, totalMs: 0, byRoute: {} });
+  });
+
+  it('rejects a latency range without a lower end, upside down, or a distribution without a range', async () => {
+    for (const fault of [
+      { kind: 'latency', latencyMaxMs: 10 },
+      { kind: 'latency', latencyMs: 20, latencyMaxMs: 10 },
+      { kind: 'latency', latencyMs: 20, latencyDistribution: 'logNormal' },
+    ]) {
+      const res = await fetch(`${f.sim.url}/_control/faults`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ faults: [fault] }),
+      });
+      expect(res.status).toBe(400);
+    }
+    expect((await f.control.getFaults()).faults).toEqual([]);
+  });
+
   it('fails the token endpoint on demand (the auth client retries it)', async () => {
     const token = await f.control.issueToken({
       customerId: f.customerId,
