@@ -59,6 +59,7 @@ export interface WatchChannelView {
   messageNumber: number;
   delivered: number;
   failed: number;
+  dropped: number;
 }
 
 export class SimulatorControlError extends Error {

@@ -40,6 +40,8 @@ export interface WatchChannel {
   messageNumber: number;
   delivered: number;
   failed: number;
+  /** Lost to the drop-notifications fault. */
+  dropped: number;
 }
 
 const channelBody = z
@@ -79,9 +81,11 @@ export class WatchChannels {
     if (domain && call.state.workspaceForDomain(domain)?.customerId !== ws.customerId) throw forbidden();
     const eventParam = call.params.get('event');
     const event = eventParam === undefined ? undefined : z.enum(USER_WATCH_EVENTS).safeParse(eventParam);
-    if (event && !event.success) throw invalidParameterValue('event', `Invalid value '${eventParam}' for event`);
+    if (event && !event.success)
+      throw invalidParameterValue('event', `Invalid value '${eventParam}' for event`);
     const parsed = channelBody.safeParse(call.body);
-    if (!parsed.success) throw badRequest(`Invalid channel: ${parsed.error.issues[0]?.message ?? 'bad body'}`);
+    if (!parsed.success)
+      throw badRequest(`Invalid channel: ${parsed.error.issues[0]?.message ?? 'bad body'}`);
     const body = parsed.data;
     if (this.channels.has(body.id)) throw badRequest(`Channel id ${body.id} not unique`);
     const now = Date.now();
@@ -100,7 +104,10 @@ export class WatchChannels {
       token: body.token,
       address: body.address,
       expiration,
-      resourceId: createHash('sha256').update(`${ws.customerId}|${resourceUri}`).digest('base64url').slice(0, 27),
+      resourceId: createHash('sha256')
+        .update(`${ws.customerId}|${resourceUri}`)
+        .digest('base64url')
+        .slice(0, 27),
       resourceUri,
       customerId: ws.customerId,
       domain,
@@ -109,6 +116,7 @@ export class WatchChannels {
       messageNumber: 0,
       delivered: 0,
       failed: 0,
+      dropped: 0,
     };
     this.channels.set(channel.id, channel);
     this.enqueue(channel, 'sync', undefined);
@@ -126,7 +134,11 @@ export class WatchChannels {
     const parsed = stopBody.safeParse(call.body);
     if (!parsed.success) throw badRequest('Invalid channel');
     const channel = this.channels.get(parsed.data.id);
-    if (!channel || channel.resourceId !== parsed.data.resourceId || channel.customerId !== call.ws.customerId) {
+    if (
+      !channel ||
+      channel.resourceId !== parsed.data.resourceId ||
+      channel.customerId !== call.ws.customerId
+    ) {
       throw notFound(`Channel '${parsed.data.id}' not found for project`);
     }
     channel.stopped = true;
@@ -155,6 +167,7 @@ export class WatchChannels {
     if (state !== 'sync' && this.dropNext > 0) {
       this.dropNext--;
       this.dropped++;
+      c.dropped++;
       return;
     }
     const previous = this.queues.get(c.id) ?? Promise.resolve();

@@ -21,6 +21,7 @@ export const WATCH_CONTROL_ROUTES: Route[] = [
         messageNumber: c.messageNumber,
         delivered: c.delivered,
         failed: c.failed,
+        dropped: c.dropped,
       })),
       dropped: ctx.state.watch.dropped,
     }),

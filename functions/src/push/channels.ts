@@ -43,7 +43,10 @@ export async function reconcilePushChannels(deps: PushDeps, tenantId?: string): 
       await reconcileTenant(deps, id, tenant, byTenant.get(id) ?? [], report);
     } catch (err) {
       report.failed++;
-      deps.log.warn('push channels of a tenant could not be maintained', { tenantId: id, error: String(err) });
+      deps.log.warn('push channels of a tenant could not be maintained', {
+        tenantId: id,
+        error: String(err),
+      });
     }
   }
   if (report.started + report.renewed + report.stopped + report.failed > 0)

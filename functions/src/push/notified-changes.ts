@@ -47,7 +47,8 @@ export function notifiedChangesReader(deps: NotifiedChangesDeps) {
       },
       async changesPage(cursor) {
         const after = decodeNoticeCursor(cursor);
-        if (!after) throw new SourceError('restart_listing', 'the stored cursor is not a push notice position');
+        if (!after)
+          throw new SourceError('restart_listing', 'the stored cursor is not a push notice position');
         const notices = await readNoticesAfter(deps.db, tenantId, after, NOTICE_PAGE_SIZE);
         // The latest event per user, in the order users were last notified.
         const latest = new Map<string, UserWatchEvent>();

@@ -2,7 +2,8 @@ import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { ApiError } from '../api/api-error.js';
 import { listEnabledMappings } from '../store/mappings.js';
-import { USER_WATCH_EVENTS, readChannel, recordNotice } from '../store/push-channels.js';
+import { PUSH_COVER_MARGIN_MS } from '../engine/decisions.js';
+import { USER_WATCH_EVENTS, pushRunAlreadyAsked, readChannel, recordNotice } from '../store/push-channels.js';
 import { readTenant } from '../store/tenants.js';
 import { hashToken } from './channels.js';
 import type { PushDeps } from './push-deps.js';
@@ -83,7 +84,9 @@ export async function receiveGoogleNotification(
   if (channel.status !== 'active' || channel.expiration <= deps.clock.now()) {
     throw new ApiError(
       'permission_denied',
-      channel.status !== 'active' ? 'the notification channel was stopped' : 'the notification channel expired',
+      channel.status !== 'active'
+        ? 'the notification channel was stopped'
+        : 'the notification channel expired',
     );
   }
   if (h.resourceState === 'sync') return { kind: 'sync', channelId: channel.channelId };
@@ -117,20 +120,23 @@ export async function receiveGoogleNotification(
           (m) => m.source === 'google' && m.entity === 'users',
         )
       : [];
-  // One request per notification and mapping; a redelivered notification has the same id. The engine runs
-  // them one after another and drops each that a run started after its notification covers
-  // (engine/decisions.leaseVerdict), so a burst becomes a few back-to-back runs, not one run per notification.
+  // Coalesced twice: no request while one asked for earlier has not started its run yet (it will read this
+  // notice), and the engine drops a request that a run started after its notification covers, running the
+  // rest one after another (engine/decisions.leaseVerdict). A burst becomes a few back-to-back runs.
+  let requested = 0;
   await Promise.all(
-    mappings.map((m) =>
-      deps.publishSync({
+    mappings.map(async (m) => {
+      if (await pushRunAlreadyAsked(deps.db, tenantId, m.id, now, PUSH_COVER_MARGIN_MS)) return;
+      requested++;
+      await deps.publishSync({
         kind: 'sync',
         tenantId,
         mappingId: m.id,
         requestId: `push:${channel.channelId}:${h.messageNumber}`,
         trigger: 'push',
         notifiedAt: now,
-      }),
-    ),
+      });
+    }),
   );
-  return { kind: 'recorded', tenantId, userId: body.data.id, event: event.data, requested: mappings.length };
+  return { kind: 'recorded', tenantId, userId: body.data.id, event: event.data, requested };
 }

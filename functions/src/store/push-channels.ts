@@ -8,6 +8,7 @@ import { paths } from '../../../shared/firestore-paths.js';
  *   pushChannels/{channelId}               a users.watch channel: tenant, event, token hash, Google's resourceId,
  *                                          expiration; server only. Top level: a notification names only the
  *                                          channel, and the receiver finds the tenant from it.
+ *   tenants/{t}/pushDispatch/{mappingId}   when the receiver last asked for a push run of the mapping
  *   tenants/{t}/pushNotices/{autoId}       a notified user change: { userId, event, at } (TTL), read by the
  *                                          incremental pass of the tenant's Google users mappings
  *
@@ -127,7 +128,8 @@ export async function readNoticesAfter(
   const snap = await noticesOf(db, tenantId)
     .orderBy('at')
     .orderBy(FieldPath.documentId())
-    .startAfter(new Timestamp(after.seconds, after.nanos), after.id)
+    // The start of the notices has no document to break ties with.
+    .startAfter(...(after.id ? [new Timestamp(after.seconds, after.nanos), after.id] : [new Timestamp(0, 0)]))
     .limit(limit)
     .get();
   return snap.docs.flatMap((d) => {
@@ -135,7 +137,9 @@ export async function readNoticesAfter(
     const userId: unknown = d.get('userId');
     const event = z.enum(USER_WATCH_EVENTS).safeParse(d.get('event'));
     if (!(at instanceof Timestamp) || typeof userId !== 'string' || !event.success) return [];
-    return [{ userId, event: event.data, position: { seconds: at.seconds, nanos: at.nanoseconds, id: d.id } }];
+    return [
+      { userId, event: event.data, position: { seconds: at.seconds, nanos: at.nanoseconds, id: d.id } },
+    ];
   });
 }
 
@@ -151,4 +155,32 @@ export async function latestNoticePosition(db: Firestore, tenantId: string): Pro
   return d && at instanceof Timestamp
     ? { seconds: at.seconds, nanos: at.nanoseconds, id: d.id }
     : { seconds: 0, nanos: 0, id: '' };
+}
+
+const dispatchRef = (db: Firestore, tenantId: string, mappingId: string) =>
+  db.doc(`${paths.tenant(tenantId)}/pushDispatch/${mappingId}`);
+
+/**
+ * Whether a push run of the mapping is already asked for and will start later than now: the receiver asked
+ * (publishedAt) after the latest run started (the sync state's runStartedAt), by more than `marginMs` of clock
+ * skew. Such a run reads every notice recorded before it starts, so a later notification needs no request of
+ * its own. Otherwise the request is noted as asked for now, and the caller publishes it.
+ */
+export async function pushRunAlreadyAsked(
+  db: Firestore,
+  tenantId: string,
+  mappingId: string,
+  now: number,
+  marginMs: number,
+): Promise<boolean> {
+  const [dispatch, state] = await db.getAll(
+    dispatchRef(db, tenantId, mappingId),
+    db.doc(paths.syncState(tenantId, mappingId)),
+  );
+  const publishedAt: unknown = dispatch?.get('publishedAt');
+  const runStartedAt: unknown = state?.get('runStartedAt');
+  const started = typeof runStartedAt === 'number' ? runStartedAt : 0;
+  if (typeof publishedAt === 'number' && publishedAt > started + marginMs) return true;
+  await dispatchRef(db, tenantId, mappingId).set({ publishedAt: now });
+  return false;
 }
