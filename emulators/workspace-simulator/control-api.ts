@@ -20,6 +20,7 @@ import {
 import { renderChromeOs, renderMobile } from './device-resources.js';
 import { renderOrgUnit } from './directory-handlers.js';
 import { GROUP_ROUTES } from './control-group-routes.js';
+import { WATCH_CONTROL_ROUTES } from './watch-control-routes.js';
 import type { Route } from './control-http.js';
 import { ControlError, parseBody, requireWorkspace, SEG } from './control-http.js';
 import { isLoopbackAddress, sendJson } from './http-util.js';
@@ -67,6 +68,7 @@ function summarize(ws: Workspace): WorkspaceSummary {
 
 const ROUTES: Route[] = [
   ...GROUP_ROUTES,
+  ...WATCH_CONTROL_ROUTES,
   {
     method: 'POST',
     pattern: /^workspaces$/,

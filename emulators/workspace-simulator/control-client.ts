@@ -48,6 +48,20 @@ export interface IssuedToken {
   token_type: 'Bearer';
 }
 
+export interface WatchChannelView {
+  id: string;
+  resourceId: string;
+  customerId: string;
+  event: string | null;
+  address: string;
+  expiration: number;
+  stopped: boolean;
+  messageNumber: number;
+  delivered: number;
+  failed: number;
+  dropped: number;
+}
+
 export class SimulatorControlError extends Error {
   constructor(
     readonly status: number,
@@ -241,6 +255,17 @@ export class SimulatorControl {
   }
   async registerOAuthClient(client: OAuthClientInput): Promise<void> {
     await this.call('POST', '/oauth/clients', client);
+  }
+
+  // push channels (watch-control-routes.ts)
+  /** users.watch channels the simulator holds, with their delivery counts. */
+  watchChannels(): Promise<{ channels: WatchChannelView[]; dropped: number }> {
+    return this.call('GET', '/watch-channels');
+  }
+
+  /** The next `count` notifications are lost (never delivered). */
+  dropNotifications(count: number): Promise<{ pending: number }> {
+    return this.call('POST', '/watch-channels/drop-notifications', { count });
   }
 
   // quotas, faults, stats

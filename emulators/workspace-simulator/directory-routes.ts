@@ -39,6 +39,8 @@ import type { DirectoryMethod } from './scopes.js';
 import { hasAnyScope, METHOD_SCOPES, RPC_METHOD_NAMES } from './scopes.js';
 
 const PREFIX = '/admin/directory/v1/';
+/** channels.stop lives outside the Directory prefix (discovery: `admin/directory_v1/channels/stop`). */
+const CHANNELS_STOP = '/admin/directory_v1/channels/stop';
 
 type Verb = 'GET' | 'POST' | 'PUT' | 'PATCH';
 
@@ -53,6 +55,9 @@ type RouteSet = Partial<Record<Verb, MatchedRoute>>;
 /** Maps `/admin/directory/v1/...` segments (already percent-decoded) onto the handlers per HTTP verb. */
 function matchRoute(s: readonly string[]): RouteSet | undefined {
   const [a, b, c, d, e, f, ...rest] = s;
+  if (a === 'users' && b === 'watch' && s.length === 2) {
+    return { POST: { method: 'directory.users.watch', run: (call) => call.state.watch.watch(call) } };
+  }
   if (a === 'users' && s.length === 1) return { GET: { method: 'directory.users.list', run: listUsers } };
   if (a === 'users' && b && s.length === 2)
     return { GET: { method: 'directory.users.get', run: (call) => getUser(call, b) } };
@@ -164,7 +169,8 @@ function decodeSegments(path: string): string[] {
 
 export const handleDirectory: RouteHandler = async (ctx) => {
   const { pathname } = ctx.url;
-  if (!pathname.startsWith(PREFIX)) return false;
+  const isStop = pathname === CHANNELS_STOP;
+  if (!pathname.startsWith(PREFIX) && !isStop) return false;
   const { state } = ctx;
   const query = ctx.url.searchParams;
   const pretty = query.get('prettyPrint') !== 'false';
@@ -173,7 +179,9 @@ export const handleDirectory: RouteHandler = async (ctx) => {
   try {
     const segments = decodeSegments(pathname.slice(PREFIX.length));
     if (segments.length > 1 && segments[segments.length - 1] === '') segments.pop();
-    const routes = matchRoute(segments);
+    const routes: RouteSet | undefined = isStop
+      ? { POST: { method: 'directory.channels.stop', run: (call) => call.state.watch.stop(call) } }
+      : matchRoute(segments);
     if (!routes) throw notFound('Not Found');
     const route = routes[(ctx.req.method ?? 'GET') as Verb];
     if (!route) {

@@ -38,6 +38,14 @@ export const DEVICE_MANAGE_SCOPES = [SCOPES.chromeos, SCOPES.mobileAction] as co
 export const METHOD_SCOPES = {
   'directory.users.list': [SCOPES.user, SCOPES.userReadonly, SCOPES.cloudPlatform],
   'directory.users.get': [SCOPES.user, SCOPES.userReadonly, SCOPES.cloudPlatform],
+  'directory.users.watch': [SCOPES.user, SCOPES.userReadonly, SCOPES.cloudPlatform],
+  'directory.channels.stop': [
+    SCOPES.user,
+    `${SCOPE_PREFIX}admin.directory.user.alias`,
+    `${SCOPE_PREFIX}admin.directory.user.alias.readonly`,
+    SCOPES.userReadonly,
+    SCOPES.cloudPlatform,
+  ],
   'directory.orgunits.list': [SCOPES.orgunit, SCOPES.orgunitReadonly],
   'directory.orgunits.get': [SCOPES.orgunit, SCOPES.orgunitReadonly],
   'directory.chromeosdevices.list': [SCOPES.chromeos, SCOPES.chromeosReadonly],
@@ -67,6 +75,9 @@ export type DirectoryMethod = keyof typeof METHOD_SCOPES;
 export const RPC_METHOD_NAMES: Record<DirectoryMethod, string> = {
   'directory.users.list': 'ccc.hosted.frontend.directory.v1.DirectoryUsers.List',
   'directory.users.get': 'ccc.hosted.frontend.directory.v1.DirectoryUsers.Get',
+  // Not observed from Google: named after the pattern of the methods around them.
+  'directory.users.watch': 'ccc.hosted.frontend.directory.v1.DirectoryUsers.Watch',
+  'directory.channels.stop': 'ccc.hosted.frontend.directory.v1.DirectoryChannels.Stop',
   'directory.orgunits.list': 'ccc.hosted.frontend.directory.v1.DirectoryOrgunits.List',
   'directory.orgunits.get': 'ccc.hosted.frontend.directory.v1.DirectoryOrgunits.Get',
   'directory.chromeosdevices.list': 'ccc.hosted.frontend.directory.v1.DirectoryChromeosdevices.List',

@@ -74,6 +74,7 @@ export async function startWorkspaceSimulator(opts: SimulatorOptions = {}): Prom
     host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   const url = `http://${publicHost}:${port}`;
   state.url = url;
+  state.watch.baseUrl = url;
 
   return {
     url,

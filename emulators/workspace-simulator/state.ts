@@ -9,6 +9,7 @@ import type { SeedSpec } from './seed.js';
 import { generateCustomerId, generateWorkspace } from './seed.js';
 import { hash32, mulberry32 } from './prng.js';
 import { RequestStats } from './stats.js';
+import { WatchChannels } from './watch-channels.js';
 import { Workspace, WorkspaceError } from './workspace.js';
 
 /** Everything one simulator instance knows; the HTTP layers are stateless around it. */
@@ -21,6 +22,8 @@ export class SimulatorState {
   readonly stats = new RequestStats();
   readonly signer = new IdTokenSigner();
   readonly pageTokens = new PageTokenCodec(randomBytes(32));
+  /** users.watch channels and their notifications. */
+  readonly watch = new WatchChannels();
   /** Public base URL, known once the server listens; also the id_token issuer. */
   url = '';
 
@@ -39,6 +42,7 @@ export class SimulatorState {
       seeded = generateWorkspace({ ...spec, domain, customerId });
     }
     const ws = new Workspace(seeded);
+    ws.onUserChange = (event, user) => this.watch.notify(ws, event, user);
     this.workspaces.set(ws.customerId, ws);
     this.byDomain.set(domain, ws);
     return ws;
@@ -105,5 +109,6 @@ export class SimulatorState {
     this.faults.clear();
     this.quotas.reset();
     this.stats.reset();
+    this.watch.reset();
   }
 }

@@ -73,6 +73,9 @@ export class Workspace {
   readonly groups: GroupStore;
   private renameGeneration = 0;
 
+  /** Told of every user change (the control API's writes): push notifications (watch-channels.ts). */
+  onUserChange?: (event: 'add' | 'delete' | 'makeAdmin' | 'undelete' | 'update', user: UserRecord) => void;
+
   constructor(seeded: SeededWorkspace) {
     this.customerId = seeded.customerId;
     this.domain = seeded.domain;
@@ -310,6 +313,7 @@ export class Workspace {
     insertSorted(this.users, user, (u) => u.id);
     this.indexUser(user);
     this.touchUsers();
+    this.onUserChange?.('add', user);
     return user;
   }
 
@@ -345,6 +349,7 @@ export class Workspace {
     if (input.name?.givenName !== undefined) user.givenName = input.name.givenName;
     if (input.name?.familyName !== undefined) user.familyName = input.name.familyName;
     if (input.orgUnitPath !== undefined) user.ouId = this.requireOrgUnit(input.orgUnitPath).orgUnitId;
+    const madeAdmin = input.isAdmin === true && !user.isAdmin;
     if (input.isAdmin !== undefined) user.isAdmin = input.isAdmin;
     if (input.isDelegatedAdmin !== undefined) user.isDelegatedAdmin = input.isDelegatedAdmin;
     if (input.isEnrolledIn2Sv !== undefined) user.isEnrolledIn2Sv = input.isEnrolledIn2Sv;
@@ -354,6 +359,8 @@ export class Workspace {
     if (input.lastLoginTime !== undefined) user.lastLoginTime = Date.parse(input.lastLoginTime);
     this.applyDetailPatch(user, input);
     this.touchUsers();
+    this.onUserChange?.('update', user);
+    if (madeAdmin) this.onUserChange?.('makeAdmin', user);
     return user;
   }
 
@@ -363,6 +370,7 @@ export class Workspace {
     user.suspensionReason = suspended ? 'ADMIN' : undefined;
     user.suspensionTime = suspended ? Date.now() : undefined;
     this.touchUsers();
+    this.onUserChange?.('update', user);
     return user;
   }
 
@@ -371,6 +379,7 @@ export class Workspace {
     user.archived = archived;
     user.archivalTime = archived ? Date.now() : undefined;
     this.touchUsers();
+    this.onUserChange?.('update', user);
     return user;
   }
 
@@ -380,6 +389,7 @@ export class Workspace {
     user.deletionTime = Date.now();
     this.groups.dropMemberEverywhere(user.id);
     this.touchUsers();
+    this.onUserChange?.('delete', user);
     return user;
   }
 
@@ -391,6 +401,7 @@ export class Workspace {
     user.deletionTime = undefined;
     this.indexUser(user);
     this.touchUsers();
+    this.onUserChange?.('undelete', user);
     return user;
   }
 
@@ -411,6 +422,7 @@ export class Workspace {
       renamed.push(u);
     }
     this.touchUsers();
+    for (const u of renamed) this.onUserChange?.('update', u);
     return renamed;
   }
 

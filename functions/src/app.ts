@@ -10,6 +10,8 @@ import type { EntraConnection } from './sources/entra/entra-connection.js';
 import type { EntraGraphClient } from './sources/entra/entra-graph-client.js';
 import { entraSource } from './sources/entra/entra-source.js';
 import { googleSource } from './sources/google/google-source.js';
+import { directoryWatchClient } from './push/directory-watch.js';
+import { notifiedChangesReader } from './push/notified-changes.js';
 import { openFirestore, type Db } from './store/firestore.js';
 
 /**
@@ -43,7 +45,21 @@ export function createApp(overrides: Partial<Omit<App, 'syncDeps'>> = {}): App {
   const logger = overrides.log ?? log;
   const publishSync = syncPublisher(pubsub);
   const sources = {
-    google: googleSource({ db, config, auth, clock }),
+    google: googleSource({
+      db,
+      config,
+      auth,
+      clock,
+      // Push on: users mappings get incremental passes over notified users (functions/src/push).
+      ...(config.push.receiverUrl
+        ? {
+            push: notifiedChangesReader({
+              db,
+              clientFor: async (t) => directoryWatchClient(config, await auth.clientFor(t)),
+            }),
+          }
+        : {}),
+    }),
     entra: entraSource({
       db,
       clock,

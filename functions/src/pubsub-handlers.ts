@@ -5,6 +5,7 @@ import { handleDeadLetter } from './engine/dead-letters.js';
 import { fanOutTick } from './engine/fan-out.js';
 import { decodeJsonPayload } from './engine/messages.js';
 import { runSync, type SyncOutcome } from './engine/engine.js';
+import { maintainPushChannelsOnTick } from './push/tick.js';
 
 const pubsubEventSchema = z.object({
   message: z
@@ -34,6 +35,7 @@ export async function handleTickEvent(app: App, event: CloudEvent<unknown>): Pro
     payload,
     messageId,
   );
+  await maintainPushChannelsOnTick(app, payload);
 }
 
 /** Resolving acks the message; throwing (RetryLaterError, transient failures) makes Pub/Sub redeliver it. */

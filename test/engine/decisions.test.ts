@@ -238,3 +238,40 @@ describe('planPage', () => {
     expect(plan.errors[0]).toMatch(/duplicate email "a@x.org" \(u2 and u1\)/);
   });
 });
+
+describe('push requests (functions/src/push)', () => {
+  const live = {
+    status: 'running' as const,
+    runId: 'r1',
+    requestId: 'q1',
+    leaseId: 'l1',
+    leaseExpiresAt: 10_000,
+    stalledDeliveries: 0,
+    runStartedAt: 1_000,
+  };
+  it('a push notified after the running run started waits for it; one notified before is covered', () => {
+    expect(
+      leaseVerdict(live, { trigger: 'push', requestId: 'p', notifiedAt: 2_000 }, false, 5_000, 5).kind,
+    ).toBe('wait');
+    expect(
+      leaseVerdict(live, { trigger: 'push', requestId: 'p', notifiedAt: 100 }, false, 5_000, 5).kind,
+    ).toBe('drop');
+    expect(leaseVerdict(live, { trigger: 'schedule', requestId: 's' }, false, 5_000, 5).kind).toBe('drop');
+  });
+  it('when idle, a push covered by the last run is dropped, a later one starts', () => {
+    const idle = { ...live, status: 'idle' as const, runId: null, leaseId: null, leaseExpiresAt: 0 };
+    expect(
+      leaseVerdict(idle, { trigger: 'push', requestId: 'p', notifiedAt: 100 }, false, 5_000, 5).kind,
+    ).toBe('drop');
+    expect(
+      leaseVerdict(idle, { trigger: 'push', requestId: 'p', notifiedAt: 900 }, false, 5_000, 5).kind,
+    ).toBe('start');
+  });
+  it('push runs are incremental; scheduled and manual runs of a push source stay full', () => {
+    const base = { incrementalSupported: true, resumeCursor: 'c', confirmRemovals: false };
+    expect(passFor({ ...base, trigger: 'push', incrementalOnlyOnPush: true })).toBe('incremental');
+    expect(passFor({ ...base, trigger: 'schedule', incrementalOnlyOnPush: true })).toBe('full');
+    expect(passFor({ ...base, trigger: 'manual', incrementalOnlyOnPush: true })).toBe('full');
+    expect(passFor({ ...base, trigger: 'schedule' })).toBe('incremental');
+  });
+});

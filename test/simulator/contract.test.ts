@@ -293,3 +293,38 @@ describe('device writes answer in the discovery shapes', () => {
     expect(res).toEqual({ status: 204, body: {} });
   });
 });
+
+describe('push notification channels answer in the discovery shapes', () => {
+  it('users.watch answers a Channel (api#channel, expiration in ms as a string); channels.stop answers 204', async () => {
+    const post = (path: string, body: unknown) =>
+      fetch(`${f.sim.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${f.accessToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const res = await post('/admin/directory/v1/users/watch?customer=my_customer&event=update', {
+      id: 'contract-channel',
+      type: 'web_hook',
+      // Nothing listens there: a refused delivery is the simulator's business, not this contract's.
+      address: 'http://127.0.0.1:9/notifications',
+      token: 'contract-token',
+      params: { ttl: '999999' },
+    });
+    expect(res.status).toBe(200);
+    const channel = (await res.json()) as Record<string, unknown>;
+    expect(validateAgainst(schemas, 'Channel', channel)).toEqual([]);
+    expect(channel['kind']).toBe('api#channel');
+    // Asked for more than Google's maximum of 2 days: capped.
+    expect(Number(channel['expiration']) - Date.now()).toBeLessThanOrEqual(2 * 24 * 3600 * 1000);
+    const stop = await post('/admin/directory_v1/channels/stop', {
+      id: 'contract-channel',
+      resourceId: channel['resourceId'],
+    });
+    expect(stop.status).toBe(204);
+    const again = await post('/admin/directory_v1/channels/stop', {
+      id: 'no-such-channel',
+      resourceId: channel['resourceId'],
+    });
+    expect(again.status).toBe(404);
+  });
+});

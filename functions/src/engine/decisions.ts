@@ -13,6 +13,8 @@ export interface LeaseView {
   leaseExpiresAt: number;
   /** Deliveries that took the run over without a page committed since (a crash or failure loop). */
   stalledDeliveries: number;
+  /** When the latest run started (ms; 0 before the first): what a push request is judged covered by. */
+  runStartedAt?: number;
 }
 
 export interface DeliveryView {
@@ -21,6 +23,23 @@ export interface DeliveryView {
   requestId: string;
   /** A continuation names the run it continues. */
   runId?: string;
+  /** A push request: when its notification was recorded (ms). */
+  notifiedAt?: number;
+}
+
+/**
+ * A push request is covered by a run that started after its notification was recorded (that run reads the
+ * notification, or lists the user after the change). The margin absorbs clock skew between the receiver's
+ * and the engine's instances: a notification just before a run's start asks for one more (cheap) run.
+ */
+export const PUSH_COVER_MARGIN_MS = 500;
+
+function pushCovered(state: LeaseView, delivery: DeliveryView): boolean {
+  return (
+    delivery.trigger === 'push' &&
+    delivery.notifiedAt !== undefined &&
+    (state.runStartedAt ?? 0) >= delivery.notifiedAt + PUSH_COVER_MARGIN_MS
+  );
 }
 
 export type LeaseVerdict =
@@ -43,7 +62,9 @@ export type LeaseVerdict =
  *  - a request already handled (requestHandled) is dropped, however many runs came after it;
  *  - a delivery of the running run waits out a live lease (the holder may have crashed: Pub/Sub's backoff for a
  *    nacked message would otherwise grow to minutes) and then resumes from the checkpoint;
- *  - any other request while a run's holder is alive (live lease) is covered by that run;
+ *  - any other request while a run's holder is alive (live lease) is covered by that run, except a push request
+ *    whose notification came after the run started: it waits for the run to end, then starts its own (a burst
+ *    of notifications thus runs one pass after another, each covering every notification before its start);
  *  - any other request while nobody holds the run (its holder died, and the message that would resume it may
  *    be gone: acked, dead-lettered, expired) takes the run over, so a stuck run never blocks later syncs.
  */
@@ -60,6 +81,8 @@ export function leaseVerdict(
     if (!sameRun) {
       if (delivery.trigger === 'continuation')
         return { kind: 'drop', reason: `stale continuation for run ${delivery.runId}` };
+      if (leaseLive && delivery.trigger === 'push' && !pushCovered(state, delivery))
+        return { kind: 'wait', runId: state.runId, untilMs: state.leaseExpiresAt };
       if (leaseLive)
         return { kind: 'drop', reason: `run ${state.runId} is in progress; this request is covered by it` };
       // Checked only here: while its holder works, a request is covered whether or not it was seen before.
@@ -80,6 +103,8 @@ export function leaseVerdict(
   if (delivery.trigger === 'continuation')
     return { kind: 'drop', reason: `run ${delivery.runId} already finished` };
   if (requestHandled) return { kind: 'drop', reason: `request ${delivery.requestId} was already handled` };
+  if (pushCovered(state, delivery))
+    return { kind: 'drop', reason: 'a run that started after the notification covered it' };
   return { kind: 'start' };
 }
 
@@ -129,13 +154,18 @@ export type PassKind = 'full' | 'incremental';
 
 /**
  * A new run lists changes since the last pass when the source can and a cursor is stored; a full pass
- * otherwise, and always when an admin confirmed removals (they are judged on a complete listing).
+ * otherwise, and always when an admin confirmed removals (they are judged on a complete listing). A source
+ * whose changes come as push notifications is incremental only for push-triggered runs: every other run is the
+ * full pass that repairs what a lost notification missed.
  */
 export function passFor(opts: {
   incrementalSupported: boolean;
   resumeCursor: string | null;
   confirmRemovals: boolean;
+  trigger?: string;
+  incrementalOnlyOnPush?: boolean;
 }): PassKind {
+  if (opts.incrementalOnlyOnPush && opts.trigger !== 'push') return 'full';
   return opts.incrementalSupported && opts.resumeCursor !== null && !opts.confirmRemovals
     ? 'incremental'
     : 'full';

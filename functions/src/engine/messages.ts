@@ -10,7 +10,8 @@ export const tickMessageSchema = z.strictObject({
 });
 export type TickMessage = z.infer<typeof tickMessageSchema>;
 
-export const SYNC_TRIGGERS = ['schedule', 'manual', 'initial', 'continuation'] as const;
+/** 'push': a Google push notification named changed users (functions/src/push); its run is incremental. */
+export const SYNC_TRIGGERS = ['schedule', 'manual', 'initial', 'continuation', 'push'] as const;
 
 export const syncMessageSchema = z.strictObject({
   kind: z.literal('sync'),
@@ -28,6 +29,8 @@ export const syncMessageSchema = z.strictObject({
     .optional(),
   /** An admin confirmed that a removal above the safety threshold is intended. */
   confirmRemovals: z.boolean().optional(),
+  /** On push requests: when the notification was recorded (ms); a run that started after it covers it. */
+  notifiedAt: z.number().int().nonnegative().optional(),
 });
 export type SyncMessage = z.infer<typeof syncMessageSchema>;
 

@@ -81,6 +81,11 @@ export interface Source {
   absentReason(mapping: Mapping): string;
   /** Whether its readers list changes since a cursor (then a run after a completed pass is incremental). */
   incremental?: boolean;
+  /**
+   * Incremental passes only for push-triggered runs: the change feed is notifications, which can be lost, so
+   * scheduled and manual runs list in full and repair what a lost notification missed (Google users).
+   */
+  incrementalOnlyOnPush?: boolean;
   /** Throws SourceError ('reauthorize' when there is no usable credential). */
   open(tenantId: string, mapping: Mapping, tenant: TenantDoc, ctx: OpenContext): Promise<SourceReader>;
   /** What the source learns when the engine stops for re-authorization (marks the tenant or the connection). */

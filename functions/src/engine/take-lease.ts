@@ -37,6 +37,7 @@ export async function takeLease(
         trigger: msg.trigger,
         requestId: msg.requestId,
         ...(msg.runId ? { runId: msg.runId } : {}),
+        ...(msg.notifiedAt !== undefined ? { notifiedAt: msg.notifiedAt } : {}),
       },
       now,
       leaseMs: config.leaseMs,
@@ -46,6 +47,8 @@ export async function takeLease(
           incrementalSupported: source.incremental === true,
           resumeCursor: state.resumeCursor,
           confirmRemovals: msg.confirmRemovals === true,
+          trigger: msg.trigger,
+          incrementalOnlyOnPush: source.incrementalOnlyOnPush === true,
         }),
       newRunId: msg.plannedRunId ?? newRunId(now),
       runFields: {

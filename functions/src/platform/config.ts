@@ -90,6 +90,17 @@ export const envShape = {
   SYNC_WEBHOOK_MAX_REQUESTS: z.coerce.number().int().min(1).max(1000).default(10),
   SYNC_WEBHOOK_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
 
+  // push
+  /**
+   * Public HTTPS URL of the push receiver (the api function's /api/push/google) that Google posts Directory
+   * notifications to; unset: no channels are opened and Google users sync on the schedule only.
+   */
+  PUSH_RECEIVER_URL: optional(z.url()),
+  /** Lifetime asked for each users.watch channel (Google caps it at 2 days). */
+  PUSH_CHANNEL_TTL_SECONDS: z.coerce.number().int().min(60).max(172_800).default(172_800),
+  /** A channel that expires within this is replaced by the tick; more than the longest gap between ticks. */
+  PUSH_RENEW_BEFORE_SECONDS: z.coerce.number().int().min(0).max(172_800).default(86_400),
+
   // entra
   /** The service's own multi-tenant Entra app registration; unset: Microsoft Entra cannot be connected. */
   ENTRA_CLIENT_ID: optional(z.guid('must be the application (client) GUID')),
@@ -195,6 +206,14 @@ export interface SecretsConfig {
   emulatorHost?: string;
 }
 
+/** Google push notifications for users (functions/src/push). */
+export interface PushConfig {
+  /** null: push is off. */
+  receiverUrl: string | null;
+  channelTtlSeconds: number;
+  renewBeforeMs: number;
+}
+
 export interface LogConfig {
   level: LogLevel;
 }
@@ -209,6 +228,7 @@ export interface RuntimeConfig {
   entra: EntraServiceConfig | null;
   secrets: SecretsConfig;
   log: LogConfig;
+  push: PushConfig;
 }
 
 export interface ConfigIssue {
@@ -282,6 +302,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
       ...(e.SECRET_MANAGER_EMULATOR_HOST ? { emulatorHost: e.SECRET_MANAGER_EMULATOR_HOST } : {}),
     },
     log: { level: e.LOG_LEVEL },
+    push: {
+      receiverUrl: e.PUSH_RECEIVER_URL ?? null,
+      channelTtlSeconds: e.PUSH_CHANNEL_TTL_SECONDS,
+      renewBeforeMs: e.PUSH_RENEW_BEFORE_SECONDS * 1000,
+    },
   };
 }
 

@@ -39,6 +39,8 @@ export const syncStateSchema = z.object({
   pageNo: z.number().default(0),
   counts: countsSchema.default(zeroCounts),
   stalledDeliveries: z.number().default(0),
+  /** When the latest run started (ms): a push request notified before it is covered (decisions.leaseVerdict). */
+  runStartedAt: z.number().default(0),
   /** Where the next incremental pass starts (kept between runs); null = the next pass is full. */
   resumeCursor: z.string().nullable().default(null),
   lastRequestId: z.string().nullable().default(null),
@@ -147,6 +149,7 @@ export async function acquireLease(db: Firestore, input: AcquireInput): Promise<
       pageNo: 0,
       counts: zeroCounts(),
       stalledDeliveries: 0,
+      runStartedAt: now,
     };
     tx.set(ref, next);
     tx.create(reqRef, requestDoc(delivery.requestId, runId, now));

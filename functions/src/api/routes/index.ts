@@ -8,6 +8,7 @@ import { entraRoutes } from '../../sources/entra/entra-routes.js';
 import { mappingRoutes } from './mapping-routes.js';
 import { memberRoutes } from './member-routes.js';
 import { previewRoutes } from '../../sources/google/preview-route.js';
+import { pushRoutes } from '../../push/push-routes.js';
 import { recordRoutes } from './record-routes.js';
 import { runRoutes } from './run-routes.js';
 import { syncWebhookRoutes } from './sync-webhook.js';
@@ -26,4 +27,5 @@ export const API_ROUTES: Array<Route<RouteContext>> = [
   ...runRoutes,
   ...recordRoutes,
   ...deviceActionRoutes,
+  ...pushRoutes,
 ];

@@ -1,6 +1,8 @@
 import type { App } from '../../app.js';
 import { markConnectionRevoked } from '../../store/tenants.js';
 import { revokeAtGoogle } from './google-oauth.js';
+import { stopTenantChannels } from '../../push/channels.js';
+import { pushDepsOf } from '../../push/push-deps.js';
 
 export type RevokeResult =
   | { kind: 'revoked'; revokedAt: string; googleGrant: 'revoked' | 'already_invalid' | 'none' }
@@ -13,6 +15,8 @@ export type RevokeResult =
  */
 export async function revokeConnection(app: App, tenantId: string, by: string): Promise<RevokeResult> {
   const token = await app.secrets.getRefreshToken(tenantId);
+  // While the grant still works: Google stops delivering, and the receiver refuses what is still on its way.
+  if (token) await stopTenantChannels(pushDepsOf(app), tenantId);
   let googleGrant: 'revoked' | 'already_invalid' | 'none' = 'none';
   if (token) {
     const outcome = await revokeAtGoogle(app.config, token);

@@ -2,6 +2,7 @@ import type { Db as Firestore } from '../../store/firestore.js';
 import type { Mapping } from '../../../../shared/mapping.js';
 import { SourceError, type Source, type SourceReader } from '../../engine/source.js';
 import type { Clock } from '../../platform/clock.js';
+import type { NotifiedChangesReader } from '../../push/notified-changes.js';
 import type { RuntimeConfig } from '../../platform/config.js';
 import type { RequestBudget } from '../../store/request-budget.js';
 import { markNeedsReauthorization } from '../../store/tenants.js';
@@ -31,6 +32,8 @@ export interface GoogleSourceDeps {
   clock: Clock;
   /** Tests and the benchmark swap the Directory client. */
   listerFor?(tenantId: string): Promise<DirectoryLister>;
+  /** With push notifications on: users mappings get incremental passes over the notified users. */
+  push?: NotifiedChangesReader;
 }
 
 export function googleSource(deps: GoogleSourceDeps): Source {
@@ -45,6 +48,9 @@ export function googleSource(deps: GoogleSourceDeps): Source {
     whyNotConnected: (tenant) => `tenant is ${tenant.status}`,
     // Only a scoped mapping can lose an object by a move; a group or an unscoped mapping loses it by deletion.
     absentReason: (mapping) => (mapping.orgUnitScope ? GOOGLE_SCOPED_REMOVAL_REASON : GOOGLE_REMOVAL_REASON),
+    // Push (functions/src/push): notified users only on push runs; every other run is the full backstop.
+    incremental: deps.push !== undefined,
+    incrementalOnlyOnPush: true,
     async open(tenantId, mapping, _tenant, { budget }) {
       let lister: DirectoryLister;
       try {
@@ -54,7 +60,8 @@ export function googleSource(deps: GoogleSourceDeps): Source {
           throw new SourceError('reauthorize', 'no stored Google authorization; connect Google Workspace');
         throw toSourceError(err, false);
       }
-      return directoryReader(lister, mapping, budget, deps.config.sync.pageSize);
+      const reader = directoryReader(lister, mapping, budget, deps.config.sync.pageSize);
+      return deps.push && mapping.entity === 'users' ? deps.push(tenantId, mapping, reader, budget) : reader;
     },
     async markNeedsReauthorization(tenantId, reason) {
       deps.auth.forget(tenantId);

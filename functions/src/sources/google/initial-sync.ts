@@ -1,5 +1,6 @@
 import type { App } from '../../app.js';
 import { listEnabledMappings } from '../../store/mappings.js';
+import { maintainPushChannels } from '../../push/tick.js';
 
 /**
  * Right after connecting, one sync per enabled mapping. The request id carries the OAuth state id, which is
@@ -17,5 +18,7 @@ export async function startInitialSync(app: App, tenantId: string, stateId: stri
       trigger: 'initial',
     });
   }
+  // Push channels now rather than at the next tick (a failure is logged; the tick tries again).
+  await maintainPushChannels(app, tenantId);
   return mappings.map((m) => m.id);
 }
