@@ -12,6 +12,8 @@
  *   tenants/{tenantId}/syncState/{mappingId}/requests/{k} sync requests already handled (TTL), so a late redelivery
  *                                                        starts nothing
  *   tenants/{tenantId}/requestBudget/{bucket}            Directory requests granted per 1/12 minute across instances (TTL)
+ *   tenants/{tenantId}/refreshSlots/{window}:{n}         refresh webhook rate-limit slots, create-only (TTL)
+ *   tenants/{tenantId}/refreshes/{mapping}:{window}:{seq} runs the refresh webhook planned, create-only (TTL)
  *   tenants/{tenantId}/runs/{runId}                      SyncRun history
  *   tenants/{tenantId}/runs/{runId}/pages/{n}            ids seen per page (for the removal sweep)
  *   tenants/{tenantId}/deviceActions/{actionId}          device action audit trail: who, when, which devices, what
@@ -33,6 +35,8 @@ export const paths = {
   syncRequests: (t: string, m: string) => `tenants/${t}/syncState/${m}/requests`,
   requestBudget: (t: string) => `tenants/${t}/requestBudget`,
   deadLetters: () => 'deadLetters',
+  refreshSlots: (t: string) => `tenants/${t}/refreshSlots`,
+  refreshes: (t: string) => `tenants/${t}/refreshes`,
   runs: (t: string) => `tenants/${t}/runs`,
   run: (t: string, r: string) => `tenants/${t}/runs/${r}`,
   runPages: (t: string, r: string) => `tenants/${t}/runs/${r}/pages`,

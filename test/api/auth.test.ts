@@ -23,6 +23,8 @@ afterEach(() => {
 });
 
 const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+const statePayload = (state: string) =>
+  JSON.parse(Buffer.from(state.split('.')[0]!, 'base64url').toString('utf8')) as { rt: string; exp: number };
 const claimsOf = (jwt: string) =>
   JSON.parse(Buffer.from(jwt.split('.')[1]!, 'base64url').toString('utf8')) as Record<string, unknown>;
 
@@ -35,11 +37,54 @@ describe('sign-in', () => {
     expect(url.searchParams.get('scope')).toBe('openid email profile');
     expect(url.searchParams.get('code_challenge_method')).toBe('S256');
     expect(url.searchParams.get('redirect_uri')).toBe(`${h.url}/api/auth/callback`);
+    // The state is signed, not stored: it carries returnTo and its expiry.
+    const payload = statePayload(url.searchParams.get('state')!);
+    expect(payload).toMatchObject({ rt: '/tenants/acme' });
+    expect(payload.exp - Date.now()).toBeGreaterThan(9 * 60_000);
+    expect(payload.exp - Date.now()).toBeLessThanOrEqual(10 * 60_000);
+  });
+
+  it('writes nothing however often it is called', async () => {
+    const before = await h.dump();
+    const logins = await Promise.all(
+      Array.from({ length: 50 }, () => h.request('GET', '/api/auth/login?returnTo=%2F')),
+    );
+    expect(logins.map((r) => r.status)).toEqual(Array.from({ length: 50 }, () => 302));
+    expect(await h.dump()).toEqual(before);
+    expect((await h.db.collection('oauthStates').get()).size).toBe(0);
+  });
+
+  it('refuses a tampered, re-signed, truncated or expired state', async () => {
+    const { back, cookie } = await h.startSignIn(h.ws.adminEmail, '/tenants/acme');
+    const url = new URL(back);
     const state = url.searchParams.get('state')!;
-    const doc = (await h.db.doc(`oauthStates/${state}`).get()).data()!;
-    expect(doc).toMatchObject({ purpose: 'signin', returnTo: '/tenants/acme', usedAt: null });
-    expect(doc.expiresAtMs - Date.now()).toBeGreaterThan(9 * 60_000);
-    expect(doc.expiresAtMs - Date.now()).toBeLessThanOrEqual(10 * 60_000);
+    const [payload, mac] = state.split('.') as [string, string];
+    const withState = (s: string) => {
+      const u = new URL(back);
+      u.searchParams.set('state', s);
+      return u.toString();
+    };
+    const evilPayload = b64({ ...statePayload(state), rt: '/evil' });
+    const cases: Array<[string, string]> = [
+      [`${evilPayload}.${mac}`, 'invalid_state'],
+      [`${payload}.${mac.slice(0, -2)}AA`, 'invalid_state'],
+      [payload, 'invalid_state'],
+    ];
+    for (const [s, code] of cases) {
+      const res = await fetch(withState(s), { redirect: 'manual', headers: { cookie } });
+      expect(res.status).toBe(302);
+      expect(res.headers.get('location'), s).toBe(`${CONSOLE_ORIGIN}/?signinError=${code}`);
+      expect(await res.text()).not.toContain('eyJ');
+    }
+    // Eleven minutes later the genuine state has expired.
+    h.clock.offsetMs = 11 * 60_000;
+    const late = await fetch(back, { redirect: 'manual', headers: { cookie } });
+    expect(late.headers.get('location')).toBe(`${CONSOLE_ORIGIN}/?signinError=state_expired`);
+    h.clock.offsetMs = 0;
+    // The refusals spent nothing: the genuine state and code still sign in.
+    const ok = await fetch(back, { redirect: 'manual', headers: { cookie } });
+    expect(ok.status).toBe(200);
+    expect(await ok.text()).toContain('eyJ');
   });
 
   it('the callback hands the verified ID token to the console page and goes to returnTo', async () => {
@@ -56,10 +101,10 @@ describe('sign-in', () => {
     );
     expect(html).toMatch(/sessionStorage\.setItem\('ws\.idToken', "eyJ/);
     expect(html).toContain('location.replace("/tenants/acme?tab=runs")');
-    // The code is single-use on our side too.
+    // Nothing was stored to spend, but Google's code is single-use: a replay signs nobody in.
     const again = await fetch(back, { redirect: 'manual', headers: { cookie } });
     expect(again.status).toBe(302);
-    expect(again.headers.get('location')).toBe(`${CONSOLE_ORIGIN}/?signinError=state_replayed`);
+    expect(again.headers.get('location')).toBe(`${CONSOLE_ORIGIN}/?signinError=exchange_failed`);
   });
 
   it('refuses to finish a sign-in in a browser that did not start it (login CSRF)', async () => {
@@ -82,7 +127,7 @@ describe('sign-in', () => {
         `/api/auth/login?returnTo=${encodeURIComponent(returnTo)}&loginHint=${encodeURIComponent(h.ws.adminEmail)}`,
       );
       const state = new URL(login.headers.get('location')!).searchParams.get('state')!;
-      expect((await h.db.doc(`oauthStates/${state}`).get()).get('returnTo')).toBe('/');
+      expect(statePayload(state).rt).toBe('/');
     },
   );
 

@@ -1,7 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { paths } from '../../shared/firestore-paths.js';
 import { runSync } from '../../functions/src/engine/engine.js';
+import { googleSource } from '../../functions/src/sources/google/google-source.js';
 import type { SyncMessage } from '../../functions/src/engine/messages.js';
+import { RefreshPlanner } from '../../functions/src/api/request-refresh.js';
 import { startApiHarness, usersMapping, type ApiHarness, type HttpResult } from './api-harness.js';
 
 let h: ApiHarness;
@@ -171,11 +173,29 @@ describe('sync now', () => {
   });
 });
 
+const WINDOW_MS = 600_000;
+let windowsUsed = 0;
+/**
+ * Moves the test clock to just after the start of a rate-limit window no earlier test used (the owner's ID
+ * token stays valid: a few windows are well inside its hour).
+ */
+function moveToFreshWindow(): number {
+  windowsUsed += 1;
+  const now = Date.now();
+  h.clock.offsetMs = (Math.floor(now / WINDOW_MS) + windowsUsed) * WINDOW_MS + 1000 - now;
+  return Math.floor(h.clock.now() / WINDOW_MS);
+}
+
 describe('rate limit', () => {
-  it('allows 10 requests per tenant per 10 minutes, then answers 429 with Retry-After', async () => {
+  afterEach(() => {
+    h.clock.offsetMs = 0;
+  });
+
+  it('allows 10 requests per tenant per 10-minute window, then answers 429 with Retry-After', async () => {
     await h.createTenant('busy', h.ws.adminEmail);
     await h.request('POST', '/api/tenants/busy/mappings', { token: owner, body: usersMapping() });
     await h.db.doc(paths.tenant('busy')).update({ status: 'active' });
+    moveToFreshWindow();
     for (let i = 0; i < 10; i++)
       expect((await h.request('POST', '/api/tenants/busy/sync', { token: owner, body: {} })).status).toBe(
         202,
@@ -184,19 +204,167 @@ describe('rate limit', () => {
     expect(await h.pullSyncMessages()).toHaveLength(1);
 
     const before = await h.dump();
+    const asked = h.clock.now();
     const limited = await h.request('POST', '/api/tenants/busy/sync', { token: owner, body: {} });
+    const answered = h.clock.now();
     expect(limited.status).toBe(429);
     expect(limited.body.error.code).toBe('rate_limited');
+    // Until the window ends.
+    const endsAt = (Math.floor(asked / WINDOW_MS) + 1) * WINDOW_MS;
     const retryAfter = Number(limited.headers.get('retry-after'));
-    expect(retryAfter).toBeGreaterThan(590);
-    expect(retryAfter).toBeLessThanOrEqual(600);
+    expect(retryAfter).toBeGreaterThanOrEqual(Math.ceil((endsAt - answered) / 1000));
+    expect(retryAfter).toBeLessThanOrEqual(Math.ceil((endsAt - asked) / 1000));
     expect(await h.dump()).toEqual(before);
 
-    // Another tenant has its own budget; and after the window the tenant may ask again.
+    // Another tenant has its own budget; and in the next window the tenant may ask again.
     expect((await syncNow({ mappingId: ousId })).status).toBe(202);
-    h.clock.offsetMs = 601_000;
+    h.clock.offsetMs += WINDOW_MS;
     expect((await h.request('POST', '/api/tenants/busy/sync', { token: owner, body: {} })).status).toBe(202);
-    h.clock.offsetMs = 0;
     await h.pullSyncMessages();
+  });
+});
+
+type PlannedRun = { mappingId: string; runId: string; deduplicated: boolean };
+
+describe('a burst of calls', () => {
+  afterEach(() => {
+    h.clock.offsetMs = 0;
+  });
+
+  it('answers each call 202 or 429, the 202s naming the same runs, and a running sync keeps its lease', async () => {
+    const window = moveToFreshWindow();
+    const scheduled: SyncMessage = {
+      kind: 'sync',
+      tenantId: 'acme',
+      mappingId: staffId,
+      requestId: `schedule:burst-test`,
+      trigger: 'schedule',
+    };
+    // A full pass, so the run has several pages.
+    await h.db.doc(paths.syncState('acme', staffId)).update({ resumeCursor: null });
+    let burst: HttpResult[] = [];
+    const pagesAfterBurst: number[] = [];
+    const deps = h.app.syncDeps();
+    const { app } = h;
+    const config = { ...app.config, sync: { ...app.config.sync, pageSize: 10 } };
+    // The burst arrives while the staff sync holds its lease; its later checkpoints are guarded by the sync
+    // state's update time, so any write to that document by the burst would fail the run.
+    const outcome = await runSync(
+      {
+        ...deps,
+        sources: {
+          ...deps.sources,
+          google: googleSource({ db: app.db, config, auth: app.auth, clock: app.clock }),
+        },
+        afterPageCommitted: async ({ pageNo }) => {
+          if (pageNo === 1) burst = await Promise.all(Array.from({ length: 100 }, () => syncNow({})));
+          else pagesAfterBurst.push(pageNo);
+        },
+      },
+      scheduled,
+    );
+    expect(outcome).toMatchObject({ status: 'completed' });
+    const staffRun = (outcome as { runId: string }).runId;
+    const run = (await h.db.doc(paths.run('acme', staffRun)).get()).data();
+    expect(run).toMatchObject({ status: 'succeeded', invocations: 1, errors: [] });
+    // Pages were committed after the burst, under the same lease.
+    expect(pagesAfterBurst.length).toBeGreaterThan(0);
+
+    expect(burst).toHaveLength(100);
+    const accepted = burst.filter((r) => r.status === 202);
+    const limited = burst.filter((r) => r.status === 429);
+    expect(accepted.length + limited.length).toBe(100);
+    // Exactly the limit's calls get through, each with its own slot document.
+    expect(accepted).toHaveLength(10);
+    const slots = await h.db.collection(paths.refreshSlots('acme')).get();
+    expect(slots.docs.map((d) => d.id).filter((id) => id.startsWith(`${window}:`))).toHaveLength(10);
+    for (const r of limited) {
+      expect(r.body.error.code).toBe('rate_limited');
+      const retryAfter = Number(r.headers.get('retry-after'));
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(WINDOW_MS / 1000);
+    }
+
+    // Every 202 names the same run per mapping: the running staff sync, and one new OUs run.
+    const runIdsOf = (r: HttpResult) =>
+      Object.fromEntries((r.body.runs as PlannedRun[]).map((p) => [p.mappingId, p.runId]));
+    const first = runIdsOf(accepted[0]!);
+    for (const r of accepted) expect(runIdsOf(r)).toEqual(first);
+    expect(first[staffId]).toBe(staffRun);
+    const fresh = accepted.flatMap((r) => (r.body.runs as PlannedRun[]).filter((p) => !p.deduplicated));
+    expect(fresh).toEqual([{ mappingId: ousId, runId: first[ousId], deduplicated: false }]);
+
+    // One run starts: the OUs run, once.
+    const published = await h.pullSyncMessages();
+    expect(published).toEqual([
+      {
+        kind: 'sync',
+        tenantId: 'acme',
+        mappingId: ousId,
+        requestId: `manual:${first[ousId]}`,
+        trigger: 'manual',
+        plannedRunId: first[ousId],
+      },
+    ]);
+    expect(await runSync(h.app.syncDeps(), published[0]!)).toMatchObject({
+      status: 'completed',
+      runId: first[ousId],
+    });
+  });
+
+  it('instances that do not share memory converge on one run through the pending document', async () => {
+    moveToFreshWindow();
+    const published: SyncMessage[] = [];
+    const instances = [new RefreshPlanner(h.db), new RefreshPlanner(h.db), new RefreshPlanner(h.db)];
+    const outcomes = await Promise.all(
+      Array.from({ length: 60 }, (_, i) =>
+        instances[i % instances.length]!.request({
+          tenantId: 'acme',
+          mappingIds: [ousId],
+          limit: { maxRequests: 7, windowMs: WINDOW_MS },
+          now: h.clock.now(),
+          publish: async (msg) => {
+            published.push(msg);
+          },
+          log: h.app.log,
+        }),
+      ),
+    );
+    const planned = outcomes.flatMap((o) => (o.kind === 'planned' ? [o.planned] : []));
+    expect(planned).toHaveLength(7);
+    expect(outcomes.filter((o) => o.kind === 'rate_limited')).toHaveLength(53);
+    const runIds = new Set(planned.flat().map((p) => p.runId));
+    expect(runIds.size).toBe(1);
+    expect(planned.flat().filter((p) => !p.deduplicated)).toHaveLength(1);
+    expect(published.map((m) => m.plannedRunId)).toEqual([...runIds]);
+    // The queued run covers the next call too, and once it has run, a call plans the next one.
+    const later = await instances[0]!.request({
+      tenantId: 'acme',
+      mappingIds: [ousId],
+      limit: { maxRequests: 8, windowMs: WINDOW_MS },
+      now: h.clock.now(),
+      publish: async (msg) => {
+        published.push(msg);
+      },
+      log: h.app.log,
+    });
+    expect(later).toEqual({
+      kind: 'planned',
+      planned: [{ mappingId: ousId, runId: [...runIds][0], deduplicated: true }],
+    });
+    await runSync(h.app.syncDeps(), published[0]!);
+    const next = await instances[1]!.request({
+      tenantId: 'acme',
+      mappingIds: [ousId],
+      limit: { maxRequests: 9, windowMs: WINDOW_MS },
+      now: h.clock.now(),
+      publish: async (msg) => {
+        published.push(msg);
+      },
+      log: h.app.log,
+    });
+    expect(next).toMatchObject({ kind: 'planned', planned: [{ mappingId: ousId, deduplicated: false }] });
+    expect(published).toHaveLength(2);
+    await runSync(h.app.syncDeps(), published[1]!);
   });
 });

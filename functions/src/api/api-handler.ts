@@ -22,7 +22,7 @@ export function createApiHandler(
 ): (req: Request, res: Response) => Promise<void> {
   const services: ApiServices = {
     idTokens: new IdTokenVerifier({
-      certsUrl: app.config.google.certsUrl,
+      pemCertsUrl: app.config.google.pemCertsUrl,
       issuers: app.config.google.issuers,
       audience: app.config.oauthClient.clientId,
       clock: app.clock,

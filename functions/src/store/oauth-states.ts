@@ -5,9 +5,11 @@ import { paths } from '../../../shared/firestore-paths.js';
 import type { Clock } from '../platform/clock.js';
 
 /**
- * Pending OAuth authorizations, `oauthStates/{stateId}`. The random document id is the `state` parameter; the
- * PKCE verifier never leaves the server. A state is good for one callback within ten minutes, and a connect
- * state is bound to the tenant, the admin who started it and that admin's browser.
+ * Pending OAuth authorizations of the connect flows, `oauthStates/{stateId}`. The random document id is the
+ * `state` parameter; the PKCE verifier never leaves the server. A state is good for one callback within ten
+ * minutes (checked on use; the `expireAt` TTL deletes it a day later), and is bound to the tenant, the admin who
+ * started it and that admin's browser. Only signed-in admins can create one; the public sign-in keeps no state
+ * here (api/signin-state.ts).
  */
 export const STATE_TTL_MS = 10 * 60_000;
 
@@ -16,7 +18,7 @@ export const STATE_TTL_MS = 10 * 60_000;
  * `devices-off`: the Google consent that widens the connection for device management or narrows it back; they
  * come back on the connect callback, which tells them apart by this purpose.
  */
-export const STATE_PURPOSES = ['signin', 'connect', 'entra', 'devices-on', 'devices-off'] as const;
+export const STATE_PURPOSES = ['connect', 'entra', 'devices-on', 'devices-off'] as const;
 export type StatePurpose = (typeof STATE_PURPOSES)[number];
 
 const STATE_ID = /^[A-Za-z0-9_-]{43}$/;

@@ -4,10 +4,8 @@ import {
   clearedCookie,
   signinBinding,
   newBindingSecret,
-  secretMatches,
   SIGNIN_COOKIE,
 } from '../../connection/browser-binding.js';
-import { consumeOAuthState, createOAuthState, randomToken, STATE_TTL_MS } from '../../store/oauth-states.js';
 import {
   authorizationUrl,
   exchangeCode,
@@ -22,6 +20,7 @@ import { requireAdmin, type RouteContext } from '../route-context.js';
 import type { Route } from '../router.js';
 import { safeReturnTo, signinHandoffPage } from '../signin-page.js';
 import { IdTokenError, IdTokenVerifierUnavailable } from '../id-token-verifier.js';
+import { acceptSigninState, issueSigninState, SIGNIN_STATE_TTL_MS, signinStateKey } from '../signin-state.js';
 
 const SIGNIN_SCOPES = ['openid', 'email', 'profile'];
 
@@ -38,25 +37,30 @@ const loginQuery = z.strictObject({
 });
 
 /**
- * GET /api/auth/login: to Google's sign-in, with state, PKCE and a nonce kept server-side, and the state bound
- * to this browser (so nobody can complete their own sign-in in someone else's browser).
+ * GET /api/auth/login: to Google's sign-in, with a signed state (api/signin-state.ts), PKCE and a nonce, bound to
+ * this browser by a cookie (so nobody can complete their own sign-in in someone else's browser). Public, so it
+ * writes nothing: every call would otherwise be a document anyone can make us store.
  */
 async function login(ctx: RouteContext): Promise<ApiResult> {
   const q = parseQuery(ctx.req, loginQuery);
-  const nonce = randomToken(16);
   const binding = newBindingSecret();
-  const { stateId, codeChallenge } = await createOAuthState(ctx.app.db, ctx.app.clock, {
-    purpose: 'signin',
-    nonce,
-    bindingHash: binding.hash,
-    returnTo: safeReturnTo(q.returnTo),
-  });
-  const cookie = bindingCookie(SIGNIN_COOKIE, binding.secret, signinRedirectUri(ctx), STATE_TTL_MS / 1000);
+  const { state, nonce, codeChallenge } = issueSigninState(
+    signinKey(ctx),
+    binding.secret,
+    safeReturnTo(q.returnTo),
+    ctx.app.clock.now(),
+  );
+  const cookie = bindingCookie(
+    SIGNIN_COOKIE,
+    binding.secret,
+    signinRedirectUri(ctx),
+    SIGNIN_STATE_TTL_MS / 1000,
+  );
   return redirect(
     authorizationUrl(ctx.app.config, {
       redirectUri: signinRedirectUri(ctx),
       scopes: SIGNIN_SCOPES,
-      state: stateId,
+      state,
       codeChallenge,
       prompt: 'select_account',
       nonce,
@@ -64,6 +68,14 @@ async function login(ctx: RouteContext): Promise<ApiResult> {
     }),
     { 'set-cookie': cookie },
   );
+}
+
+/** Derived once per client secret: HKDF on every request would be wasted work. */
+let cachedKey: { secret: string; key: Buffer } | null = null;
+function signinKey(ctx: RouteContext): Buffer {
+  const secret = ctx.app.config.oauthClient.clientSecret;
+  if (cachedKey?.secret !== secret) cachedKey = { secret, key: signinStateKey(secret) };
+  return cachedKey.key;
 }
 
 function signinFailed(ctx: RouteContext, code: string): ApiResult {
@@ -85,26 +97,26 @@ async function completeSignin(ctx: RouteContext): Promise<ApiResult> {
   const parsed = googleRedirectQuery.safeParse(queryObject(ctx.req));
   const q = parsed.success ? parsed.data : {};
   if (!q.state) return signinFailed(ctx, 'invalid_state');
-  const consumed = await consumeOAuthState(ctx.app.db, ctx.app.clock, q.state, 'signin');
-  if (!consumed.ok)
-    return signinFailed(ctx, consumed.reason === 'unknown' ? 'invalid_state' : `state_${consumed.reason}`);
-  const secret = signinBinding(ctx.req.header('cookie'));
-  if (!secret || !secretMatches(secret, consumed.state.bindingHash))
-    return signinFailed(ctx, 'browser_mismatch');
+  const accepted = acceptSigninState(
+    signinKey(ctx),
+    q.state,
+    signinBinding(ctx.req.header('cookie')),
+    ctx.app.clock.now(),
+  );
+  if (!accepted.ok) return signinFailed(ctx, accepted.reason);
+  const signin = accepted.state;
   if (q.error) return signinFailed(ctx, q.error === 'access_denied' ? 'access_denied' : 'google_error');
   if (!q.code) return signinFailed(ctx, 'google_error');
   try {
     const tokens = await exchangeCode(ctx.app.config, {
       code: q.code,
-      codeVerifier: consumed.state.codeVerifier,
+      codeVerifier: signin.codeVerifier,
       redirectUri: signinRedirectUri(ctx),
     });
     if (!tokens.idToken) return signinFailed(ctx, 'google_error');
-    const identity = await ctx.services.idTokens.verify(tokens.idToken, {
-      nonce: consumed.state.nonce ?? '',
-    });
+    const identity = await ctx.services.idTokens.verify(tokens.idToken, { nonce: signin.nonce });
     ctx.log.info('admin signed in', { email: identity.email });
-    return signinHandoffPage(tokens.idToken, consumed.state.returnTo ?? '/');
+    return signinHandoffPage(tokens.idToken, signin.returnTo);
   } catch (err) {
     if (err instanceof GoogleOAuthError) return signinFailed(ctx, 'exchange_failed');
     if (err instanceof IdTokenError) return signinFailed(ctx, 'invalid_id_token');

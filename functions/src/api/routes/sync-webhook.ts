@@ -17,10 +17,10 @@ const syncBody = z.strictObject({
 });
 
 /**
- * POST /api/tenants/:tenantId/sync — "sync now" from the console or the host product. One transaction
- * (store/refresh-requests.ts) counts the request against the tenant's window and decides per mapping: a run
- * already going (or queued by an earlier request) answers with its run id; otherwise a run id is planned and
- * the message carrying it is published.
+ * POST /api/tenants/:tenantId/sync — "sync now" from the console or the host product. 202 with a run id per
+ * mapping: a run already going or queued (by an earlier or a concurrent call) is joined, otherwise one is
+ * planned and its message published; 429 with Retry-After once the tenant's window is full. No transaction:
+ * see RefreshPlanner (api/request-refresh.ts) for why a burst of calls answers at once.
  */
 async function syncNow(ctx: RouteContext): Promise<ApiResult> {
   const scope = requireTenant(ctx);

@@ -15,7 +15,8 @@ import type { RuntimeConfig } from '../../platform/config.js';
  */
 export const googleRedirectQuery = z
   .object({
-    state: z.string().max(200).optional(),
+    // Sign-in's state is signed and carries returnTo (api/signin-state.ts): longer than a random id.
+    state: z.string().max(2100).optional(),
     code: z.string().max(4096).optional(),
     error: z.string().max(200).optional(),
   })
