@@ -62,7 +62,8 @@ describe('partitioned full passes', () => {
     const root = await h.ws.control.addOrgUnit(h.ws.customerId, { name: 'Deep', parentOrgUnitPath: '/' });
     let parent = root.orgUnitPath!;
     for (const name of ['Deeper', 'Deepest']) {
-      parent = (await h.ws.control.addOrgUnit(h.ws.customerId, { name, parentOrgUnitPath: parent })).orgUnitPath!;
+      parent = (await h.ws.control.addOrgUnit(h.ws.customerId, { name, parentOrgUnitPath: parent }))
+        .orgUnitPath!;
     }
     await h.ws.control.addChromeOsDevice(h.ws.customerId, {
       serialNumber: 'DEEP-0001',
@@ -83,7 +84,12 @@ describe('partitioned full passes', () => {
         orgUnitPath: '/',
       });
     }
-    for (const [id, m] of Object.entries({ seqUsers: USERS, users: USERS, seqDevices: DEVICES, devices: DEVICES }))
+    for (const [id, m] of Object.entries({
+      seqUsers: USERS,
+      users: USERS,
+      seqDevices: DEVICES,
+      devices: DEVICES,
+    }))
       await h.addMapping(id, { name: id, target: { kind: 'collection', objectId: objectOf(id) }, ...m });
   });
   afterAll(() => h.close());
@@ -123,7 +129,9 @@ describe('partitioned full passes', () => {
     expect(out.counts.created).toBe(1);
     // Devices outside the scope were never listed, so none was even seen out of scope.
     expect(out.counts.outOfScope).toBe(0);
-    expect([...(await recordsOf(h.db, h.tenantId, objectOf('deepDevices'))).keys()]).toEqual(['deep-device-1']);
+    expect([...(await recordsOf(h.db, h.tenantId, objectOf('deepDevices'))).keys()]).toEqual([
+      'deep-device-1',
+    ]);
   });
 
   it('does not remove a user who moves from a partition not yet listed to one already listed', async () => {
@@ -162,7 +170,9 @@ describe('partitioned full passes', () => {
       const run = await runDoc(h.db, h.tenantId, out.runId);
       const restarts = run.errors.filter((e) => /restarting partition email:/.test(e.message));
       expect(restarts).toHaveLength(1);
-      expect(run.errors.some((e) => /restarting the listing from the first page/.test(e.message))).toBe(false);
+      expect(run.errors.some((e) => /restarting the listing from the first page/.test(e.message))).toBe(
+        false,
+      );
       expect(await contentOf(h, 'users')).toEqual(await contentOfTruth());
     } finally {
       await h.ws.clearFaults();
@@ -191,7 +201,9 @@ describe('partitioned full passes', () => {
     expect(out.counts.removed).toBe(1);
     const records = await recordsOf(h.db, h.tenantId, objectOf('users'));
     expect(records.get(gone.id)?.data._sync).toMatchObject({ status: 'removed' });
-    const live = [...records.values()].filter((r) => (r.data._sync as { removedAt: unknown }).removedAt === null);
+    const live = [...records.values()].filter(
+      (r) => (r.data._sync as { removedAt: unknown }).removedAt === null,
+    );
     expect(live.length).toBe((await h.ws.listUsers()).length);
     const run = await runDoc(h.db, h.tenantId, out.runId);
     expect(run.invocations).toBe(2);

@@ -154,7 +154,14 @@ async function runPasses(run: Run, tenant: TenantDoc): Promise<SyncOutcome> {
       const m: Map<string, string> = bySource;
       for (const [id, e] of Object.entries(plan.seen)) m.set(sourceIdOfEntry(e), id);
     }
-    await commitPage(run, next, plan.counts, { seen: plan.seen, removed: plan.removed }, retries, plan.errors);
+    await commitPage(
+      run,
+      next,
+      plan.counts,
+      { seen: plan.seen, removed: plan.removed },
+      retries,
+      plan.errors,
+    );
     await deps.afterPageCommitted?.({ runId: run.lease.runId, pageNo: run.pageNo });
   };
 

@@ -119,11 +119,10 @@ async function listPartitions(ctx: PartitionedPassContext, checkpoint: PassCheck
     return next;
   };
   const pageOf = (part: PartitionState, token: string | null) =>
-    ctx.fetch(
-      (): Promise<SourcePage> =>
-        checkpoint.sequential || !reader.partitionPage
-          ? reader.fullPage(token)
-          : reader.partitionPage(part.key, token),
+    ctx.fetch((): Promise<SourcePage> =>
+      checkpoint.sequential || !reader.partitionPage
+        ? reader.fullPage(token)
+        : reader.partitionPage(part.key, token),
     );
 
   const listOne = async (part: PartitionState) => {

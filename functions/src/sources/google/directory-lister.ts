@@ -146,7 +146,12 @@ export class GoogleDirectoryLister implements DirectoryLister {
               { retry: false },
             )
           : await this.admin.chromeosdevices.get(
-              { customerId: 'my_customer', deviceId: key, projection: 'FULL', ...(mask ? { fields: mask } : {}) },
+              {
+                customerId: 'my_customer',
+                deviceId: key,
+                projection: 'FULL',
+                ...(mask ? { fields: mask } : {}),
+              },
               { retry: false },
             );
       return res.data as Record<string, unknown>;

@@ -97,7 +97,10 @@ function directoryReader(
         group[GROUP_MEMBERS_FIELD] = await membersOf(String(group.id ?? ''), lister, call);
       }
     }
-    return { changes: listed.items.map((object) => ({ kind: 'upsert', object })), next: listed.nextPageToken };
+    return {
+      changes: listed.items.map((object) => ({ kind: 'upsert', object })),
+      next: listed.nextPageToken,
+    };
   };
   const getObject = lister.getObject?.bind(lister);
   // Only identifiers Google can read an object by: a user by email or id, a device by its id.

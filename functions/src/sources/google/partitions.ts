@@ -64,7 +64,9 @@ export async function directoryPartitions(
 }
 
 /** The list request of one partition key (see directoryPartitions). */
-export function partitionRequest(key: string): Pick<ListRequest, 'query' | 'orgUnitPath' | 'includeChildOrgunits'> {
+export function partitionRequest(
+  key: string,
+): Pick<ListRequest, 'query' | 'orgUnitPath' | 'includeChildOrgunits'> {
   const colon = key.indexOf(':');
   const kind = key.slice(0, colon);
   const value = key.slice(colon + 1);
