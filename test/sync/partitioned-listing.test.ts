@@ -144,8 +144,8 @@ describe('partitioned full passes', () => {
         'users',
         {},
         {
-          // One partition at a time, in order: the 'a' partition is done before the move.
-          config: { ...h.config.sync, listingConcurrency: 1 },
+          // Two partitions at a time, taken in order: the 'a' partition is listed first, the mover's last.
+          config: { ...h.config.sync, listingConcurrency: 2 },
           afterPageCommitted: async ({ pageNo }) => {
             if (pageNo === 3 && !moved) {
               moved = true;

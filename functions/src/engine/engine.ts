@@ -165,7 +165,8 @@ async function runPasses(run: Run, tenant: TenantDoc): Promise<SyncOutcome> {
     await deps.afterPageCommitted?.({ runId: run.lease.runId, pageNo: run.pageNo });
   };
 
-  if (run.pass === 'full' && reader.partitionPage) {
+  // Partitions pay off only listed at once; one at a time they would only cost a request each.
+  if (run.pass === 'full' && reader.partitionPage && deps.config.listingConcurrency > 1) {
     let start: PassCheckpoint | null = null;
     try {
       start = await partitionCheckpoint(run, reader);

@@ -76,7 +76,7 @@ export const envShape = {
   SYNC_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(8),
   /** Smaller pages than the API maximum, only to exercise paging in tests and benchmarks. */
   SYNC_PAGE_SIZE: z.coerce.number().int().positive().optional(),
-  /** Partitions of a full pass (org units, email prefixes) listed at once; each request still takes the budget. */
+  /** Partitions of a full pass (org units, email prefixes) listed at once; 1 lists sequentially, unpartitioned. */
   SYNC_LISTING_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
 
   // api
