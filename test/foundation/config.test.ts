@@ -30,6 +30,7 @@ const SAMPLE_ENV = {
   SYNC_BACKOFF_MAX_MS: '8000',
   SYNC_MAX_ATTEMPTS: '5',
   SYNC_PAGE_SIZE: '50',
+  SYNC_LISTING_CONCURRENCY: '4',
   CONSOLE_ORIGIN: 'https://console.acme.example/app',
   HOST_PRODUCT_HMAC_KEYS: 'k1:0123456789abcdef, k2:fedcba9876543210',
   SIGNIN_REDIRECT_URI: 'https://sync.acme.example/api/auth/callback',
@@ -62,6 +63,7 @@ describe('loadConfig', () => {
       budgetWindowMs: 30_000,
       backoff: { maxAttempts: 5, initialDelayMs: 250, maxDelayMs: 8000, multiplier: 2 },
       pageSize: 50,
+      listingConcurrency: 4,
     });
     expect(config.api).toEqual({
       consoleOrigin: 'https://console.acme.example',
@@ -93,6 +95,7 @@ describe('loadConfig', () => {
       tenantQpm: 1500,
       budgetWindowMs: 60_000,
       backoff: { maxAttempts: 8, initialDelayMs: 1000, maxDelayMs: 32_000, multiplier: 2 },
+      listingConcurrency: 8,
     });
     expect(config.api.hostProductKeys.size).toBe(0);
     expect(config.api.signinRedirectUri).toBeNull();

@@ -56,6 +56,8 @@ describe('the per-tenant request budget holds across function instances', () => 
         SYNC_PAGE_SIZE: '10',
         SYNC_TENANT_QPM: String(BUDGET),
         SYNC_BUDGET_WINDOW_MS: String(WINDOW_MS),
+        // Sequential listings: partitions would add a request each, and this budget allows 5 a second.
+        SYNC_LISTING_CONCURRENCY: '1',
       },
     });
     for (const [id, m] of Object.entries(MAPPINGS)) await h.addMapping(id, m);

@@ -62,7 +62,8 @@ describe('sync engine against the Workspace simulator and the Firestore emulator
 
     const run = await runDoc(h.db, h.tenantId, out.runId);
     expect(run.status).toBe('succeeded');
-    expect(run.pages).toBe(Math.ceil(expected.length / 50));
+    // Users are listed in email-prefix partitions (partitioned-listing.test.ts): a page at least per partition.
+    expect(run.pages).toBeGreaterThanOrEqual(Math.ceil(expected.length / 50));
     expect(run.counts.created).toBe(expected.length);
   });
 

@@ -53,6 +53,9 @@ export class LeaseLostError extends Error {
   override name = 'LeaseLostError';
 }
 
+/** Restarts of a listing (expired page tokens, delta links) one invocation tolerates, per partition, before failing the run. */
+export const MAX_LISTING_RESTARTS = 3;
+
 /** Deliveries that take a run over without committing a page before the engine gives up on it. */
 export const MAX_STALLED_DELIVERIES = 5;
 

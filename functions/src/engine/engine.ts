@@ -8,6 +8,7 @@ import { backoffDelay } from './backoff-delay.js';
 import { afterPage } from './decisions.js';
 import {
   LeaseLostError,
+  MAX_LISTING_RESTARTS,
   iso,
   isPreconditionFailure,
   type EngineDeps,
@@ -18,9 +19,16 @@ import {
 import { FirestoreMeter } from './firestore-meter.js';
 import { syncMessageSchema } from './messages.js';
 import { planPage, sourceIdOfEntry, type PassView } from './page-plan.js';
+import {
+  checkpointOf,
+  decodeCheckpoint,
+  isPartitionedCursor,
+  runPartitionedPass,
+  type PassCheckpoint,
+} from './partitioned-pass.js';
 import { recordSinkFor } from './record-sink.js';
 import { commitPage, completeRun, guardedCommit, handOver, handleSourceFailure } from './run-ledger.js';
-import { SourceError, type SourcePage, type SourceReader } from './source.js';
+import { SourceError, type SourceChange, type SourcePage, type SourceReader } from './source.js';
 import { takeLease } from './take-lease.js';
 
 export {
@@ -36,9 +44,6 @@ export {
  * against the hash index, writes what changed, checkpoints after every page, and at the end of a pass removes
  * what is gone (behind the removal threshold) and stores the index. Sources only read (engine/source.ts).
  */
-
-/** Restarts of a listing (expired page tokens, delta links) one invocation tolerates before failing the run. */
-const MAX_LISTING_RESTARTS = 3;
 
 export async function runSync(deps: EngineDeps, payload: unknown): Promise<SyncOutcome> {
   const parsed = syncMessageSchema.safeParse(payload);
@@ -138,6 +143,57 @@ async function runPasses(run: Run, tenant: TenantDoc): Promise<SyncOutcome> {
     },
   };
 
+  /** One page of the pass: plan, write, fold into the run's picture, commit with `next` as the checkpoint. */
+  const processPage = async (changes: SourceChange[], next: string | null, retries: number) => {
+    const plan = planPage(mapping, changes, view, run.pass, run.source.label);
+    const written = await run.sink.write(plan.writes);
+    plan.counts.failed += written.failed;
+    plan.errors.push(...written.errors);
+    foldPage(seen, pendingRemovals, plan.seen, plan.removed);
+    if (bySource) {
+      const m: Map<string, string> = bySource;
+      for (const [id, e] of Object.entries(plan.seen)) m.set(sourceIdOfEntry(e), id);
+    }
+    await commitPage(
+      run,
+      next,
+      plan.counts,
+      { seen: plan.seen, removed: plan.removed },
+      retries,
+      plan.errors,
+    );
+    await deps.afterPageCommitted?.({ runId: run.lease.runId, pageNo: run.pageNo });
+  };
+
+  // Partitions pay off only listed at once; one at a time they would only cost a request each.
+  if (run.pass === 'full' && reader.partitionPage && deps.config.listingConcurrency > 1) {
+    let start: PassCheckpoint | null = null;
+    try {
+      start = await partitionCheckpoint(run, reader);
+    } catch (err) {
+      return handleSourceFailure(run, err);
+    }
+    if (start) {
+      const end = await runPartitionedPass(
+        {
+          run,
+          reader,
+          concurrency: deps.config.listingConcurrency,
+          fetch: (call) => withRetries(run, call),
+          processPage,
+          absentees: () => [...index.keys()].filter((id) => !seen.has(id)),
+        },
+        start,
+      );
+      if (end.kind === 'complete') {
+        const resumeCursor = reader.partitionedResumeCursor?.() ?? null;
+        return completeRun(run, index, shardContents, seen, pendingRemovals, resumeCursor);
+      }
+      if (end.kind === 'hand-over') return handOver(run);
+      return handleSourceFailure(run, end.err);
+    }
+  }
+
   let restarts = 0;
   let prefetched: { cursor: string | null; promise: Promise<Fetched> } | null = null;
   for (;;) {
@@ -178,24 +234,7 @@ async function runPasses(run: Run, tenant: TenantDoc): Promise<SyncOutcome> {
     const { page, retries } = fetched;
     if (page.next !== null) prefetched = { cursor: page.next, promise: fetchPage(run, reader, page.next) };
 
-    const plan = planPage(mapping, page.changes, view, run.pass, run.source.label);
-    const written = await run.sink.write(plan.writes);
-    plan.counts.failed += written.failed;
-    plan.errors.push(...written.errors);
-    foldPage(seen, pendingRemovals, plan.seen, plan.removed);
-    if (bySource) {
-      const m: Map<string, string> = bySource;
-      for (const [id, e] of Object.entries(plan.seen)) m.set(sourceIdOfEntry(e), id);
-    }
-    await commitPage(
-      run,
-      page.next,
-      plan.counts,
-      { seen: plan.seen, removed: plan.removed },
-      retries,
-      plan.errors,
-    );
-    await deps.afterPageCommitted?.({ runId: run.lease.runId, pageNo: run.pageNo });
+    await processPage(page.changes, page.next, retries);
 
     const step = afterPage(page.next, deps.clock.now() - run.startedAt, deps.config.invocationBudgetMs);
     if (step === 'complete') {
@@ -233,15 +272,22 @@ interface Fetched {
 
 /** One page from the source, with the engine's bounded retries on what the source calls retryable. */
 function fetchPage(run: Run, reader: SourceReader, cursor: string | null): Promise<Fetched> {
+  const promise = withRetries(run, () =>
+    run.pass === 'incremental' && reader.changesPage && cursor !== null
+      ? reader.changesPage(cursor)
+      : reader.fullPage(cursor),
+  ).then(({ value, retries }) => ({ page: value, retries }));
+  promise.catch(() => {}); // a discarded prefetch must not become an unhandled rejection
+  return promise;
+}
+
+/** A source call with bounded retries on retry_later (waiting what the source asked, at least the backoff). */
+function withRetries<T>(run: Run, call: () => Promise<T>): Promise<{ value: T; retries: number }> {
   const { config, clock, log } = run.deps;
   const promise = (async () => {
     for (let attempt = 1; ; attempt++) {
       try {
-        const page =
-          run.pass === 'incremental' && reader.changesPage && cursor !== null
-            ? await reader.changesPage(cursor)
-            : await reader.fullPage(cursor);
-        return { page, retries: attempt - 1 };
+        return { value: await call(), retries: attempt - 1 };
       } catch (err) {
         if (
           !(err instanceof SourceError) ||
@@ -257,6 +303,18 @@ function fetchPage(run: Run, reader: SourceReader, cursor: string | null): Promi
   })();
   promise.catch(() => {}); // a discarded prefetch must not become an unhandled rejection
   return promise;
+}
+
+/**
+ * Where a full pass listed in partitions starts or goes on: the checkpoint it left, or (on its first page) the
+ * source's partitions. null: this pass walks one cursor (the source does not partition this listing, or the
+ * run began as a sequential pass).
+ */
+async function partitionCheckpoint(run: Run, reader: SourceReader): Promise<PassCheckpoint | null> {
+  if (isPartitionedCursor(run.cursor)) return decodeCheckpoint(run.cursor);
+  if (run.cursor !== null || !reader.partitions) return null;
+  const { value: keys } = await withRetries(run, () => reader.partitions!());
+  return keys ? checkpointOf(keys) : null;
 }
 
 /** One budget per tenant and database in this instance: its block of requests is shared by its mappings. */

@@ -12,3 +12,16 @@ export function recordIdFor(identifierField: string, value: string): string {
   if (encoded.length > 0 && Buffer.byteLength(encoded) <= MAX_ID_BYTES) return encoded;
   return `h_${createHash('sha256').update(normalized).digest('hex')}`;
 }
+
+/**
+ * The identifier value a record id stands for, or null when the id is a hash (too long to be readable). The
+ * inverse of recordIdFor up to its normalization (a primaryEmail comes back lower-cased).
+ */
+export function identifierOfRecordId(recordId: string): string | null {
+  if (recordId.startsWith('h_')) return null;
+  try {
+    return decodeURIComponent(recordId);
+  } catch {
+    return null;
+  }
+}

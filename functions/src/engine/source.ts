@@ -37,6 +37,27 @@ export interface SourceReader {
   fullPage(cursor: string | null): Promise<SourcePage>;
   /** An incremental pass lists only changes since `cursor` (a previous pass's resumeCursor). */
   changesPage?(cursor: string): Promise<SourcePage>;
+  /**
+   * A full pass listed as disjoint partitions, concurrently (engine/partitioned-pass.ts). Called once, at the
+   * start of a full pass; the keys are kept in the run's checkpoint, so they need not be stable across runs.
+   * null: this listing is not partitioned (the engine walks fullPage). Every object in scope must be in at
+   * least one partition at the time it is listed; an object in two is deduplicated.
+   */
+  partitions?(): Promise<string[] | null>;
+  /** One page of one partition: `cursor` null is its first page. Its `next` is that partition's page token. */
+  partitionPage?(partition: string, cursor: string | null): Promise<SourcePage>;
+  /**
+   * Reads objects by identifier value (the mapping's identifier, as in the record id) one by one: what a
+   * partitioned pass did not return is checked here before it may be removed. Returns the objects that still
+   * exist (in or out of scope), or null when some value cannot be checked this way (the engine then lists
+   * everything sequentially instead).
+   */
+  recheck?(identifierValues: string[]): Promise<Array<Record<string, unknown>> | null>;
+  /**
+   * Where the next incremental pass starts after a partitioned full pass, which has no single last page to
+   * carry a resumeCursor (a push-notified reader's notice position). Absent: null.
+   */
+  partitionedResumeCursor?(): string | null;
 }
 
 /** Why a source call failed, in the terms the engine acts on. */

@@ -76,6 +76,8 @@ export const envShape = {
   SYNC_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(8),
   /** Smaller pages than the API maximum, only to exercise paging in tests and benchmarks. */
   SYNC_PAGE_SIZE: z.coerce.number().int().positive().optional(),
+  /** Partitions of a full pass (org units, email prefixes) listed at once; 1 lists sequentially, unpartitioned. */
+  SYNC_LISTING_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
 
   // api
   /** Where the admin console is served: CORS allow-list and where the OAuth flows send the browser back. */
@@ -180,6 +182,8 @@ export interface SyncConfig {
   budgetWindowMs: number;
   backoff: { maxAttempts: number; initialDelayMs: number; maxDelayMs: number; multiplier: number };
   pageSize?: number;
+  /** How many partitions of a partitioned full pass are listed at once. */
+  listingConcurrency: number;
 }
 
 /** Settings only the HTTP API needs. */
@@ -277,6 +281,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
         multiplier: 2,
       },
       ...(e.SYNC_PAGE_SIZE ? { pageSize: e.SYNC_PAGE_SIZE } : {}),
+      listingConcurrency: e.SYNC_LISTING_CONCURRENCY,
     },
     api: {
       consoleOrigin: e.CONSOLE_ORIGIN,

@@ -41,6 +41,13 @@ export function notifiedChangesReader(deps: NotifiedChangesDeps) {
     const sourcePaths = mapping.fieldMap.map((f) => f.source);
     let client: DirectoryWatchClient | null = null;
     return {
+      // A full pass is the Directory reader's own (partitioned or not); it ends where the next push pass starts.
+      ...(reader.partitions ? { partitions: () => reader.partitions!() } : {}),
+      ...(reader.partitionPage
+        ? { partitionPage: (p: string, c: string | null) => reader.partitionPage!(p, c) }
+        : {}),
+      ...(reader.recheck ? { recheck: (values: string[]) => reader.recheck!(values) } : {}),
+      partitionedResumeCursor: () => openedAt,
       async fullPage(cursor) {
         const page = await reader.fullPage(cursor);
         return page.next === null ? { ...page, resumeCursor: openedAt } : page;

@@ -14,6 +14,11 @@ export interface ListRequest {
   pageToken: string | null;
   sourcePaths: readonly string[];
   pageSize?: number;
+  /** users.list search (documented syntax), e.g. a partition's `email:a*`. */
+  query?: string;
+  /** chromeosdevices.list: only this org unit (path or id), and with includeChildOrgunits its subtree. */
+  orgUnitPath?: string;
+  includeChildOrgunits?: boolean;
 }
 
 /** One page of one entity. The sync loop only needs this, which keeps it testable and the client swappable. */
@@ -21,6 +26,12 @@ export interface DirectoryLister {
   listPage(req: ListRequest): Promise<DirectoryPage>;
   /** One page of a group's direct members (members.list; Google's page cap is 200). */
   listGroupMembers(groupId: string, pageToken: string | null): Promise<DirectoryPage>;
+  /** One user (by email, alias or id) or Chrome OS device (by deviceId) with the list's field mask; null: 404. */
+  getObject?(
+    entity: 'users' | 'chromeos',
+    key: string,
+    sourcePaths: readonly string[],
+  ): Promise<Record<string, unknown> | null>;
 }
 
 // Responses are validated, but loosely: Google adds fields over time and we must not break on them.
@@ -59,6 +70,7 @@ export class GoogleDirectoryLister implements DirectoryLister {
             maxResults,
             pageToken,
             fields,
+            ...(req.query ? { query: req.query } : {}),
             ...(schemas.length > 0 ? { projection: 'custom', customFieldMask: schemas.join(',') } : {}),
           },
           opts,
@@ -68,7 +80,17 @@ export class GoogleDirectoryLister implements DirectoryLister {
       }
       case 'chromeos': {
         const res = await this.admin.chromeosdevices.list(
-          { customerId: 'my_customer', maxResults, pageToken, projection: 'FULL', fields },
+          {
+            customerId: 'my_customer',
+            maxResults,
+            pageToken,
+            projection: 'FULL',
+            fields,
+            ...(req.query ? { query: req.query } : {}),
+            ...(req.orgUnitPath !== undefined
+              ? { orgUnitPath: req.orgUnitPath, includeChildOrgunits: req.includeChildOrgunits ?? false }
+              : {}),
+          },
           opts,
         );
         data = res.data;
@@ -101,6 +123,42 @@ export class GoogleDirectoryLister implements DirectoryLister {
     const items = (parsed.data[d.listKey] ?? []) as Array<Record<string, unknown>>;
     const next = parsed.data.nextPageToken;
     return { items, nextPageToken: typeof next === 'string' && next !== '' ? next : null };
+  }
+
+  async getObject(
+    entity: 'users' | 'chromeos',
+    key: string,
+    sourcePaths: readonly string[],
+  ): Promise<Record<string, unknown> | null> {
+    // The list mask without its list wrapper: `users(a,b)` -> `a,b`.
+    const mask = /\((.*)\)$/.exec(listFieldsMask(entity, sourcePaths))?.[1];
+    try {
+      const res =
+        entity === 'users'
+          ? await this.admin.users.get(
+              {
+                userKey: key,
+                ...(mask ? { fields: mask } : {}),
+                ...(customSchemaNames(sourcePaths).length > 0
+                  ? { projection: 'custom', customFieldMask: customSchemaNames(sourcePaths).join(',') }
+                  : {}),
+              },
+              { retry: false },
+            )
+          : await this.admin.chromeosdevices.get(
+              {
+                customerId: 'my_customer',
+                deviceId: key,
+                projection: 'FULL',
+                ...(mask ? { fields: mask } : {}),
+              },
+              { retry: false },
+            );
+      return res.data as Record<string, unknown>;
+    } catch (err) {
+      if ((err as { response?: { status?: unknown } }).response?.status === 404) return null;
+      throw err;
+    }
   }
 
   async listGroupMembers(groupId: string, pageToken: string | null): Promise<DirectoryPage> {

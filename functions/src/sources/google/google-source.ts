@@ -1,6 +1,6 @@
 import type { Db as Firestore } from '../../store/firestore.js';
 import type { Mapping } from '../../../../shared/mapping.js';
-import { SourceError, type Source, type SourceReader } from '../../engine/source.js';
+import { SourceError, type Source, type SourcePage, type SourceReader } from '../../engine/source.js';
 import type { Clock } from '../../platform/clock.js';
 import type { NotifiedChangesReader } from '../../push/notified-changes.js';
 import type { RuntimeConfig } from '../../platform/config.js';
@@ -9,6 +9,7 @@ import { markNeedsReauthorization } from '../../store/tenants.js';
 import { classifyDirectoryError } from './directory-errors.js';
 import { GoogleDirectoryLister, type DirectoryLister, type DirectoryPage } from './directory-lister.js';
 import { GROUP_MEMBERS_FIELD } from './field-mask.js';
+import { directoryPartitions, partitionRequest } from './partitions.js';
 import { NotConnectedError, type WorkspaceAuth } from './workspace-auth.js';
 
 /**
@@ -60,7 +61,7 @@ export function googleSource(deps: GoogleSourceDeps): Source {
           throw new SourceError('reauthorize', 'no stored Google authorization; connect Google Workspace');
         throw toSourceError(err, false);
       }
-      const reader = directoryReader(lister, mapping, budget, deps.config.sync.pageSize);
+      const reader = directoryReader(lister, mapping, budget, deps.config.sync);
       return deps.push && mapping.entity === 'users' ? deps.push(tenantId, mapping, reader, budget) : reader;
     },
     async markNeedsReauthorization(tenantId, reason) {
@@ -74,7 +75,7 @@ function directoryReader(
   lister: DirectoryLister,
   mapping: Mapping,
   budget: RequestBudget,
-  pageSize: number | undefined,
+  { pageSize, listingConcurrency }: { pageSize?: number; listingConcurrency: number },
 ): SourceReader {
   const sourcePaths = mapping.fieldMap.map((f) => f.source);
   const withMembers = mapping.entity === 'groups' && sourcePaths.includes(GROUP_MEMBERS_FIELD);
@@ -86,24 +87,50 @@ function directoryReader(
       throw toSourceError(err, hadPageToken);
     }
   };
-  return {
-    async fullPage(cursor) {
-      const page = await call(
-        () =>
-          lister.listPage({
-            entity: mapping.entity,
-            pageToken: cursor,
-            sourcePaths,
-            ...(pageSize ? { pageSize } : {}),
-          }),
-        cursor !== null,
-      );
-      if (withMembers) {
-        for (const group of page.items) {
-          group[GROUP_MEMBERS_FIELD] = await membersOf(String(group.id ?? ''), lister, call);
-        }
+  const page = async (cursor: string | null, partition: string | null): Promise<SourcePage> => {
+    const listed = await call(
+      () =>
+        lister.listPage({
+          entity: mapping.entity,
+          pageToken: cursor,
+          sourcePaths,
+          ...(pageSize ? { pageSize } : {}),
+          ...(partition === null ? {} : partitionRequest(partition)),
+        }),
+      cursor !== null,
+    );
+    if (withMembers) {
+      for (const group of listed.items) {
+        group[GROUP_MEMBERS_FIELD] = await membersOf(String(group.id ?? ''), lister, call);
       }
-      return { changes: page.items.map((object) => ({ kind: 'upsert', object })), next: page.nextPageToken };
+    }
+    return {
+      changes: listed.items.map((object) => ({ kind: 'upsert', object })),
+      next: listed.nextPageToken,
+    };
+  };
+  const getObject = lister.getObject?.bind(lister);
+  // Only identifiers Google can read an object by: a user by email or id, a device by its id.
+  const readable =
+    (mapping.entity === 'users' && (mapping.identifier === 'primaryEmail' || mapping.identifier === 'id')) ||
+    (mapping.entity === 'chromeos' && mapping.identifier === 'deviceId');
+  return {
+    fullPage: (cursor) => page(cursor, null),
+    partitions: () => directoryPartitions(lister, mapping, (fn) => call(fn, false)),
+    partitionPage: (partition, cursor) => page(cursor, partition),
+    async recheck(values) {
+      if (!getObject || !readable) return null;
+      const entity = mapping.entity as 'users' | 'chromeos';
+      const found: Array<Record<string, unknown>> = [];
+      const queue = [...values];
+      const worker = async () => {
+        for (let v = queue.shift(); v !== undefined; v = queue.shift()) {
+          const object = await call(() => getObject(entity, v, sourcePaths), false);
+          if (object) found.push(object);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(listingConcurrency, values.length) }, worker));
+      return found;
     },
   };
 }

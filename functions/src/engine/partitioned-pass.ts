@@ -1,0 +1,214 @@
+import { recordRunError } from '../store/runs.js';
+import { afterPage } from './decisions.js';
+import { MAX_LISTING_RESTARTS, iso, type Run } from './engine-types.js';
+import { identifierOfRecordId } from './record-id.js';
+import { SourceError, type SourceChange, type SourcePage, type SourceReader } from './source.js';
+
+/**
+ * A full pass listed as disjoint partitions at once (org units, email prefixes: the source decides), so its
+ * wall time is not the sum of its pages' latencies. The engine's invariants hold as in a sequential pass:
+ * pages are planned, written and committed one at a time (each commit is a checkpoint of every partition),
+ * hand-over happens between pages, an expired page token restarts only its own partition.
+ *
+ * Completeness does not rest on the partitions alone: a partitioned listing is only as good as the source's
+ * search (an object moved between partitions mid-run, a search index that lags). So a record the partitions did
+ * not return is never removed on their word: it is read again by its identifier (SourceReader.recheck) and only
+ * what the source no longer has, or has out of scope, stays absent. Where that cannot be done (too many, an
+ * identifier that cannot be read back, a source without recheck), the pass lists everything sequentially
+ * before anything is judged absent.
+ */
+
+/** A checkpoint of a partitioned pass, as the state's cursor. The prefix keeps it apart from a source cursor. */
+const PREFIX = 'partitioned:';
+
+/** Above this many absentees, reading each back costs more than one sequential listing: list instead. */
+export const MAX_RECHECKS = 200;
+
+interface PartitionState {
+  key: string;
+  /** The page token the partition goes on from; null = its first page. */
+  next: string | null;
+  done: boolean;
+}
+
+export interface PassCheckpoint {
+  /** true: the fallback, one sequential listing through fullPage (a single partition). */
+  sequential: boolean;
+  parts: PartitionState[];
+  /** The absentees were read back (the pass is complete once this commit is). */
+  rechecked?: boolean;
+}
+
+export const isPartitionedCursor = (cursor: string | null): cursor is string =>
+  cursor !== null && cursor.startsWith(PREFIX);
+
+export const encodeCheckpoint = (c: PassCheckpoint) => PREFIX + JSON.stringify(c);
+
+export function decodeCheckpoint(cursor: string): PassCheckpoint {
+  const c = JSON.parse(cursor.slice(PREFIX.length)) as PassCheckpoint;
+  if (!Array.isArray(c.parts)) throw new Error('malformed partitioned checkpoint');
+  return c;
+}
+
+export const checkpointOf = (keys: string[]): PassCheckpoint => ({
+  sequential: false,
+  parts: keys.map((key) => ({ key, next: null, done: false })),
+});
+
+const sequentialCheckpoint = (): PassCheckpoint => ({
+  sequential: true,
+  parts: [{ key: '*', next: null, done: false }],
+});
+
+export interface Fetched<T> {
+  value: T;
+  retries: number;
+}
+
+/** What the engine lends the partitioned pass: the same page processing and retries as a sequential one. */
+export interface PartitionedPassContext {
+  run: Run;
+  reader: SourceReader;
+  concurrency: number;
+  /** One source call with the engine's bounded retries on retry_later. */
+  fetch<T>(call: () => Promise<T>): Promise<Fetched<T>>;
+  /** Plans, writes, folds and commits one page with `checkpoint` as the cursor (then afterPageCommitted). */
+  processPage(changes: SourceChange[], checkpoint: string, retries: number): Promise<void>;
+  /** Record ids the index holds that this run has not seen. */
+  absentees(): string[];
+}
+
+export type PassEnd = { kind: 'complete' } | { kind: 'hand-over' } | { kind: 'failed'; err: unknown };
+
+export async function runPartitionedPass(
+  ctx: PartitionedPassContext,
+  start: PassCheckpoint,
+): Promise<PassEnd> {
+  let checkpoint = start;
+  for (;;) {
+    if (!checkpoint.rechecked) {
+      const listed = await listPartitions(ctx, checkpoint);
+      if (listed.kind !== 'complete') return listed;
+    }
+    if (checkpoint.sequential || checkpoint.rechecked) return { kind: 'complete' };
+    const verdict = await recheckAbsentees(ctx, checkpoint);
+    if (verdict !== 'list-sequentially') return verdict;
+    ctx.run.log.info('absentees of a partitioned pass cannot be read back; listing everything sequentially');
+    checkpoint = sequentialCheckpoint();
+  }
+}
+
+/** Lists every partition not done, `concurrency` at a time, committing pages one by one. */
+async function listPartitions(ctx: PartitionedPassContext, checkpoint: PassCheckpoint): Promise<PassEnd> {
+  const { run, reader } = ctx;
+  const pending = checkpoint.parts.filter((p) => !p.done);
+  let stop: PassEnd | { kind: 'throw'; err: unknown } | null = null;
+  let commits: Promise<void> = Promise.resolve();
+  /** Pages are planned and committed one at a time, in the order they arrive. */
+  const serially = (fn: () => Promise<void>) => {
+    const next = commits.then(async () => {
+      if (stop) return;
+      try {
+        await fn();
+      } catch (err) {
+        // A lost lease, a crash at a page boundary: nothing more may be committed by this invocation.
+        stop ??= { kind: 'throw', err };
+      }
+    });
+    commits = next;
+    return next;
+  };
+  const pageOf = (part: PartitionState, token: string | null) =>
+    ctx.fetch((): Promise<SourcePage> =>
+      checkpoint.sequential || !reader.partitionPage
+        ? reader.fullPage(token)
+        : reader.partitionPage(part.key, token),
+    );
+
+  const listOne = async (part: PartitionState) => {
+    let restarts = 0;
+    let fetching = pageOf(part, part.next);
+    while (!stop) {
+      let fetched: Fetched<SourcePage>;
+      try {
+        fetched = await fetching;
+      } catch (err) {
+        if (stop) return;
+        if (err instanceof SourceError && err.kind === 'restart_listing' && restarts < MAX_LISTING_RESTARTS) {
+          restarts++;
+          // Only this partition's token expired: what every partition saw still counts; list this one again.
+          await recordRunError(
+            run.deps.db,
+            run.lease,
+            `${err.message}; restarting partition ${part.key} from its first page`,
+            iso(run),
+          );
+          run.meter.bookkeepingWrites++;
+          fetching = pageOf(part, null);
+          continue;
+        }
+        stop ??= { kind: 'failed', err };
+        return;
+      }
+      const { value: page, retries } = fetched;
+      // The next page of this partition is fetched while this one is written (as the sequential pass does).
+      if (page.next !== null) fetching = pageOf(part, page.next);
+      await serially(async () => {
+        part.next = page.next;
+        part.done = page.next === null;
+        const cursor = encodeCheckpoint(checkpoint);
+        await ctx.processPage(page.changes, cursor, retries);
+        const elapsed = run.deps.clock.now() - run.startedAt;
+        const more = checkpoint.parts.some((p) => !p.done);
+        if (more && afterPage(cursor, elapsed, run.deps.config.invocationBudgetMs) === 'hand-over')
+          stop ??= { kind: 'hand-over' };
+      });
+      if (page.next === null) return;
+    }
+  };
+
+  const queue = [...pending];
+  const worker = async () => {
+    for (let part = queue.shift(); part && !stop; part = queue.shift()) await listOne(part);
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(ctx.concurrency, queue.length)) }, worker));
+  await commits;
+  // Assigned in the closures above, which the compiler does not follow.
+  const ended = stop as PassEnd | { kind: 'throw'; err: unknown } | null;
+  if (ended === null) return { kind: 'complete' };
+  if (ended.kind === 'throw') throw ended.err;
+  return ended;
+}
+
+/**
+ * Reads back what the partitions did not return, before anything is judged absent. What still exists is
+ * planned like any listed object (in scope: seen, so not removed; out of scope: absent, as a sequential pass
+ * would find it); what is gone stays absent for the removal threshold.
+ */
+async function recheckAbsentees(
+  ctx: PartitionedPassContext,
+  checkpoint: PassCheckpoint,
+): Promise<PassEnd | 'list-sequentially'> {
+  const absent = ctx.absentees();
+  if (absent.length === 0) return { kind: 'complete' };
+  const values = absent.map(identifierOfRecordId);
+  const recheck = ctx.reader.recheck?.bind(ctx.reader);
+  if (!recheck || absent.length > MAX_RECHECKS || values.some((v) => v === null)) return 'list-sequentially';
+  let fetched: Fetched<Array<Record<string, unknown>> | null>;
+  try {
+    fetched = await ctx.fetch(() => recheck(values as string[]));
+  } catch (err) {
+    return { kind: 'failed', err };
+  }
+  if (fetched.value === null) return 'list-sequentially';
+  ctx.run.log.info('read back the absentees of a partitioned pass', {
+    absent: absent.length,
+    stillThere: fetched.value.length,
+  });
+  await ctx.processPage(
+    fetched.value.map((object) => ({ kind: 'upsert', object })),
+    encodeCheckpoint({ ...checkpoint, rechecked: true }),
+    fetched.retries,
+  );
+  return { kind: 'complete' };
+}
