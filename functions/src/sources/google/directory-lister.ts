@@ -1,4 +1,5 @@
-import { google, type admin_directory_v1 } from 'googleapis';
+import type { OAuth2Client } from 'google-auth-library';
+import { lazyDirectoryClient, type admin_directory_v1 } from './directory-client.js';
 import { z } from 'zod';
 import { ENTITIES, type EntityKind } from '../../../../shared/entities.js';
 import type { RuntimeConfig } from '../../platform/config.js';
@@ -32,16 +33,17 @@ const itemsOf = (key: string) =>
     })
     .loose();
 
-type Auth = InstanceType<typeof google.auth.OAuth2>;
+type Auth = OAuth2Client;
 
 export class GoogleDirectoryLister implements DirectoryLister {
-  private readonly admin: admin_directory_v1.Admin;
+  private readonly admin: () => Promise<admin_directory_v1.Admin>;
 
   constructor(config: RuntimeConfig, auth: Auth) {
-    this.admin = google.admin({ version: 'directory_v1', auth, rootUrl: config.google.apiRoot });
+    this.admin = lazyDirectoryClient(config, auth);
   }
 
   async listPage(req: ListRequest): Promise<DirectoryPage> {
+    const admin = await this.admin();
     const d = ENTITIES[req.entity];
     const fields = listFieldsMask(req.entity, req.sourcePaths);
     const maxResults =
@@ -53,7 +55,7 @@ export class GoogleDirectoryLister implements DirectoryLister {
     switch (req.entity) {
       case 'users': {
         const schemas = customSchemaNames(req.sourcePaths);
-        const res = await this.admin.users.list(
+        const res = await admin.users.list(
           {
             customer: 'my_customer',
             maxResults,
@@ -67,7 +69,7 @@ export class GoogleDirectoryLister implements DirectoryLister {
         break;
       }
       case 'chromeos': {
-        const res = await this.admin.chromeosdevices.list(
+        const res = await admin.chromeosdevices.list(
           { customerId: 'my_customer', maxResults, pageToken, projection: 'FULL', fields },
           opts,
         );
@@ -75,7 +77,7 @@ export class GoogleDirectoryLister implements DirectoryLister {
         break;
       }
       case 'mobile': {
-        const res = await this.admin.mobiledevices.list(
+        const res = await admin.mobiledevices.list(
           { customerId: 'my_customer', maxResults, pageToken, projection: 'FULL', fields },
           opts,
         );
@@ -83,15 +85,12 @@ export class GoogleDirectoryLister implements DirectoryLister {
         break;
       }
       case 'groups': {
-        const res = await this.admin.groups.list(
-          { customer: 'my_customer', maxResults, pageToken, fields },
-          opts,
-        );
+        const res = await admin.groups.list({ customer: 'my_customer', maxResults, pageToken, fields }, opts);
         data = res.data;
         break;
       }
       case 'orgunits': {
-        const res = await this.admin.orgunits.list({ customerId: 'my_customer', type: 'all', fields }, opts);
+        const res = await admin.orgunits.list({ customerId: 'my_customer', type: 'all', fields }, opts);
         data = res.data;
         break;
       }
@@ -104,7 +103,8 @@ export class GoogleDirectoryLister implements DirectoryLister {
   }
 
   async listGroupMembers(groupId: string, pageToken: string | null): Promise<DirectoryPage> {
-    const res = await this.admin.members.list(
+    const admin = await this.admin();
+    const res = await admin.members.list(
       {
         groupKey: groupId,
         maxResults: MEMBERS_PAGE_SIZE,
