@@ -76,6 +76,8 @@ export const envShape = {
   SYNC_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(8),
   /** Smaller pages than the API maximum, only to exercise paging in tests and benchmarks. */
   SYNC_PAGE_SIZE: z.coerce.number().int().positive().optional(),
+  /** Firestore's 500/50/5 write ramp for record writes; `auto`: on, except against the Firestore emulator. */
+  SYNC_WRITE_RAMP: z.enum(['on', 'off', 'auto']).default('auto'),
 
   // api
   /** Where the admin console is served: CORS allow-list and where the OAuth flows send the browser back. */
@@ -169,6 +171,8 @@ export interface SyncConfig {
   budgetWindowMs: number;
   backoff: { maxAttempts: number; initialDelayMs: number; maxDelayMs: number; multiplier: number };
   pageSize?: number;
+  /** Record writes follow Firestore's 500/50/5 ramp (engine/write-pacer.ts). */
+  writeRamp: boolean;
 }
 
 /** Settings only the HTTP API needs. */
@@ -257,6 +261,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
         multiplier: 2,
       },
       ...(e.SYNC_PAGE_SIZE ? { pageSize: e.SYNC_PAGE_SIZE } : {}),
+      // The emulator has no key ranges to split: pacing there would only slow tests and the local stack. The
+      // Firestore client reads the process environment, so that decides "against the emulator" too.
+      writeRamp:
+        e.SYNC_WRITE_RAMP === 'on' ||
+        (e.SYNC_WRITE_RAMP === 'auto' &&
+          !present(env.FIRESTORE_EMULATOR_HOST ?? process.env.FIRESTORE_EMULATOR_HOST)),
     },
     api: {
       consoleOrigin: e.CONSOLE_ORIGIN,
