@@ -10,7 +10,10 @@
 #   --only functions,messaging,firebase
 set -euo pipefail
 
-# ---- What gets deployed (function names must match the exports of functions/src/index.ts) ------------------
+# ---- What gets deployed (names must be the keys of functions/src/entries/entry-points.ts) --------------------
+# Every function deploys the same source; package.json "main" (functions/src/main.ts) imports only the entry
+# module of the function named by FUNCTION_TARGET, which the runtime sets from --entry-point, so each instance
+# loads only its own function's code (bench/cold-start.ts measures it).
 # Invoked by Pub/Sub push subscriptions that infra/cli.ts manages (retry, dead-letter, ack deadline from
 # shared/topology.ts). They are HTTP-triggered on purpose: `--trigger-topic` would add a second, Eventarc-owned
 # subscription next to ours and every message would be delivered twice.

@@ -1,10 +1,13 @@
-import { PubSub } from '@google-cloud/pubsub';
+import { createRequire } from 'node:module';
+import type * as PubSubModule from '@google-cloud/pubsub';
+import type { PubSub } from '@google-cloud/pubsub';
 import { WorkspaceAuth } from './sources/google/workspace-auth.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import { loadConfig, type RuntimeConfig } from './platform/config.js';
 import { log, setLogLevel, type Logger } from './platform/log.js';
 import { syncPublisher } from './platform/sync-publisher.js';
-import { createSecretStore, type SecretStore } from './secrets/index.js';
+import { lazySecretStore } from './secrets/lazy-secret-store.js';
+import type { SecretStore } from './secrets/secret-store.js';
 import type { EngineDeps } from './engine/engine.js';
 import type { EntraConnection } from './sources/entra/entra-connection.js';
 import type { EntraGraphClient } from './sources/entra/entra-graph-client.js';
@@ -18,6 +21,11 @@ import { openFirestore, type Db } from './store/firestore.js';
  * The composition root: real clients built once per instance from the one validated configuration (a bad
  * variable fails here, at start-up, with a ConfigError naming it). Entry points take what they need from here;
  * tests build the same object around the emulators.
+ *
+ * Heavy clients are built, and their packages loaded, on first use, not here: a cold instance of one function
+ * imports only what its first request needs (bench/cold-start.ts measures it, test/foundation/import-graph.test.ts
+ * guards it). Pub/Sub is loaded when something publishes, Secret Manager when a secret is read or written, the
+ * Directory API client when a Directory call is made (sources/google/directory-client.ts).
  */
 export interface App {
   config: RuntimeConfig;
@@ -36,14 +44,15 @@ export interface App {
 export function createApp(overrides: Partial<Omit<App, 'syncDeps'>> = {}): App {
   const config = overrides.config ?? loadConfig();
   const db = overrides.db ?? openFirestore(config.projectId);
-  const pubsub = overrides.pubsub ?? new PubSub({ projectId: config.projectId });
-  const secrets = overrides.secrets ?? createSecretStore(config.secrets);
+  let pubsub = overrides.pubsub;
+  const pubsubClient = () => (pubsub ??= new (loadPubSub().PubSub)({ projectId: config.projectId }));
+  const secrets = overrides.secrets ?? lazySecretStore(config.secrets);
   const auth = overrides.auth ?? new WorkspaceAuth(config, secrets);
   const clock = overrides.clock ?? systemClock;
   // The level is the process-wide logger's; an injected logger's owner has set its own (tests capture DEBUG).
   if (!overrides.log) setLogLevel(config.log.level);
   const logger = overrides.log ?? log;
-  const publishSync = syncPublisher(pubsub);
+  const publishSync = syncPublisher(pubsubClient);
   const sources = {
     google: googleSource({
       db,
@@ -71,7 +80,9 @@ export function createApp(overrides: Partial<Omit<App, 'syncDeps'>> = {}): App {
   const app: App = {
     config,
     db,
-    pubsub,
+    get pubsub() {
+      return pubsubClient();
+    },
     secrets,
     auth,
     clock,
@@ -87,6 +98,13 @@ export function createApp(overrides: Partial<Omit<App, 'syncDeps'>> = {}): App {
   };
   return app;
 }
+
+/**
+ * Pub/Sub is CommonJS, so it can be loaded synchronously on first use: `app.pubsub` stays a plain property for
+ * its many callers instead of becoming a promise.
+ */
+const loadCommonJs = createRequire(import.meta.url);
+const loadPubSub = () => loadCommonJs('@google-cloud/pubsub') as typeof PubSubModule;
 
 let singleton: App | null = null;
 

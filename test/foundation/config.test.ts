@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { z } from 'zod';
 import { apiConfigOf, loadApiConfig } from '../../functions/src/api/api-config.js';
 import { createApp } from '../../functions/src/app.js';
@@ -46,6 +46,10 @@ const SAMPLE_ENV = {
 };
 
 describe('loadConfig', () => {
+  // The write ramp's `auto` looks at the process's Firestore emulator too, which the test setup points at.
+  beforeEach(() => vi.stubEnv('FIRESTORE_EMULATOR_HOST', ''));
+  afterEach(() => vi.unstubAllEnvs());
+
   it('parses each section from one environment', () => {
     const config = loadConfig(SAMPLE_ENV);
     expect(config.projectId).toBe('acme-sync');
@@ -64,6 +68,7 @@ describe('loadConfig', () => {
       backoff: { maxAttempts: 5, initialDelayMs: 250, maxDelayMs: 8000, multiplier: 2 },
       pageSize: 50,
       listingConcurrency: 4,
+      writeRamp: true,
     });
     expect(config.api).toEqual({
       consoleOrigin: 'https://console.acme.example',
@@ -96,12 +101,22 @@ describe('loadConfig', () => {
       budgetWindowMs: 60_000,
       backoff: { maxAttempts: 8, initialDelayMs: 1000, maxDelayMs: 32_000, multiplier: 2 },
       listingConcurrency: 8,
+      writeRamp: true,
     });
     expect(config.api.hostProductKeys.size).toBe(0);
     expect(config.api.signinRedirectUri).toBeNull();
     expect(config.entra).toBeNull();
     expect(config.secrets).toEqual({ projectId: 'demo-workspace-sync' });
     expect(config.log.level).toBe('INFO');
+  });
+
+  it('paces record writes by default, except against the Firestore emulator unless asked to', () => {
+    const emulator = { FIRESTORE_EMULATOR_HOST: '127.0.0.1:8180' };
+    expect(loadConfig({}).sync.writeRamp).toBe(true);
+    expect(loadConfig(emulator).sync.writeRamp).toBe(false);
+    expect(loadConfig({ ...emulator, SYNC_WRITE_RAMP: 'on' }).sync.writeRamp).toBe(true);
+    expect(loadConfig({ SYNC_WRITE_RAMP: 'off' }).sync.writeRamp).toBe(false);
+    expect(() => loadConfig({ SYNC_WRITE_RAMP: 'yes' })).toThrow(ConfigError);
   });
 
   it('treats empty optional variables as unset, as each did before', () => {

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { ENTRY_POINTS } from '../../functions/src/entries/entry-points.js';
 import { secretIdForTenant } from '../../functions/src/secrets/secret-id.js';
 import { InfraConfigError, parseInfraConfig } from '../../infra/config.js';
 import { desiredState, FUNCTION_NAMES, SECRET_SCHEME, type IamGrant } from '../../infra/desired-state.js';
@@ -99,6 +100,19 @@ describe('infra/deploy.sh', () => {
     expect(lines).toContain(
       `npx firebase deploy --only firestore:rules,firestore:indexes,hosting --project ${PROJECT} --non-interactive `,
     );
+  });
+
+  it('deploys one entry point per function, which the package main loads by FUNCTION_TARGET', () => {
+    const deploys = dryRun().filter((l) => l.startsWith('gcloud functions deploy '));
+    const names = deploys.map((l) => l.split(' ')[3]);
+    expect([...names].sort()).toEqual(Object.keys(ENTRY_POINTS).sort());
+    for (const [i, d] of deploys.entries()) expect(d).toContain(`--entry-point ${names[i]} `);
+    // The runtime imports "main" from the deployed source; main.ts is compiled there by `npm run build`.
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+      main: string;
+    };
+    expect(pkg.main).toBe('dist/functions/src/main.js');
+    expect(existsSync(new URL('../../functions/src/main.ts', import.meta.url))).toBe(true);
   });
 
   it('runs only the requested steps and rejects unknown ones', () => {

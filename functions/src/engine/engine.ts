@@ -90,6 +90,7 @@ export async function runSync(deps: EngineDeps, payload: unknown): Promise<SyncO
       runId: lease.runId,
       meter,
       removalReason: source.absentReason(mapping),
+      writeRamp: deps.config.writeRamp,
     }),
     startedAt: deps.clock.now(),
     progress: { writtenAt: 0, pendingRetries: 0 },

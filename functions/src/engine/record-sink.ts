@@ -6,6 +6,7 @@ import type { Clock } from '../platform/clock.js';
 import type { Logger } from '../platform/log.js';
 import type { FirestoreMeter } from './firestore-meter.js';
 import type { MappedRecord } from './record-mapper.js';
+import { rampPacer, unpaced, type WritePacer } from './write-pacer.js';
 
 /**
  * Where a run puts its records. Change detection (hash index), paging, checkpoints and the removal threshold
@@ -35,10 +36,30 @@ export interface SinkContext {
   meter: FirestoreMeter;
   /** Why a record absent from a complete pass is removed (the source's words). */
   removalReason: string;
+  /** Pace record writes by Firestore's 500/50/5 ramp (SYNC_WRITE_RAMP; engine/write-pacer.ts). */
+  writeRamp?: boolean;
+  /** Tests pass their own; otherwise made from writeRamp and the clock. */
+  pacer?: WritePacer;
 }
 
 export function recordSinkFor(ctx: SinkContext): RecordSink {
-  return ctx.mapping.target.kind === 'people' ? peopleSink(ctx) : collectionSink(ctx);
+  const sink = ctx.mapping.target.kind === 'people' ? peopleSink(ctx) : collectionSink(ctx);
+  const pacer = ctx.pacer ?? (ctx.writeRamp ? rampPacer(ctx.clock) : unpaced);
+  return pacedSink(sink, pacer);
+}
+
+/** Every record write and removal mark is one document write (people: about one per record), so both are paced. */
+export function pacedSink(sink: RecordSink, pacer: WritePacer): RecordSink {
+  return {
+    async write(records) {
+      await pacer.beforeWrites(records.length);
+      return sink.write(records);
+    },
+    async markRemoved(removals) {
+      await pacer.beforeWrites(removals.length);
+      return sink.markRemoved(removals);
+    },
+  };
 }
 
 /** One document per record in the mapping's object, replaced on change, marked (never deleted) on removal. */

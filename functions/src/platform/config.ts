@@ -78,6 +78,8 @@ export const envShape = {
   SYNC_PAGE_SIZE: z.coerce.number().int().positive().optional(),
   /** Partitions of a full pass (org units, email prefixes) listed at once; 1 lists sequentially, unpartitioned. */
   SYNC_LISTING_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(8),
+  /** Firestore's 500/50/5 write ramp for record writes; `auto`: on, except against the Firestore emulator. */
+  SYNC_WRITE_RAMP: z.enum(['on', 'off', 'auto']).default('auto'),
 
   // api
   /** Where the admin console is served: CORS allow-list and where the OAuth flows send the browser back. */
@@ -184,6 +186,8 @@ export interface SyncConfig {
   pageSize?: number;
   /** How many partitions of a partitioned full pass are listed at once. */
   listingConcurrency: number;
+  /** Record writes follow Firestore's 500/50/5 ramp (engine/write-pacer.ts). */
+  writeRamp: boolean;
 }
 
 /** Settings only the HTTP API needs. */
@@ -282,6 +286,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
       },
       ...(e.SYNC_PAGE_SIZE ? { pageSize: e.SYNC_PAGE_SIZE } : {}),
       listingConcurrency: e.SYNC_LISTING_CONCURRENCY,
+      // The emulator has no key ranges to split: pacing there would only slow tests and the local stack. The
+      // Firestore client reads the process environment, so that decides "against the emulator" too.
+      writeRamp:
+        e.SYNC_WRITE_RAMP === 'on' ||
+        (e.SYNC_WRITE_RAMP === 'auto' &&
+          !present(env.FIRESTORE_EMULATOR_HOST ?? process.env.FIRESTORE_EMULATOR_HOST)),
     },
     api: {
       consoleOrigin: e.CONSOLE_ORIGIN,

@@ -1,6 +1,7 @@
-import { google, type admin_directory_v1 } from 'googleapis';
+import type { OAuth2Client } from 'google-auth-library';
 import { z } from 'zod';
 import type { RuntimeConfig } from '../platform/config.js';
+import { lazyDirectoryClient } from '../sources/google/directory-client.js';
 import { classifyDirectoryError } from '../sources/google/directory-errors.js';
 import { customSchemaNames, listFieldsMask } from '../sources/google/field-mask.js';
 import type { UserWatchEvent } from '../store/push-channels.js';
@@ -28,19 +29,16 @@ const channelAnswer = z
   })
   .loose();
 
-type Auth = InstanceType<typeof google.auth.OAuth2>;
-
-export function directoryWatchClient(config: RuntimeConfig, auth: Auth): DirectoryWatchClient {
-  const admin: admin_directory_v1.Admin = google.admin({
-    version: 'directory_v1',
-    auth,
-    rootUrl: config.google.apiRoot,
-  });
+export function directoryWatchClient(config: RuntimeConfig, auth: OAuth2Client): DirectoryWatchClient {
+  // Loaded on the first call (sources/google/directory-client.ts): the receiver itself never calls Google.
+  const directory = lazyDirectoryClient(config, auth);
   // The engine's loop (or the tick) owns retries.
   const opts = { retry: false };
   return {
     async watchUsers(req) {
-      const res = await admin.users.watch(
+      const res = await (
+        await directory()
+      ).users.watch(
         {
           customer: 'my_customer',
           event: req.event,
@@ -59,14 +57,16 @@ export function directoryWatchClient(config: RuntimeConfig, auth: Auth): Directo
       return parsed.data;
     },
     async stopChannel(channelId, resourceId) {
-      await admin.channels.stop({ requestBody: { id: channelId, resourceId } }, opts);
+      await (await directory()).channels.stop({ requestBody: { id: channelId, resourceId } }, opts);
     },
     async getUser(userId, sourcePaths) {
       // The list mask is `nextPageToken,users(a,b)`; a get selects the inside.
       const mask = /users\((.*)\)$/.exec(listFieldsMask('users', sourcePaths))?.[1];
       const schemas = customSchemaNames(sourcePaths);
       try {
-        const res = await admin.users.get(
+        const res = await (
+          await directory()
+        ).users.get(
           {
             userKey: userId,
             ...(mask ? { fields: mask } : {}),

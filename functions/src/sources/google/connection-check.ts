@@ -1,4 +1,4 @@
-import { google } from 'googleapis';
+import { directoryClient } from './directory-client.js';
 import { classifyDirectoryError } from './directory-errors.js';
 import { NotConnectedError } from './workspace-auth.js';
 import type { App } from '../../app.js';
@@ -12,7 +12,7 @@ export type ConnectionCheck =
 async function probe(app: App, tenantId: string) {
   const auth = await app.auth.clientFor(tenantId);
   const customer = await fetchCustomer(app.config, auth);
-  const admin = google.admin({ version: 'directory_v1', auth, rootUrl: app.config.google.apiRoot });
+  const admin = await directoryClient(app.config, auth);
   await admin.users.list({ customer: 'my_customer', maxResults: 1, fields: 'users(id)' }, { retry: false });
   return customer;
 }

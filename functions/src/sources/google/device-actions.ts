@@ -1,4 +1,5 @@
-import { google, type admin_directory_v1 } from 'googleapis';
+import type { OAuth2Client } from 'google-auth-library';
+import { lazyDirectoryClient, type admin_directory_v1 } from './directory-client.js';
 import { z } from 'zod';
 import type { RuntimeConfig } from '../../platform/config.js';
 import { CHROMEOS_MANAGE_SCOPE, DIRECTORY_SCOPES, MOBILE_ACTION_SCOPE } from '../../../../shared/entities.js';
@@ -121,15 +122,15 @@ export function mapDeviceActionError(err: unknown, scope: string): DeviceActionE
   }
 }
 
-type Auth = InstanceType<typeof google.auth.OAuth2>;
+type Auth = OAuth2Client;
 
 export class GoogleDeviceActions {
-  private readonly admin: admin_directory_v1.Admin;
+  private readonly admin: () => Promise<admin_directory_v1.Admin>;
   // Callers own retries (a status change must not be replayed blindly).
   private readonly opts = { retry: false };
 
   constructor(config: RuntimeConfig, auth: Auth) {
-    this.admin = google.admin({ version: 'directory_v1', auth, rootUrl: config.google.apiRoot });
+    this.admin = lazyDirectoryClient(config, auth);
   }
 
   /**
@@ -148,7 +149,9 @@ export class GoogleDeviceActions {
       const chunk = deviceIds.slice(i, i + MAX_DEVICES_PER_STATUS_CALL);
       let data: unknown;
       try {
-        const res = await this.admin.customer.devices.chromeos.batchChangeStatus(
+        const res = await (
+          await this.admin()
+        ).customer.devices.chromeos.batchChangeStatus(
           {
             customerId: 'my_customer',
             requestBody: {
@@ -197,7 +200,9 @@ export class GoogleDeviceActions {
     projection: 'BASIC' | 'FULL' = 'BASIC',
   ): Promise<ActionOutcome<WrittenChromeOsDevice>> {
     try {
-      const res = await this.admin.chromeosdevices.patch(
+      const res = await (
+        await this.admin()
+      ).chromeosdevices.patch(
         {
           customerId: 'my_customer',
           deviceId,
@@ -221,7 +226,9 @@ export class GoogleDeviceActions {
    */
   async orgUnitIdOfPath(path: string): Promise<ActionOutcome<string>> {
     try {
-      const res = await this.admin.orgunits.get(
+      const res = await (
+        await this.admin()
+      ).orgunits.get(
         { customerId: 'my_customer', orgUnitPath: path === '/' ? '/' : path.replace(/^\//, '') },
         this.opts,
       );
@@ -238,10 +245,9 @@ export class GoogleDeviceActions {
   /** One Chrome OS device by its Directory id, as the sync sees it (FULL projection). */
   async getChromeOsDevice(deviceId: string): Promise<ActionOutcome<WrittenChromeOsDevice>> {
     try {
-      const res = await this.admin.chromeosdevices.get(
-        { customerId: 'my_customer', deviceId, projection: 'FULL' },
-        this.opts,
-      );
+      const res = await (
+        await this.admin()
+      ).chromeosdevices.get({ customerId: 'my_customer', deviceId, projection: 'FULL' }, this.opts);
       return { ok: true, value: chromeOsDevice.parse(res.data) };
     } catch (err) {
       return { ok: false, error: mapDeviceActionError(err, CHROMEOS_MANAGE_SCOPE) };
@@ -250,10 +256,9 @@ export class GoogleDeviceActions {
 
   async mobileAction(resourceId: string, action: MobileDeviceAction): Promise<ActionOutcome> {
     try {
-      await this.admin.mobiledevices.action(
-        { customerId: 'my_customer', resourceId, requestBody: { action } },
-        this.opts,
-      );
+      await (
+        await this.admin()
+      ).mobiledevices.action({ customerId: 'my_customer', resourceId, requestBody: { action } }, this.opts);
       return { ok: true, value: undefined };
     } catch (err) {
       return { ok: false, error: mapDeviceActionError(err, MOBILE_ACTION_SCOPE) };

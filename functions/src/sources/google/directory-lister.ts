@@ -1,4 +1,5 @@
-import { google, type admin_directory_v1 } from 'googleapis';
+import type { OAuth2Client } from 'google-auth-library';
+import { lazyDirectoryClient, type admin_directory_v1 } from './directory-client.js';
 import { z } from 'zod';
 import { ENTITIES, type EntityKind } from '../../../../shared/entities.js';
 import type { RuntimeConfig } from '../../platform/config.js';
@@ -43,16 +44,17 @@ const itemsOf = (key: string) =>
     })
     .loose();
 
-type Auth = InstanceType<typeof google.auth.OAuth2>;
+type Auth = OAuth2Client;
 
 export class GoogleDirectoryLister implements DirectoryLister {
-  private readonly admin: admin_directory_v1.Admin;
+  private readonly admin: () => Promise<admin_directory_v1.Admin>;
 
   constructor(config: RuntimeConfig, auth: Auth) {
-    this.admin = google.admin({ version: 'directory_v1', auth, rootUrl: config.google.apiRoot });
+    this.admin = lazyDirectoryClient(config, auth);
   }
 
   async listPage(req: ListRequest): Promise<DirectoryPage> {
+    const admin = await this.admin();
     const d = ENTITIES[req.entity];
     const fields = listFieldsMask(req.entity, req.sourcePaths);
     const maxResults =
@@ -64,7 +66,7 @@ export class GoogleDirectoryLister implements DirectoryLister {
     switch (req.entity) {
       case 'users': {
         const schemas = customSchemaNames(req.sourcePaths);
-        const res = await this.admin.users.list(
+        const res = await admin.users.list(
           {
             customer: 'my_customer',
             maxResults,
@@ -79,7 +81,7 @@ export class GoogleDirectoryLister implements DirectoryLister {
         break;
       }
       case 'chromeos': {
-        const res = await this.admin.chromeosdevices.list(
+        const res = await admin.chromeosdevices.list(
           {
             customerId: 'my_customer',
             maxResults,
@@ -97,7 +99,7 @@ export class GoogleDirectoryLister implements DirectoryLister {
         break;
       }
       case 'mobile': {
-        const res = await this.admin.mobiledevices.list(
+        const res = await admin.mobiledevices.list(
           { customerId: 'my_customer', maxResults, pageToken, projection: 'FULL', fields },
           opts,
         );
@@ -105,15 +107,12 @@ export class GoogleDirectoryLister implements DirectoryLister {
         break;
       }
       case 'groups': {
-        const res = await this.admin.groups.list(
-          { customer: 'my_customer', maxResults, pageToken, fields },
-          opts,
-        );
+        const res = await admin.groups.list({ customer: 'my_customer', maxResults, pageToken, fields }, opts);
         data = res.data;
         break;
       }
       case 'orgunits': {
-        const res = await this.admin.orgunits.list({ customerId: 'my_customer', type: 'all', fields }, opts);
+        const res = await admin.orgunits.list({ customerId: 'my_customer', type: 'all', fields }, opts);
         data = res.data;
         break;
       }
@@ -132,10 +131,11 @@ export class GoogleDirectoryLister implements DirectoryLister {
   ): Promise<Record<string, unknown> | null> {
     // The list mask without its list wrapper: `users(a,b)` -> `a,b`.
     const mask = /\((.*)\)$/.exec(listFieldsMask(entity, sourcePaths))?.[1];
+    const admin = await this.admin();
     try {
       const res =
         entity === 'users'
-          ? await this.admin.users.get(
+          ? await admin.users.get(
               {
                 userKey: key,
                 ...(mask ? { fields: mask } : {}),
@@ -145,7 +145,7 @@ export class GoogleDirectoryLister implements DirectoryLister {
               },
               { retry: false },
             )
-          : await this.admin.chromeosdevices.get(
+          : await admin.chromeosdevices.get(
               {
                 customerId: 'my_customer',
                 deviceId: key,
@@ -162,7 +162,8 @@ export class GoogleDirectoryLister implements DirectoryLister {
   }
 
   async listGroupMembers(groupId: string, pageToken: string | null): Promise<DirectoryPage> {
-    const res = await this.admin.members.list(
+    const admin = await this.admin();
+    const res = await admin.members.list(
       {
         groupKey: groupId,
         maxResults: MEMBERS_PAGE_SIZE,

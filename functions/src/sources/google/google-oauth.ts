@@ -1,5 +1,5 @@
-import { google } from 'googleapis';
 import { z } from 'zod';
+import { directoryClient } from './directory-client.js';
 import { newOAuthClient } from './workspace-auth.js';
 import type { RuntimeConfig } from '../../platform/config.js';
 
@@ -153,7 +153,7 @@ export async function fetchCustomer(
   config: RuntimeConfig,
   auth: ReturnType<typeof newOAuthClient>,
 ): Promise<CustomerInfo> {
-  const admin = google.admin({ version: 'directory_v1', auth, rootUrl: config.google.apiRoot });
+  const admin = await directoryClient(config, auth);
   const res = await admin.customers.get({ customerKey: 'my_customer' }, { retry: false });
   const parsed = z
     .object({ id: z.string().min(1), customerDomain: z.string().min(1) })

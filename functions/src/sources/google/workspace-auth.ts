@@ -1,7 +1,5 @@
-import { google } from 'googleapis';
+import { OAuth2Client } from 'google-auth-library';
 import type { RuntimeConfig } from '../../platform/config.js';
-
-type OAuth2Client = InstanceType<typeof google.auth.OAuth2>;
 
 /** Where a tenant's refresh token comes from (Secret Manager in production and locally, via its emulator). */
 export interface RefreshTokenSource {
@@ -16,7 +14,7 @@ export class NotConnectedError extends Error {
 }
 
 export function newOAuthClient(config: RuntimeConfig): OAuth2Client {
-  return new google.auth.OAuth2({
+  return new OAuth2Client({
     // A 401 means the cached access token died with a Google-side revoke: refreshing then surfaces invalid_grant
     // at once instead of after the token's hour runs out.
     forceRefreshOnFailure: true,
