@@ -25,7 +25,8 @@ export const FAN_OUT_LIMITS: FanOutLimits = {
   // tick subscription's 60 s push deadline, and 1,000 tenants x 4 mappings in one invocation.
   shardMappings: 5000,
   maxShardsPerCut: 200,
-  publishConcurrency: 200,
+  // A sync message is about 200 bytes: a thousand pending is little memory and keeps several batches going.
+  publishConcurrency: 1000,
 };
 
 export interface FanOutDeps {
@@ -120,25 +121,21 @@ async function runShard(deps: FanOutDeps, shard: ShardMessage): Promise<ShardOut
   const page = await pageEnabledMappings(deps.db, rangeOf(shard), limits.shardMappings);
   const byTenant = new Map<string, MappingSummary[]>();
   for (const m of page.mappings) byTenant.set(m.tenantId, [...(byTenant.get(m.tenantId) ?? []), m]);
-  // Tenants in batches, a few at once: one batch's publishes go out while the next one's tenants are read.
-  const batches: string[][] = [];
+  // Tenants in batches of TENANT_BATCH, a few batches at once; then every sync under one bound, so the publisher
+  // fills its batches.
   const tenantIds = [...byTenant.keys()];
+  const batches: string[][] = [];
   for (let i = 0; i < tenantIds.length; i += TENANT_BATCH) batches.push(tenantIds.slice(i, i + TENANT_BATCH));
-  let published = 0;
+  const messages: SyncMessage[] = [];
   await forEachBounded(batches, BATCHES_AT_ONCE, async (batch) => {
     const tenants = await readTenants(deps.db, batch);
-    const messages = batch.flatMap((tenantId) =>
-      syncsOf(tenants.get(tenantId), byTenant.get(tenantId) ?? [], deps.sources).map((m) =>
-        syncMessage(shard, tenantId, m.id, 'schedule'),
-      ),
-    );
-    await forEachBounded(
-      messages,
-      Math.max(1, Math.floor(limits.publishConcurrency / BATCHES_AT_ONCE)),
-      deps.publishSync,
-    );
-    published += messages.length;
+    for (const tenantId of batch) {
+      for (const m of syncsOf(tenants.get(tenantId), byTenant.get(tenantId) ?? [], deps.sources))
+        messages.push(syncMessage(shard, tenantId, m.id, 'schedule'));
+    }
   });
+  await forEachBounded(messages, limits.publishConcurrency, deps.publishSync);
+  const published = messages.length;
 
   const rest: ShardMessage[] = [];
   const first = page.mappings[0];
