@@ -201,6 +201,9 @@ step_resource_iam() {
   local scheduler_agent="serviceAccount:service-${PROJECT_NUMBER}@gcp-sa-cloudscheduler.iam.gserviceaccount.com"
   run gcloud pubsub topics add-iam-policy-binding "$SYNC_TOPIC" --project "$PROJECT" \
     --member "serviceAccount:${RUNTIME_SA}" --role roles/pubsub.publisher
+  # The tick function publishes a tick's shards back on the tick topic (engine/fan-out.ts).
+  run gcloud pubsub topics add-iam-policy-binding "$TICK_TOPIC" --project "$PROJECT" \
+    --member "serviceAccount:${RUNTIME_SA}" --role roles/pubsub.publisher
   # Pub/Sub targets take no service account: Cloud Scheduler publishes as its service agent.
   run gcloud pubsub topics add-iam-policy-binding "$TICK_TOPIC" --project "$PROJECT" \
     --member "$scheduler_agent" --role roles/pubsub.publisher

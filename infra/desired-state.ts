@@ -257,6 +257,12 @@ export function iamGrants(config: Pick<InfraConfig, 'projectId' | 'pushServiceAc
       resource: `topic:${TOPICS.sync}`,
       why: 'tick fans out, and syncEntity re-enqueues its continuation',
     },
+    {
+      principal: runtime,
+      role: 'roles/pubsub.publisher',
+      resource: `topic:${TOPICS.tick}`,
+      why: 'a scheduled tick publishes its shards on the tick topic, and a full shard what is left of its range',
+    },
     ...Object.values(FUNCTION_NAMES).map((fn): IamGrant => ({
       principal: push,
       role: 'roles/run.invoker',

@@ -5,7 +5,7 @@ import { WorkspaceAuth } from './sources/google/workspace-auth.js';
 import { systemClock, type Clock } from './platform/clock.js';
 import { loadConfig, type RuntimeConfig } from './platform/config.js';
 import { log, setLogLevel, type Logger } from './platform/log.js';
-import { syncPublisher } from './platform/sync-publisher.js';
+import { syncPublisher, tickPublisher } from './platform/sync-publisher.js';
 import { lazySecretStore } from './secrets/lazy-secret-store.js';
 import type { SecretStore } from './secrets/secret-store.js';
 import type { EngineDeps } from './engine/engine.js';
@@ -37,11 +37,13 @@ export interface App {
   log: Logger;
   /** The sync engine with every source: Google Workspace (Directory API) and Microsoft Entra (Graph). */
   syncDeps(): EngineDeps;
+  /** Publishes on the tick topic (a tick's shards, engine/fan-out.ts), batched like sync messages. */
+  publishTickTopic: ReturnType<typeof tickPublisher>;
   /** The Graph client for an Entra connection (tests pass faster retries). */
   entraGraphClientFor?(connection: EntraConnection): EntraGraphClient;
 }
 
-export function createApp(overrides: Partial<Omit<App, 'syncDeps'>> = {}): App {
+export function createApp(overrides: Partial<Omit<App, 'syncDeps' | 'publishTickTopic'>> = {}): App {
   const config = overrides.config ?? loadConfig();
   const db = overrides.db ?? openFirestore(config.projectId);
   let pubsub = overrides.pubsub;
@@ -87,6 +89,7 @@ export function createApp(overrides: Partial<Omit<App, 'syncDeps'>> = {}): App {
     auth,
     clock,
     log: logger,
+    publishTickTopic: tickPublisher(pubsubClient),
     syncDeps: () => ({
       db,
       config: config.sync,

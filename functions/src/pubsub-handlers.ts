@@ -27,11 +27,18 @@ function payloadOf(event: CloudEvent<unknown>): { payload: unknown; messageId: s
   };
 }
 
+/** A tick or a shard of one (engine/fan-out.ts); shards are published back on the tick topic. */
 export async function handleTickEvent(app: App, event: CloudEvent<unknown>): Promise<void> {
   const { payload, messageId } = payloadOf(event);
   const d = app.syncDeps();
   await fanOutTick(
-    { db: d.db, log: d.log, sources: d.sources, publishSync: d.publishSync },
+    {
+      db: d.db,
+      log: d.log,
+      sources: d.sources,
+      publishSync: d.publishSync,
+      publishShard: app.publishTickTopic,
+    },
     payload,
     messageId,
   );

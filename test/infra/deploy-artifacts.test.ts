@@ -206,5 +206,14 @@ describe('infra/firestore.indexes.json', () => {
       ],
     });
     expect(Array.isArray(json.fieldOverrides)).toBe(true);
+    // The tick's fan-out queries every tenant's enabled mappings as one collection group (store/mappings.ts).
+    expect(json.fieldOverrides).toContainEqual({
+      collectionGroup: 'mappings',
+      fieldPath: 'enabled',
+      indexes: [
+        { order: 'ASCENDING', queryScope: 'COLLECTION' },
+        { order: 'ASCENDING', queryScope: 'COLLECTION_GROUP' },
+      ],
+    });
   });
 });

@@ -40,7 +40,7 @@ describe('local stack (npm start)', () => {
   it('a scheduler tick fans out to every mapping and each sync finds nothing changed', async () => {
     const pubsub = new PubSub({ projectId: stack.projectId });
     const before = (await stack.app.db.collection(paths.runs('demo')).get()).size;
-    await tickPublisher(pubsub)({ kind: 'tick', job: 'ws-sync-tick' });
+    await tickPublisher(() => pubsub)({ kind: 'tick', job: 'ws-sync-tick' });
     const deadline = Date.now() + 60_000;
     let finished: FirebaseFirestoreRun[] = [];
     while (Date.now() < deadline) {

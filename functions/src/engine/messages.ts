@@ -10,6 +10,36 @@ export const tickMessageSchema = z.strictObject({
 });
 export type TickMessage = z.infer<typeof tickMessageSchema>;
 
+/**
+ * A point of the tenant-id line (engine/tenant-key-space.ts): a tenant id, or a cut between two (a shared
+ * prefix of up to 40 characters and up to 10 more).
+ */
+const tenantKey = z.string().regex(/^[a-z0-9-]{1,60}$/);
+
+/**
+ * A part of a scheduled tick (engine/fan-out.ts), published on the tick topic: the enabled mappings of tenants
+ * with from <= id < to (after mapping `after` of tenant `from`, when set). `tickId` is the message id of the
+ * tick it came from, which every request id it publishes carries.
+ */
+export const shardMessageSchema = z
+  .strictObject({
+    kind: z.literal('shard'),
+    job: z.string().min(1).max(100),
+    tickId: z.string().min(1).max(80),
+    from: z.union([z.literal(''), tenantKey]),
+    after: z
+      .string()
+      .regex(/^[^/]{1,100}$/)
+      .optional(),
+    to: tenantKey.optional(),
+  })
+  .refine((m) => m.to === undefined || m.from < m.to, { message: 'an empty tenant range' })
+  .refine((m) => m.after === undefined || m.from !== '', { message: '`after` names a mapping of `from`' });
+export type ShardMessage = z.infer<typeof shardMessageSchema>;
+
+/** What the tick topic carries: the scheduler's (or a webhook's) ticks, and the shards a tick is cut into. */
+export const tickTopicMessageSchema = z.discriminatedUnion('kind', [tickMessageSchema, shardMessageSchema]);
+
 /** 'push': a Google push notification named changed users (functions/src/push); its run is incremental. */
 export const SYNC_TRIGGERS = ['schedule', 'manual', 'initial', 'continuation', 'push'] as const;
 

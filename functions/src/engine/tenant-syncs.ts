@@ -5,16 +5,28 @@ import { listEnabledMappings } from '../store/mappings.js';
 import type { TenantDoc } from '../store/tenants.js';
 import type { Source } from './source.js';
 
+export type ConnectedSources = Record<SourceKind, Pick<Source, 'connected'>>;
+
 /**
- * Which syncs a tenant has: its enabled mappings whose source it has connected. The tick fan-out and the
- * refresh webhook both ask this, so a tenant with only Microsoft Entra connected syncs like any other.
+ * Which syncs a tenant has: its enabled mappings whose source it has connected (Google mappings only while
+ * Google Workspace is connected, the Entra mapping only while Entra is). The one rule: the refresh webhook and
+ * a tick for one tenant ask it through tenantSyncs, the fan-out over every tenant asks it page by page.
  */
+export function syncsOf<M extends { source: SourceKind; enabled: boolean }>(
+  tenant: TenantDoc | null | undefined,
+  mappings: readonly M[],
+  sources: ConnectedSources,
+): M[] {
+  if (!tenant) return [];
+  return mappings.filter((m) => m.enabled && sources[m.source].connected(tenant));
+}
+
+/** The syncs of one tenant, read from its own mappings. */
 export async function tenantSyncs(
   db: Firestore,
   tenantId: string,
   tenant: TenantDoc,
-  sources: Record<SourceKind, Pick<Source, 'connected'>>,
+  sources: ConnectedSources,
 ): Promise<Mapping[]> {
-  const mappings = await listEnabledMappings(db, tenantId);
-  return mappings.filter((m) => sources[m.source].connected(tenant));
+  return syncsOf(tenant, await listEnabledMappings(db, tenantId), sources);
 }

@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { DocumentData, Firestore, Transaction } from '@google-cloud/firestore';
+import { FieldPath, type DocumentData, type Firestore, type Transaction } from '@google-cloud/firestore';
+import { z } from 'zod';
+import { SOURCE_KINDS, type SourceKind } from '../../../shared/entities.js';
 import { paths } from '../../../shared/firestore-paths.js';
 import { mappingInputSchema, objectIdOf, type Mapping, type MappingInput } from '../../../shared/mapping.js';
 
@@ -39,6 +41,69 @@ export async function readMapping(
 export async function listEnabledMappings(db: Firestore, tenantId: string): Promise<Mapping[]> {
   const snap = await db.collection(paths.mappings(tenantId)).where('enabled', '==', true).get();
   return snap.docs.flatMap((d) => parseStoredMapping(tenantId, d.id, d.data()) ?? []);
+}
+
+/** What the fan-out needs of a mapping to decide whether it syncs (engine/tenant-syncs.ts). */
+export interface MappingSummary {
+  tenantId: string;
+  id: string;
+  source: SourceKind;
+  enabled: boolean;
+}
+
+/**
+ * A range of every tenant's mappings in collection-group order (tenant id, then mapping id): tenants with
+ * from <= id < to, starting after mapping `after` of tenant `from` when set. `from` '' is the first tenant and
+ * `to` undefined runs past the last.
+ */
+export interface MappingRange {
+  from: string;
+  after?: string;
+  to?: string;
+}
+
+// The same default and kinds as the mapping schema (shared/mapping.ts): a mapping written before `source`
+// existed reads Google Workspace.
+const summarySchema = z.object({
+  source: z.enum(SOURCE_KINDS).default('google'),
+  enabled: z.boolean(),
+});
+
+/**
+ * The enabled mappings of every tenant in `range`, in collection-group order; served by the collection-group
+ * index on `enabled` (infra/firestore.indexes.json).
+ */
+function enabledMappingsIn(db: Firestore, range: MappingRange) {
+  let query = db.collectionGroup('mappings').where('enabled', '==', true).orderBy(FieldPath.documentId());
+  if (range.after !== undefined) query = query.startAfter(paths.mapping(range.from, range.after));
+  else if (range.from !== '') query = query.startAt(paths.tenant(range.from));
+  if (range.to !== undefined) query = query.endBefore(paths.tenant(range.to));
+  return query;
+}
+
+/**
+ * One page (at most `limit`) of the enabled mappings in `range`, reading only the fields the fan-out needs.
+ * `full` says the range may hold more after the page's last mapping.
+ */
+export async function pageEnabledMappings(
+  db: Firestore,
+  range: MappingRange,
+  limit: number,
+): Promise<{ mappings: MappingSummary[]; full: boolean }> {
+  const snap = await enabledMappingsIn(db, range).select('source', 'enabled').limit(limit).get();
+  const mappings = snap.docs.flatMap((d): MappingSummary[] => {
+    const tenant = d.ref.parent.parent;
+    // Only tenants/{t}/mappings/{m} is a mapping; a collection of that name elsewhere is not.
+    if (!tenant || tenant.parent.id !== 'tenants' || tenant.parent.parent !== null) return [];
+    const parsed = summarySchema.safeParse(d.data());
+    return parsed.success ? [{ tenantId: tenant.id, id: d.id, ...parsed.data }] : [];
+  });
+  return { mappings, full: snap.size === limit };
+}
+
+/** How many enabled mappings `range` holds (an aggregation: about one read per thousand). */
+export async function countEnabledMappings(db: Firestore, range: MappingRange): Promise<number> {
+  return (await enabledMappingsIn(db, range).count().get()).data().count;
 }
 
 /** The tenant's mappings reading one source (enabled or not). */

@@ -61,6 +61,41 @@ export async function readTenantSummaries(
   );
 }
 
+const TENANT_PAGE = 500;
+
+/** Every tenant, page by page (push channel upkeep walks them all; the fan-out reads mappings instead). */
+export async function* listTenants(db: Firestore): AsyncGenerator<{ id: string; tenant: TenantDoc }> {
+  let query = db.collection('tenants').orderBy('__name__').limit(TENANT_PAGE);
+  for (;;) {
+    const snap = await query.get();
+    for (const doc of snap.docs) {
+      const parsed = tenantDocSchema.safeParse(doc.data());
+      if (parsed.success) yield { id: doc.id, tenant: parsed.data };
+    }
+    if (snap.size < TENANT_PAGE) return;
+    query = query.startAfter(snap.docs[snap.docs.length - 1]!);
+  }
+}
+
+const TENANT_BATCH = 300;
+
+/** The tenants that exist and validate, by id; read in batches (getAll), not one request per tenant. */
+export async function readTenants(
+  db: Firestore,
+  tenantIds: readonly string[],
+): Promise<Map<string, TenantDoc>> {
+  const out = new Map<string, TenantDoc>();
+  for (let i = 0; i < tenantIds.length; i += TENANT_BATCH) {
+    const ids = tenantIds.slice(i, i + TENANT_BATCH);
+    const snaps = await db.getAll(...ids.map((t) => db.doc(paths.tenant(t))));
+    snaps.forEach((snap, j) => {
+      const parsed = snap.exists ? tenantDocSchema.safeParse(snap.data()) : null;
+      if (parsed?.success) out.set(ids[j]!, parsed.data);
+    });
+  }
+  return out;
+}
+
 export type CreateTenantOutcome = 'created' | 'exists' | 'conflict';
 
 /**
@@ -226,22 +261,6 @@ export async function markNeedsReauthorization(
     },
     { merge: true },
   );
-}
-
-const TENANT_PAGE = 200;
-
-/** Every tenant, page by page (ordered by id, so a long listing neither skips nor repeats one). */
-export async function* listTenants(db: Firestore): AsyncGenerator<{ id: string; tenant: TenantDoc }> {
-  let query = db.collection('tenants').orderBy('__name__').limit(TENANT_PAGE);
-  for (;;) {
-    const snap = await query.get();
-    for (const doc of snap.docs) {
-      const parsed = tenantDocSchema.safeParse(doc.data());
-      if (parsed.success) yield { id: doc.id, tenant: parsed.data };
-    }
-    if (snap.size < TENANT_PAGE) return;
-    query = query.startAfter(snap.docs[snap.docs.length - 1]!);
-  }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
