@@ -13,6 +13,7 @@ import {
 } from '../../emulators/workspace-simulator/index.js';
 import { createApiHandler } from '../../functions/src/api/api-handler.js';
 import { loadApiConfig } from '../../functions/src/api/api-config.js';
+import { installFrameworkGuard } from '../../functions/src/api/framework-guard.js';
 import { hostSignatureHeaders } from '../../functions/src/api/host-hmac.js';
 import { createApp, type App } from '../../functions/src/app.js';
 import { loadConfig } from '../../functions/src/platform/config.js';
@@ -114,10 +115,16 @@ export interface ApiHarness {
   enableDeviceManagement(tenantId: string, token: string): Promise<URL>;
   /** Sync messages published since the last call (pulled from a subscription on the sync topic). */
   pullSyncMessages(): Promise<SyncMessage[]>;
-  /** Every document of the project: path -> JSON of its data. */
+  /**
+   * Every document of the project: path -> JSON of its data; except the replay guard's and Idempotency-Key
+   * bookkeeping (hostSignatures, idempotencyKeys), which every signed request writes, accepted or refused, by
+   * design: a spent signature is not data. Tests of those read them directly.
+   */
   dump(): Promise<Map<string, string>>;
   close(): Promise<void>;
 }
+
+const BOOKKEEPING = new Set(['hostSignatures', 'idempotencyKeys']);
 
 let registered = false;
 let current: ((req: functions.Request, res: functions.Response) => Promise<void>) | null = null;
@@ -127,6 +134,8 @@ export async function startApiHarness(
 ): Promise<ApiHarness> {
   // The server must listen before the config can name its callback URL, so it forwards to a handler set later.
   if (!registered) {
+    // As functions/src/index.ts does in production: the framework's server answers its own errors as JSON.
+    installFrameworkGuard();
     functions.http('api', (req, res) => (current ? current(req, res) : res.status(503).send('not ready')));
     registered = true;
   }
@@ -203,7 +212,8 @@ export async function startApiHarness(
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         ...hostSignatureHeaders(
           { keyId: o.keyId ?? HOST_KEY_ID, secret: o.secret ?? HOST_SECRET },
-          { method, path: new URL(path, 'http://x').pathname, rawBody: raw },
+          // The path as sent, query included: the signature covers both.
+          { method, path, rawBody: raw },
           o.timestamp === undefined ? Date.now() : o.timestamp * 1000,
         ),
       },
@@ -297,7 +307,7 @@ export async function startApiHarness(
         }),
       );
     };
-    await walk(await db.listCollections());
+    await walk((await db.listCollections()).filter((c) => !BOOKKEEPING.has(c.id)));
     return new Map([...out].sort(([a], [b]) => a.localeCompare(b)));
   };
 
