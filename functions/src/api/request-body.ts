@@ -100,6 +100,10 @@ export function readJsonBody(req: ApiRequest): unknown {
       'the request body must be JSON (Content-Type: application/json)',
     );
   }
+  const encoding = (req.header('content-encoding') ?? 'identity').trim().toLowerCase();
+  if (encoding !== 'identity') {
+    throw new ApiError('unsupported_media_type', 'compressed request bodies are not accepted (Content-Encoding)');
+  }
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.header('content-type') ?? '')?.[1];
   if (charset && charset.toLowerCase() !== 'utf-8') {
     throw new ApiError('unsupported_media_type', 'the request body must be UTF-8 JSON (charset=utf-8)');
