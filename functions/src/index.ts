@@ -1,7 +1,7 @@
 import * as functions from '@google-cloud/functions-framework';
 import type { CloudEvent } from '@google-cloud/functions-framework';
 import { createApiHandler } from './api/api-handler.js';
-import { installFrameworkGuard } from './api/framework-guard.js';
+import { installFrameworkGuard, servesApiFunction } from './api/framework-guard.js';
 import { app } from './app.js';
 import { handleDeadLetterEvent, handleSyncEvent, handleTickEvent } from './pubsub-handlers.js';
 
@@ -13,7 +13,7 @@ import { handleDeadLetterEvent, handleSyncEvent, handleTickEvent } from './pubsu
  *   deadLetter  Pub/Sub (the dead-letter topic) -> records what Pub/Sub gave up on; ends a run it left running
  */
 // Before the framework builds its server (it loads this module first): its own errors answer as JSON too.
-installFrameworkGuard();
+if (servesApiFunction()) installFrameworkGuard();
 
 let api: ReturnType<typeof createApiHandler> | null = null;
 functions.http('api', (req, res) => {

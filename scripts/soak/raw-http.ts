@@ -30,6 +30,8 @@ export function rawRequest(baseUrl: string, r: RawRequest): Promise<RawAnswer> {
     const body = r.body === undefined ? undefined : Buffer.isBuffer(r.body) ? r.body : Buffer.from(r.body);
     const headers: Record<string, string> = { ...r.headers };
     if (body && !r.chunked) headers['content-length'] = String(body.length);
+    // Explicit: Node's client does not chunk GET and DELETE bodies by default, it would send them unframed.
+    if (body && r.chunked) headers['transfer-encoding'] = 'chunked';
     const req = request(
       { host: url.hostname, port: url.port, method: r.method, path: r.path, headers, agent },
       (res) => {

@@ -13,7 +13,7 @@ import {
 } from '../../emulators/workspace-simulator/index.js';
 import { createApiHandler } from '../../functions/src/api/api-handler.js';
 import { loadApiConfig } from '../../functions/src/api/api-config.js';
-import { installFrameworkGuard } from '../../functions/src/api/framework-guard.js';
+import { guardServer } from '../../functions/src/api/framework-guard.js';
 import { hostSignatureHeaders } from '../../functions/src/api/host-hmac.js';
 import { createApp, type App } from '../../functions/src/app.js';
 import { loadConfig } from '../../functions/src/platform/config.js';
@@ -134,12 +134,12 @@ export async function startApiHarness(
 ): Promise<ApiHarness> {
   // The server must listen before the config can name its callback URL, so it forwards to a handler set later.
   if (!registered) {
-    // As functions/src/index.ts does in production: the framework's server answers its own errors as JSON.
-    installFrameworkGuard();
     functions.http('api', (req, res) => (current ? current(req, res) : res.status(503).send('not ready')));
     registered = true;
   }
   const server: Server = getTestServer('api');
+  // As in production (functions/src/index.ts): the framework's server answers its own errors as JSON too.
+  guardServer(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

@@ -65,7 +65,7 @@ describe('host signatures are accepted once', () => {
 
   it('requires a nonce', async () => {
     const s = signed('GET', '/api/tenants/acme/members');
-    const { 'x-ws-nonce': _, ...withoutNonce } = s.headers;
+    const { 'x-ws-nonce': _, ...withoutNonce } = s.headers as Record<string, string>;
     const res = await h.request('GET', '/api/tenants/acme/members', { headers: withoutNonce });
     expect(res.status).toBe(401);
     expect(res.body.error.message).toMatch(/X-WS-Nonce/);

@@ -25,7 +25,9 @@ export function preflight(req: ApiRequest, consoleOrigin: string, methods: reado
   // A JSON body like every other refusal; browsers ignore a preflight's body, other clients can read why.
   if (methods.length === 0) return errorResult(new ApiError('not_found', `no such endpoint: ${req.path}`));
   if (req.header('origin') !== consoleOrigin)
-    return errorResult(new ApiError('permission_denied', 'cross-origin requests are only allowed from the console'));
+    return errorResult(
+      new ApiError('permission_denied', 'cross-origin requests are only allowed from the console'),
+    );
   return {
     kind: 'empty',
     status: 204,

@@ -1,4 +1,9 @@
-import http, { type IncomingMessage, type RequestListener, type Server, type ServerResponse } from 'node:http';
+import http, {
+  type IncomingMessage,
+  type RequestListener,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { Socket } from 'node:net';
 import { ApiError, type ErrorCode } from './api-error.js';
 import { BASE_HEADERS } from './http.js';
@@ -10,9 +15,9 @@ import { assertRequestHead, readRawBody } from './request-body.js';
  *     encodings with express's HTML error page, stack trace included unless NODE_ENV=production;
  *   - its router answers a path it cannot percent-decode the same way;
  *   - Node answers oversize or malformed request heads (431/400) with no body at all.
- * The framework offers no hook, and in production its own `main` builds the server, so the one seam is the
- * `http.createServer` call it makes after loading our module (functions/src/index.ts installs this before).
- * For every express app served that way:
+ * The framework offers no hook. Our seam is the server: `guardServer` where we build it (getTestServer), and in
+ * production, where the framework's `main` builds it after loading our module, the `http.createServer` call it
+ * makes (functions/src/index.ts installs that when the process serves the api function). A guarded server gets:
  *   1. a guard runs first: header size and declared body size are checked, then the body is read (at most
  *      64 KB) into `req.rawBody`, so the framework's parsers find the request finished and never run; the
  *      handler parses the bytes itself (request-body.ts);
@@ -25,7 +30,9 @@ const GUARDED = Symbol.for('workspace-sync.framework-guard');
 let installed = false;
 
 type ExpressLike = RequestListener & {
-  use(fn: (err: unknown, req: IncomingMessage, res: ServerResponse, next: (e?: unknown) => void) => void): void;
+  use(
+    fn: (err: unknown, req: IncomingMessage, res: ServerResponse, next: (e?: unknown) => void) => void,
+  ): void;
   handle: unknown;
 };
 
@@ -34,20 +41,36 @@ const isExpressApp = (fn: unknown): fn is ExpressLike =>
   typeof (fn as { use?: unknown }).use === 'function' &&
   typeof (fn as { handle?: unknown }).handle === 'function';
 
+/**
+ * Production: the framework's `main` builds the server after loading our module, so the guard is applied from the
+ * `http.createServer` call it makes. Only in a process that serves the api function: the Pub/Sub functions need
+ * the framework's own JSON parsing of push bodies.
+ */
 export function installFrameworkGuard(): void {
   if (installed) return;
   installed = true;
   const original = http.createServer.bind(http) as (...args: unknown[]) => Server;
   (http as { createServer: unknown }).createServer = (...args: unknown[]): Server => {
     const server = original(...args);
-    const listener = args.find((a) => typeof a === 'function');
-    if (isExpressApp(listener)) guardServer(server, listener);
+    if (isExpressApp(args.find((a) => typeof a === 'function'))) guardServer(server);
     return server;
   };
 }
 
-/** Applies the guard to a server built around an express app (e.g. by getTestServer before the install). */
-export function guardServer(server: Server, app: ExpressLike): void {
+/** Whether this process was started to serve the api function (`functions-framework --target=api`). */
+export function servesApiFunction(env: NodeJS.ProcessEnv = process.env, argv = process.argv): boolean {
+  if (env.FUNCTION_TARGET === 'api') return true;
+  const i = argv.findIndex((a) => a === '--target' || a.startsWith('--target='));
+  return i >= 0 && (argv[i] === '--target' ? argv[i + 1] : argv[i]!.slice('--target='.length)) === 'api';
+}
+
+/**
+ * Guards a Functions Framework server (getTestServer's in the local stack and the API tests, the framework's own
+ * in production) that serves the api function.
+ */
+export function guardServer(server: Server): void {
+  const app = server.listeners('request').find(isExpressApp);
+  if (!app) throw new Error('not a Functions Framework server: no express app handles its requests');
   if ((server as unknown as Record<symbol, boolean>)[GUARDED]) return;
   (server as unknown as Record<symbol, boolean>)[GUARDED] = true;
   app.use(jsonErrorHandler);
@@ -95,7 +118,12 @@ function fromStatus(status: number): ApiError {
   return new ApiError(code, message);
 }
 
-function jsonErrorHandler(err: unknown, _req: IncomingMessage, res: ServerResponse, next: (e?: unknown) => void) {
+function jsonErrorHandler(
+  err: unknown,
+  _req: IncomingMessage,
+  res: ServerResponse,
+  next: (e?: unknown) => void,
+) {
   if (res.headersSent) {
     next(err);
     return;

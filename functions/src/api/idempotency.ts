@@ -17,7 +17,9 @@ import { actorOf, type RouteContext } from './route-context.js';
  * first is still running gets 409. Transient answers (429, 5xx) are not stored, so a retry runs again.
  */
 export function wantsIdempotency(ctx: RouteContext): boolean {
-  return ctx.caller.kind === 'host' && ctx.req.method !== 'GET' && ctx.req.header('idempotency-key') !== undefined;
+  return (
+    ctx.caller.kind === 'host' && ctx.req.method !== 'GET' && ctx.req.header('idempotency-key') !== undefined
+  );
 }
 
 const settled = (r: ApiResult) => r.kind === 'json' && r.status < 500 && r.status !== 429;
@@ -44,7 +46,9 @@ export async function withIdempotency(ctx: RouteContext, run: () => Promise<ApiR
   if (claim.kind === 'in_progress')
     throw new ApiError('conflict', 'a request with this Idempotency-Key is still in progress; retry later');
   if (claim.kind === 'answered') {
-    return json(claim.answer.status, JSON.parse(claim.answer.body) as unknown, { 'idempotent-replayed': 'true' });
+    return json(claim.answer.status, JSON.parse(claim.answer.body) as unknown, {
+      'idempotent-replayed': 'true',
+    });
   }
   let result: ApiResult;
   try {

@@ -102,7 +102,10 @@ export function readJsonBody(req: ApiRequest): unknown {
   }
   const encoding = (req.header('content-encoding') ?? 'identity').trim().toLowerCase();
   if (encoding !== 'identity') {
-    throw new ApiError('unsupported_media_type', 'compressed request bodies are not accepted (Content-Encoding)');
+    throw new ApiError(
+      'unsupported_media_type',
+      'compressed request bodies are not accepted (Content-Encoding)',
+    );
   }
   const charset = /;\s*charset\s*=\s*"?([^";\s]+)/i.exec(req.header('content-type') ?? '')?.[1];
   if (charset && charset.toLowerCase() !== 'utf-8') {

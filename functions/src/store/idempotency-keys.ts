@@ -53,7 +53,11 @@ export async function claimIdempotencyKey(
   });
 }
 
-export async function storeIdempotentAnswer(db: Firestore, keyHash: string, answer: StoredAnswer): Promise<void> {
+export async function storeIdempotentAnswer(
+  db: Firestore,
+  keyHash: string,
+  answer: StoredAnswer,
+): Promise<void> {
   await db.doc(paths.idempotencyKey(keyHash)).update({ answer: storedAnswerSchema.parse(answer) });
 }
 
