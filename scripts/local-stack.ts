@@ -9,6 +9,7 @@ import { startWorkspaceSimulator } from '../emulators/workspace-simulator/index.
 import { ensureLocalTopology } from '../infra/local-topology.js';
 import { startLocalScheduler } from '../infra/local-scheduler.js';
 import { createApp, setApp, type App } from '../functions/src/app.js';
+import { guardServer } from '../functions/src/api/framework-guard.js';
 import { loadConfig } from '../functions/src/platform/config.js';
 import { createConsoleServer } from './static-server.js';
 import { TOPICS } from '../shared/topology.js';
@@ -152,6 +153,8 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       syncEntity: getTestServer('syncEntity'),
       deadLetter: getTestServer('deadLetter'),
     };
+    // As functions/src/index.ts does in production: the api's server answers the framework's errors as JSON.
+    guardServer(servers.api);
     const apiPort = await listen(servers.api, port('api'));
     const tickPort = await listen(servers.tick, port('tick'));
     const syncPort = await listen(servers.syncEntity, port('syncEntity'));

@@ -23,6 +23,10 @@
  *                                                        merged people: objectId "people", id = normalized email)
  *   oauthStates/{stateId}                                pending OAuth authorizations (server only)
  *   deadLetters/{messageId}                              messages Pub/Sub gave up delivering (server only)
+ *   hostSignatures/{sha256(signature)}                   host signatures already accepted: each is accepted once
+ *                                                        (TTL `expireAt`, server only)
+ *   idempotencyKeys/{sha256(tenant, caller, key)}        a host request's Idempotency-Key and its first answer
+ *                                                        (TTL `expireAt`, server only)
  */
 export const paths = {
   tenant: (t: string) => `tenants/${t}`,
@@ -46,6 +50,8 @@ export const paths = {
   records: (t: string, objectId: string) => `tenants/${t}/objects/${objectId}/records`,
   record: (t: string, objectId: string, id: string) => `tenants/${t}/objects/${objectId}/records/${id}`,
   oauthStates: () => 'oauthStates',
+  hostSignature: (hash: string) => `hostSignatures/${hash}`,
+  idempotencyKey: (hash: string) => `idempotencyKeys/${hash}`,
 } as const;
 
 export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$|^[a-z0-9]$/;

@@ -13,6 +13,7 @@ import {
 } from '../../emulators/workspace-simulator/index.js';
 import { createApiHandler } from '../../functions/src/api/api-handler.js';
 import { loadApiConfig } from '../../functions/src/api/api-config.js';
+import { guardServer } from '../../functions/src/api/framework-guard.js';
 import { hostSignatureHeaders } from '../../functions/src/api/host-hmac.js';
 import { createApp, type App } from '../../functions/src/app.js';
 import { loadConfig } from '../../functions/src/platform/config.js';
@@ -114,10 +115,16 @@ export interface ApiHarness {
   enableDeviceManagement(tenantId: string, token: string): Promise<URL>;
   /** Sync messages published since the last call (pulled from a subscription on the sync topic). */
   pullSyncMessages(): Promise<SyncMessage[]>;
-  /** Every document of the project: path -> JSON of its data. */
+  /**
+   * Every document of the project: path -> JSON of its data; except the replay guard's and Idempotency-Key
+   * bookkeeping (hostSignatures, idempotencyKeys), which every signed request writes, accepted or refused, by
+   * design: a spent signature is not data. Tests of those read them directly.
+   */
   dump(): Promise<Map<string, string>>;
   close(): Promise<void>;
 }
+
+const BOOKKEEPING = new Set(['hostSignatures', 'idempotencyKeys']);
 
 let registered = false;
 let current: ((req: functions.Request, res: functions.Response) => Promise<void>) | null = null;
@@ -131,6 +138,8 @@ export async function startApiHarness(
     registered = true;
   }
   const server: Server = getTestServer('api');
+  // As in production (functions/src/index.ts): the framework's server answers its own errors as JSON too.
+  guardServer(server);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -203,7 +212,8 @@ export async function startApiHarness(
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
         ...hostSignatureHeaders(
           { keyId: o.keyId ?? HOST_KEY_ID, secret: o.secret ?? HOST_SECRET },
-          { method, path: new URL(path, 'http://x').pathname, rawBody: raw },
+          // The path as sent, query included: the signature covers both.
+          { method, path, rawBody: raw },
           o.timestamp === undefined ? Date.now() : o.timestamp * 1000,
         ),
       },
@@ -297,7 +307,7 @@ export async function startApiHarness(
         }),
       );
     };
-    await walk(await db.listCollections());
+    await walk((await db.listCollections()).filter((c) => !BOOKKEEPING.has(c.id)));
     return new Map([...out].sort(([a], [b]) => a.localeCompare(b)));
   };
 

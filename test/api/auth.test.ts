@@ -269,8 +269,10 @@ describe('host product (HMAC)', () => {
     ) => ({
       'x-ws-key-id': keyId,
       'x-ws-timestamp': String(ts),
+      'x-ws-nonce': 'nonce-0123456789abcdef',
       'x-ws-signature': signHostRequest(secret, {
         timestamp: String(ts),
+        nonce: 'nonce-0123456789abcdef',
         method: 'POST',
         path: signedPath,
         rawBody: signedBody,
@@ -285,7 +287,7 @@ describe('host product (HMAC)', () => {
       [signed(now), /does not match/, JSON.stringify({ ...body, tenantId: 'delta' })],
       // A signature captured from another endpoint does not carry over.
       [signed(now, HOST_SECRET, HOST_KEY_ID, raw, '/api/tenants/alpha/sync'), /does not match/],
-      [{ ...signed(now), 'x-ws-signature': 'md5=abc' }, /sha256=/],
+      [{ ...signed(now), 'x-ws-signature': 'md5=abc' }, /v2=/],
       [{ ...signed(now), 'x-ws-timestamp': 'yesterday' }, /unix seconds/],
     ];
     for (const [headers, message, rawBody] of cases) {

@@ -1,7 +1,8 @@
 import { readTenantAccess } from '../store/members.js';
+import { spendSignature } from '../store/replay-guard.js';
 import { readTenantWithData } from '../store/tenants.js';
 import { ApiError } from './api-error.js';
-import { hasHostSignature, verifyHostSignature } from './host-hmac.js';
+import { hasHostSignature, verifyHostSignature, type HostCaller } from './host-hmac.js';
 import type { ApiRequest } from './http.js';
 import { IdTokenError, IdTokenVerifierUnavailable } from './id-token-verifier.js';
 import { roleFallsShort } from './membership.js';
@@ -26,8 +27,7 @@ export async function authenticate(
   if (access.kind === 'public') return { kind: 'anonymous' };
   const hostAllowed = access.kind === 'host' || (access.kind === 'tenant' && access.allowHost === true);
   const bearer = /^Bearer\s+(\S+)$/i.exec(req.header('authorization') ?? '')?.[1];
-  if (hostAllowed && !bearer && hasHostSignature(req))
-    return verifyHostSignature(req, api.hostProductKeys, app.clock.now());
+  if (hostAllowed && !bearer && hasHostSignature(req)) return acceptHostSignature(req, app, api);
   if (access.kind === 'host') {
     throw new ApiError(
       'unauthenticated',
@@ -47,6 +47,31 @@ export async function authenticate(
       throw new ApiError('unavailable', 'cannot verify sign-in right now; try again');
     throw err;
   }
+}
+
+/**
+ * A valid signature is accepted once: the replay guard records it before anything runs, so a captured request
+ * sent again within its window (re-adding a removed member, re-triggering a sync) is refused. An honest retry
+ * signs anew and sends the same Idempotency-Key (idempotency.ts).
+ */
+async function acceptHostSignature(req: ApiRequest, app: App, api: ApiConfig): Promise<HostCaller> {
+  const nowMs = app.clock.now();
+  const verified = verifyHostSignature(req, api.hostProductKeys, nowMs);
+  const spent = await spendSignature(app.db, verified.signatureHash, {
+    keyId: verified.caller.keyId,
+    method: req.method,
+    path: req.path,
+    nowMs,
+    expiresAtMs: verified.expiresAtMs,
+  });
+  if (spent === 'replay') {
+    throw new ApiError(
+      'unauthenticated',
+      'host product signature rejected: this signature was already used; sign every request anew ' +
+        '(to retry safely, send the same Idempotency-Key with a new signature)',
+    );
+  }
+  return verified.caller;
 }
 
 export async function resolveTenantScope(

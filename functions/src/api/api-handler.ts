@@ -7,14 +7,17 @@ import { ApiError } from './api-error.js';
 import { corsHeaders, preflight } from './cors.js';
 import { errorResult, send, toApiRequest, type ApiRequest, type ApiResult } from './http.js';
 import { IdTokenVerifier } from './id-token-verifier.js';
-import { assertBodySize } from './request-body.js';
+import { wantsIdempotency, withIdempotency } from './idempotency.js';
+import { assertRequestHead, readJsonBody, readRawBody } from './request-body.js';
 import type { ApiServices, RouteContext } from './route-context.js';
 import { Router, validateParams } from './router.js';
 import { API_ROUTES } from './routes/index.js';
 
 /**
  * The `api` HTTP function: admin console API, OAuth callbacks and the host product's endpoints. Each request
- * goes: CORS preflight -> body size -> route -> authentication -> path parameters -> tenant access -> route.
+ * goes: header size and body size -> path syntax -> CORS preflight -> route -> JSON body (415/400) ->
+ * authentication (a host signature is accepted once) -> path parameters -> tenant access -> Idempotency-Key (host
+ * writes) -> route. framework-guard.ts answers what fails before this handler runs in the same JSON shape.
  */
 export function createApiHandler(
   app: App,
@@ -33,18 +36,20 @@ export function createApiHandler(
 
   return async (req, res) => {
     const started = Date.now();
-    const request = toApiRequest(req);
+    let request: ApiRequest | null = null;
     let result: ApiResult;
     try {
+      assertRequestHead(req);
+      request = toApiRequest(req, await readRawBody(req));
       result = await dispatch(request);
     } catch (err) {
-      result = failure(err, request, log);
+      result = failure(err, request ?? { method: req.method ?? '?', path: '(unparsed)' }, log);
     }
-    send(res, result, corsHeaders(request, api.consoleOrigin));
+    send(res, result, request ? corsHeaders(request, api.consoleOrigin) : {});
     // The path only: query strings carry OAuth codes and states.
     log.info('api request', {
-      method: request.method,
-      path: request.path,
+      method: request?.method ?? req.method,
+      path: request?.path ?? '(unparsed)',
       status: result.kind === 'redirect' ? 302 : result.status,
       ms: Date.now() - started,
     });
@@ -53,22 +58,24 @@ export function createApiHandler(
   async function dispatch(request: ApiRequest): Promise<ApiResult> {
     if (request.method === 'OPTIONS')
       return preflight(request, api.consoleOrigin, router.methodsAt(request.segments));
-    assertBodySize(request);
     const { route, params } = router.match(request);
+    request.body = readJsonBody(request);
     const caller = await authenticate(request, route.access, app, api, services);
     validateParams(params);
     const tenant =
       route.access.kind === 'tenant'
         ? await resolveTenantScope(app, route.access, caller, params.tenantId!)
         : null;
-    return route.handle({ app, api, services, req: request, params, caller, tenant, log });
+    const ctx: RouteContext = { app, api, services, req: request, params, caller, tenant, log };
+    if (wantsIdempotency(ctx)) return withIdempotency(ctx, () => route.handle(ctx));
+    return route.handle(ctx);
   }
 }
 
 /** gRPC ABORTED: Firestore gave up on a transaction after its retries because of concurrent writers. */
 const ABORTED = 10;
 
-function failure(err: unknown, request: ApiRequest, log: Logger): ApiResult {
+function failure(err: unknown, request: Pick<ApiRequest, 'method' | 'path'>, log: Logger): ApiResult {
   if (err instanceof ApiError) return errorResult(err);
   if ((err as { code?: unknown } | null)?.code === ABORTED) {
     return errorResult(

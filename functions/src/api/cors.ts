@@ -1,4 +1,5 @@
-import type { ApiRequest, ApiResult } from './http.js';
+import { ApiError } from './api-error.js';
+import { errorResult, type ApiRequest, type ApiResult } from './http.js';
 
 /**
  * Only the admin console may call the API from a browser. Requests from other origins get no CORS headers,
@@ -6,7 +7,7 @@ import type { ApiRequest, ApiResult } from './http.js';
  */
 // Idempotency-Key / Idempotent-Replayed: the console retries device actions safely (devices/device-actions.ts).
 const ALLOWED_HEADERS =
-  'Authorization, Content-Type, If-Match, Idempotency-Key, X-WS-Key-Id, X-WS-Timestamp, X-WS-Signature';
+  'Authorization, Content-Type, If-Match, Idempotency-Key, X-WS-Key-Id, X-WS-Timestamp, X-WS-Nonce, X-WS-Signature';
 const EXPOSED_HEADERS = 'ETag, Retry-After, Location, Idempotent-Replayed';
 
 export function corsHeaders(req: ApiRequest, consoleOrigin: string): Record<string, string> {
@@ -21,7 +22,12 @@ export function corsHeaders(req: ApiRequest, consoleOrigin: string): Record<stri
 }
 
 export function preflight(req: ApiRequest, consoleOrigin: string, methods: readonly string[]): ApiResult {
-  if (req.header('origin') !== consoleOrigin || methods.length === 0) return { kind: 'empty', status: 403 };
+  // A JSON body like every other refusal; browsers ignore a preflight's body, other clients can read why.
+  if (methods.length === 0) return errorResult(new ApiError('not_found', `no such endpoint: ${req.path}`));
+  if (req.header('origin') !== consoleOrigin)
+    return errorResult(
+      new ApiError('permission_denied', 'cross-origin requests are only allowed from the console'),
+    );
   return {
     kind: 'empty',
     status: 204,

@@ -1,5 +1,5 @@
 import type { Request, Response } from '@google-cloud/functions-framework';
-import type { ApiError } from './api-error.js';
+import { ApiError } from './api-error.js';
 
 /**
  * The request as the routes see it: decoded path segments, query, headers and the raw body. Keeping the
@@ -7,39 +7,76 @@ import type { ApiError } from './api-error.js';
  */
 export interface ApiRequest {
   method: string;
+  /** The path as sent (still percent-encoded), for messages and logs. */
   path: string;
+  /** Path and query exactly as sent: what a host signature covers. */
+  target: string;
   segments: string[];
   query: URLSearchParams;
   header(name: string): string | undefined;
   rawBody: Buffer;
-  /** What the framework's body parser made of the body (object for JSON, string for text, Buffer otherwise). */
-  parsedBody: unknown;
+  /**
+   * The JSON body, parsed by `readJsonBody` (request-body.ts) once the route is known; undefined when the
+   * request has no body.
+   */
+  body: unknown;
 }
 
-export function toApiRequest(req: Request): ApiRequest {
-  const url = new URL(req.originalUrl || req.url, 'http://local');
-  const segments = url.pathname
-    .split('/')
-    .filter((s) => s !== '')
-    .map((s) => {
-      try {
-        return decodeURIComponent(s);
-      } catch {
-        // Undecodable escapes cannot name anything we store; keep the raw text so the route answers 404/400.
-        return s;
-      }
-    });
+const malformed = (message: string) => new ApiError('invalid_argument', `malformed request path: ${message}`);
+
+/**
+ * Splits a request target into path segments without resolving anything. `new URL()` would resolve
+ * `/runs/%2e%2e` to the parent path, so a crafted id would be answered by another route; here a dot segment, an
+ * encoded slash or backslash, an empty segment, a control character or a broken escape is refused instead.
+ */
+export function parseTarget(rawTarget: string): {
+  path: string;
+  target: string;
+  segments: string[];
+  query: URLSearchParams;
+} {
+  // Absolute-form targets (`GET http://host/path`) are legal HTTP/1.1; only their path and query count.
+  const target = rawTarget.replace(/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i, '') || '/';
+  const hash = target.indexOf('#');
+  if (hash >= 0) throw malformed('a fragment is not part of a request');
+  const q = target.indexOf('?');
+  const path = q < 0 ? target : target.slice(0, q);
+  if (!path.startsWith('/')) throw malformed('the path must start with "/"');
+  const raw = path.split('/').slice(1);
+  // One trailing slash is tolerated (`/api/me/`); any other empty segment is not.
+  if (raw.length > 1 && raw[raw.length - 1] === '') raw.pop();
+  if (raw.length === 1 && raw[0] === '') raw.pop();
+  const segments = raw.map((s) => {
+    if (s === '') throw malformed('empty path segment ("//")');
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(s);
+    } catch {
+      throw malformed('invalid percent-encoding or UTF-8 in a path segment');
+    }
+    if (decoded === '.' || decoded === '..') throw malformed('"." and ".." segments are not allowed');
+    if (/[/\\]/.test(decoded)) throw malformed('an encoded "/" or "\\" in a path segment is not allowed');
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f]/.test(decoded)) throw malformed('control characters are not allowed');
+    return decoded;
+  });
+  return { path, target, segments, query: new URLSearchParams(q < 0 ? '' : target.slice(q + 1)) };
+}
+
+export function toApiRequest(req: Request, rawBody: Buffer): ApiRequest {
+  const { path, target, segments, query } = parseTarget(req.originalUrl || req.url || '/');
   return {
     method: (req.method || 'GET').toUpperCase(),
-    path: url.pathname,
+    path,
+    target,
     segments,
-    query: url.searchParams,
+    query,
     header: (name) => {
       const v = req.headers[name.toLowerCase()];
       return Array.isArray(v) ? v.join(', ') : v;
     },
-    rawBody: req.rawBody ?? Buffer.alloc(0),
-    parsedBody: req.body as unknown,
+    rawBody,
+    body: undefined,
   };
 }
 
@@ -63,7 +100,7 @@ export const redirect = (location: string, headers?: Record<string, string>): Ap
 });
 
 // Nothing the API answers may be cached by a browser or a proxy: it is all per-admin, and some of it secret.
-const BASE_HEADERS = {
+export const BASE_HEADERS = {
   'cache-control': 'no-store',
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
