@@ -27,7 +27,9 @@ export function syncPublisher(pubsub: () => PubSub): (msg: SyncMessage) => Promi
 }
 
 /** Publishes ticks and the shards a tick is cut into (both on the tick topic); resolves to the message id. */
-export function tickPublisher(pubsub: () => PubSub): (payload: TickMessage | ShardMessage) => Promise<string> {
+export function tickPublisher(
+  pubsub: () => PubSub,
+): (payload: TickMessage | ShardMessage) => Promise<string> {
   const topic = batchedTopic(pubsub, TOPICS.tick);
   return (payload) => topic().publishMessage({ json: payload });
 }
