@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { Firestore } from '@google-cloud/firestore';
 import { startEmulators } from '../emulators/launcher/launcher.js';
@@ -16,6 +15,7 @@ import { paths } from '../shared/firestore-paths.js';
 import { mappingInputSchema } from '../shared/mapping.js';
 import { authorizeAgainstSimulator } from '../test/support/google-oauth.js';
 import { buildDist, functionEntries, measureColdStart, type ColdStart } from './cold-start.js';
+import { measurePushLatency, type PushLatency } from './push-latency.js';
 import { measureFanOut, seedFanOutTenants, type FanOutMeasurement } from './fan-out.js';
 import { naiveSync } from './naive-baseline.js';
 
@@ -26,8 +26,10 @@ import { naiveSync } from './naive-baseline.js';
  *             against the sum of the delays applied and against the quota bound, the naive baseline in the same
  *             run, identical records and no removal.
  *   memory    BENCH_MEMORY_USERS users, no latency: peak RSS of a first sync.
- *   fan-out   BENCH_FANOUT_TENANTS tenants x 4 mappings: one tick through the public tick handler.
- *   push      latency of Directory push notifications (null until they exist).
+ *   fan-out   BENCH_FANOUT_TENANTS tenants x 4 mappings: one tick, its shards through the tick topic, until
+ *             every sync message is on a subscription of the sync topic.
+ *   push      BENCH_PUSH_CHANGES users changed one after another (default 60; 0 skips): change in the simulator
+ *             -> notification -> receiver -> incremental pass -> record, under the latency model; p50/p99.
  *   cold      import time and RSS of each deployed function's built entry (BENCH_COLDSTART=0 skips).
  * The simulator runs in its own process, so its memory is not counted. The last line is `bench-summary: {json}`.
  */
@@ -41,6 +43,7 @@ const USERS = int('BENCH_USERS', 20_000);
 const CHROMEOS = int('BENCH_CHROMEOS', 6_000);
 const MEMORY_USERS = int('BENCH_MEMORY_USERS', 100_000);
 const FANOUT_TENANTS = int('BENCH_FANOUT_TENANTS', 1_000);
+const PUSH_CHANGES = int('BENCH_PUSH_CHANGES', 60);
 const COLD_START = process.env.BENCH_COLDSTART !== '0';
 const SKIP_BUILD = process.env.BENCH_SKIP_BUILD === '1';
 const LATENCY_SEED = 2026;
@@ -168,6 +171,24 @@ async function connectTenant(tenantId: string, domain: string, users: number, ch
   return ws;
 }
 
+/** Every Directory request waits as the latency model says (the simulator's seeded latency fault). */
+async function applyLatencyModel() {
+  if (!LATENCY) return;
+  await control.setFaults({
+    seed: LATENCY_SEED,
+    faults: [
+      {
+        kind: 'latency',
+        rate: 1,
+        latencyMs: LATENCY.minMs,
+        ...(LATENCY.maxMs > LATENCY.minMs
+          ? { latencyMaxMs: LATENCY.maxMs, latencyDistribution: LATENCY_DIST }
+          : {}),
+      },
+    ],
+  });
+}
+
 let seq = 0;
 async function ours(label: string, tenantId: string, mappingId: MappingId): Promise<SyncFigures> {
   await control.resetStats();
@@ -276,21 +297,7 @@ try {
     // Warm the emulator's JVM first (no latency), so neither design pays for a cold start in its figures.
     await baseline('warm-up (not compared)', tenantId, 'chromebooks', 'warmup');
     rows.pop();
-    if (LATENCY) {
-      await control.setFaults({
-        seed: LATENCY_SEED,
-        faults: [
-          {
-            kind: 'latency',
-            rate: 1,
-            latencyMs: LATENCY.minMs,
-            ...(LATENCY.maxMs > LATENCY.minMs
-              ? { latencyMaxMs: LATENCY.maxMs, latencyDistribution: LATENCY_DIST }
-              : {}),
-          },
-        ],
-      });
-    }
+    if (LATENCY) await applyLatencyModel();
     const latencySection: Record<string, unknown> = {
       latencyModel: LATENCY
         ? {
@@ -399,12 +406,31 @@ try {
   summary.fanoutTenants = fanOut?.tenants ?? 0;
 
   // ---------------------------------------------------------------------------------------------------------
-  // pushLatency: Directory push notifications (change -> record written). Not wired until they exist.
-  const pushLatency = existsSync('functions/src/push')
-    ? { p99Seconds: null, reason: 'functions/src/push exists, but the bench does not drive it yet' }
-    : { p99Seconds: null, reason: 'push notifications not built' };
+  // pushLatency: a user changed in the simulator -> notification -> receiver -> incremental pass -> record,
+  // with Directory calls under the same latency model as the listing.
+  let pushLatency: (PushLatency & { latencyModel: string }) | null = null;
+  if (PUSH_CHANGES > 0) {
+    if (LATENCY) await applyLatencyModel();
+    pushLatency = {
+      ...(await measurePushLatency({
+        control,
+        simulatorUrl: sim.url,
+        secretManagerHost: secretsEmu.host,
+        secrets,
+        users: 500,
+        changes: PUSH_CHANGES,
+      })),
+      latencyModel: LATENCY ? `${LATENCY.minMs}-${LATENCY.maxMs} ms ${LATENCY_DIST}` : 'none',
+    };
+    await control.clearFaults();
+    if (pushLatency.refused > 0) {
+      console.error(`push: the receiver refused ${pushLatency.refused} notifications`);
+      process.exitCode = 1;
+    }
+  }
   console.log(`\npushLatency: ${JSON.stringify(pushLatency)}`);
-  summary.pushP99Seconds = pushLatency.p99Seconds;
+  summary.pushP99Seconds = pushLatency ? round(pushLatency.p99Seconds) : null;
+  summary.pushP50Seconds = pushLatency ? round(pushLatency.p50Seconds) : null;
 
   // ---------------------------------------------------------------------------------------------------------
   // cold start: each deployed function's built entry, in fresh processes.
