@@ -170,7 +170,7 @@ async function runPasses(run: Run, tenant: TenantDoc): Promise<SyncOutcome> {
   if (run.pass === 'full' && reader.partitionPage && deps.config.listingConcurrency > 1) {
     let start: PassCheckpoint | null = null;
     try {
-      start = await partitionCheckpoint(run, reader);
+      start = await partitionCheckpoint(run, reader, index.size);
     } catch (err) {
       return handleSourceFailure(run, err);
     }
@@ -311,10 +311,14 @@ function withRetries<T>(run: Run, call: () => Promise<T>): Promise<{ value: T; r
  * source's partitions. null: this pass walks one cursor (the source does not partition this listing, or the
  * run began as a sequential pass).
  */
-async function partitionCheckpoint(run: Run, reader: SourceReader): Promise<PassCheckpoint | null> {
+async function partitionCheckpoint(
+  run: Run,
+  reader: SourceReader,
+  knownObjects: number,
+): Promise<PassCheckpoint | null> {
   if (isPartitionedCursor(run.cursor)) return decodeCheckpoint(run.cursor);
   if (run.cursor !== null || !reader.partitions) return null;
-  const { value: keys } = await withRetries(run, () => reader.partitions!());
+  const { value: keys } = await withRetries(run, () => reader.partitions!({ knownObjects }));
   return keys ? checkpointOf(keys) : null;
 }
 

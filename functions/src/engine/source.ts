@@ -43,7 +43,10 @@ export interface SourceReader {
    * null: this listing is not partitioned (the engine walks fullPage). Every object in scope must be in at
    * least one partition at the time it is listed; an object in two is deduplicated.
    */
-  partitions?(): Promise<string[] | null>;
+  partitions?(hint: {
+    /** Records the mapping's last complete pass left (0 before its first): a source may not partition a small listing. */
+    knownObjects: number;
+  }): Promise<string[] | null>;
   /** One page of one partition: `cursor` null is its first page. Its `next` is that partition's page token. */
   partitionPage?(partition: string, cursor: string | null): Promise<SourcePage>;
   /**

@@ -42,7 +42,7 @@ export function notifiedChangesReader(deps: NotifiedChangesDeps) {
     let client: DirectoryWatchClient | null = null;
     return {
       // A full pass is the Directory reader's own (partitioned or not); it ends where the next push pass starts.
-      ...(reader.partitions ? { partitions: () => reader.partitions!() } : {}),
+      ...(reader.partitions ? { partitions: (hint) => reader.partitions!(hint) } : {}),
       ...(reader.partitionPage
         ? { partitionPage: (p: string, c: string | null) => reader.partitionPage!(p, c) }
         : {}),

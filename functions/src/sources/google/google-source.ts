@@ -1,5 +1,6 @@
 import type { Db as Firestore } from '../../store/firestore.js';
 import type { Mapping } from '../../../../shared/mapping.js';
+import { ENTITIES } from '../../../../shared/entities.js';
 import { SourceError, type Source, type SourcePage, type SourceReader } from '../../engine/source.js';
 import type { Clock } from '../../platform/clock.js';
 import type { NotifiedChangesReader } from '../../push/notified-changes.js';
@@ -116,7 +117,13 @@ function directoryReader(
     (mapping.entity === 'chromeos' && mapping.identifier === 'deviceId');
   return {
     fullPage: (cursor) => page(cursor, null),
-    partitions: () => directoryPartitions(lister, mapping, (fn) => call(fn, false)),
+    partitions({ knownObjects }) {
+      // A listing that fit in one page last time fits in one now, most likely: partitions (40 for users) would
+      // only multiply the requests of a small tenant's every pass. A first pass (nothing known) is partitioned.
+      const onePage = pageSize ?? ENTITIES[mapping.entity].maxPageSize ?? 0;
+      if (knownObjects > 0 && knownObjects <= onePage) return Promise.resolve(null);
+      return directoryPartitions(lister, mapping, (fn) => call(fn, false));
+    },
     partitionPage: (partition, cursor) => page(cursor, partition),
     async recheck(values) {
       if (!getObject || !readable) return null;
