@@ -5,6 +5,7 @@ import {
   listActiveChannels,
   markChannelStopped,
   saveChannel,
+  setChannelWatched,
   type PushChannel,
 } from '../store/push-channels.js';
 import { listTenants, readTenant, type TenantDoc } from '../store/tenants.js';
@@ -94,28 +95,43 @@ async function startChannel(
   const channelId = randomUUID();
   const token = randomBytes(32).toString('base64url');
   const client = await deps.clientFor(tenantId);
-  const answer = await client.watchUsers({
-    event,
-    channelId,
-    token,
-    address: deps.config.push.receiverUrl!,
-    ttlSeconds: deps.config.push.channelTtlSeconds,
-  });
+  // Stored before Google is asked: Google sends the channel's `sync` message (and may send a change) as soon as
+  // it has the channel, often before users.watch has answered. Until the answer is stored the resource id is
+  // empty and the token alone authenticates (push/receiver.ts).
   const channel: PushChannel = {
     channelId,
     tenantId,
     event,
     tokenHash: hashToken(token),
-    resourceId: answer.resourceId,
-    resourceUri: answer.resourceUri,
-    expiration: answer.expiration,
+    resourceId: '',
+    resourceUri: '',
+    expiration: deps.clock.now() + deps.config.push.channelTtlSeconds * 1000,
     status: 'active',
     createdAt: new Date(deps.clock.now()).toISOString(),
     stoppedAt: null,
     replacedBy: null,
   };
-  // Google may deliver the `sync` message before this is stored: it changes nothing, and a refused one is fine.
   await saveChannel(deps.db, channel);
+  let answer: Awaited<ReturnType<typeof client.watchUsers>>;
+  try {
+    answer = await client.watchUsers({
+      event,
+      channelId,
+      token,
+      address: deps.config.push.receiverUrl!,
+      ttlSeconds: deps.config.push.channelTtlSeconds,
+    });
+  } catch (err) {
+    await markChannelStopped(deps.db, channelId, new Date(deps.clock.now()));
+    throw err;
+  }
+  const watched = {
+    resourceId: answer.resourceId,
+    resourceUri: answer.resourceUri,
+    expiration: answer.expiration,
+  };
+  await setChannelWatched(deps.db, channelId, watched);
+  Object.assign(channel, watched);
   return channel;
 }
 

@@ -77,7 +77,10 @@ export async function receiveGoogleNotification(
   const given = Buffer.from(hashToken(h.token), 'hex');
   const expected = Buffer.from(channel?.tokenHash ?? NO_TOKEN_HASH, 'hex');
   const tokenOk = given.length === expected.length && timingSafeEqual(given, expected);
-  if (!channel || !tokenOk || channel.resourceId !== h.resourceId) {
+  // An empty resource id: users.watch has not answered yet (the channel is stored before asking); the token
+  // authenticates the notification on its own until then.
+  const resourceOk = channel?.resourceId === '' || channel?.resourceId === h.resourceId;
+  if (!channel || !tokenOk || !resourceOk) {
     deps.log.warn('refused a push notification: unknown channel or wrong token', { channelId: h.channelId });
     throw new ApiError('unauthenticated', 'unknown notification channel or wrong channel token');
   }

@@ -50,6 +50,15 @@ export async function saveChannel(db: Firestore, channel: PushChannel): Promise<
   await channelRef(db, channel.channelId).create(channel);
 }
 
+/** What Google answered to users.watch, on the channel stored (with an empty resourceId) before asking. */
+export async function setChannelWatched(
+  db: Firestore,
+  channelId: string,
+  watched: { resourceId: string; resourceUri: string; expiration: number },
+): Promise<void> {
+  await channelRef(db, channelId).update(watched);
+}
+
 export async function readChannel(db: Firestore, channelId: string): Promise<PushChannel | null> {
   const snap = await channelRef(db, channelId).get();
   if (!snap.exists) return null;
