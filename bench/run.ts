@@ -273,13 +273,21 @@ async function compareRecords(tenantId: string, objectId: string) {
 const sortKeys = (o: Record<string, unknown>) =>
   Object.fromEntries(Object.entries(o).sort(([a], [b]) => (a < b ? -1 : 1)));
 
-const boundsOf = (row: SyncFigures) => {
-  const sequentialLatencySeconds = row.appliedLatencyMs / 1000;
+/**
+ * `sequential` is the listing as one cursor walks it (the baseline's requests): its summed page latency is the
+ * sequential-latency bound the issue names (pages x latency). A partitioned pass makes more, smaller requests;
+ * the sum of its own latencies is reported too (ownLatencySeconds) but is not the bound.
+ */
+const boundsOf = (row: SyncFigures, sequential: SyncFigures = row) => {
+  const sequentialLatencySeconds = sequential.appliedLatencyMs / 1000;
+  const ownLatencySeconds = row.appliedLatencyMs / 1000;
   const quotaSeconds = (row.requests / config.sync.tenantQpm) * (config.sync.budgetWindowMs / 1000);
   return {
     wallSeconds: round(row.seconds),
     pages: row.requests,
     sequentialLatencySeconds: round(sequentialLatencySeconds),
+    sequentialPages: sequential.requests,
+    ownLatencySeconds: round(ownLatencySeconds),
     quotaSeconds: round(quotaSeconds),
     wallToLatencyRatio: sequentialLatencySeconds > 0 ? round(row.seconds / sequentialLatencySeconds) : null,
     wallToQuotaRatio: quotaSeconds > 0 ? round(row.seconds / quotaSeconds) : null,
@@ -333,16 +341,23 @@ try {
       removals += check.removedMarks;
       latencySection[key] = {
         records: count,
-        firstSync: boundsOf(first),
-        noopResync: boundsOf(noop),
+        firstSync: boundsOf(first, bFirst),
+        noopResync: boundsOf(noop, bNoop),
         baselineFirstSync: boundsOf(bFirst),
         baselineNoopResync: boundsOf(bNoop),
         recordsIdentical: identical,
         recordCheck: check,
       };
       const ratioKey = key === 'users' ? 'usersLatencyRatio' : 'chromeosLatencyRatio';
-      summary[ratioKey] = boundsOf(first).wallToLatencyRatio;
-      summary[key === 'users' ? 'usersQuotaRatio' : 'chromeosQuotaRatio'] = boundsOf(first).wallToQuotaRatio;
+      summary[ratioKey] = boundsOf(first, bFirst).wallToLatencyRatio;
+      summary[key === 'users' ? 'usersNoopLatencyRatio' : 'chromeosNoopLatencyRatio'] = boundsOf(
+        noop,
+        bNoop,
+      ).wallToLatencyRatio;
+      summary[key === 'users' ? 'usersQuotaRatio' : 'chromeosQuotaRatio'] = boundsOf(
+        first,
+        bFirst,
+      ).wallToQuotaRatio;
     }
     if (USERS > 0) {
       // 1 % of users change between passes.
