@@ -68,6 +68,17 @@ export class RefreshPlanner {
 
   constructor(private readonly db: Db) {}
 
+  /**
+   * Seconds until the window ends when this instance already saw every slot of the current window taken, else
+   * null. Answering those calls needs no read at all: under a burst almost every call is one of them.
+   */
+  knownFull(tenantId: string, limit: RefreshCall['limit'], now: number): number | null {
+    const window = refreshWindow(now, limit.windowMs);
+    const next = this.nextSlot.get(tenantId);
+    if (next?.window !== window.index || next.n < limit.maxRequests) return null;
+    return Math.max(1, Math.ceil((window.endsAt - now) / 1000));
+  }
+
   async request(call: RefreshCall): Promise<RefreshOutcome> {
     const window = refreshWindow(call.now, call.limit.windowMs);
     if (!(await this.claimSlot(call.tenantId, window, call.limit.maxRequests, call.now))) {
@@ -185,6 +196,39 @@ const planners = new WeakMap<Db, RefreshPlanner>();
  * and device actions (which refresh the devices they changed) both sync through here.
  * Throws the API's 429 (with Retry-After) when the window is full and 503 when publishing failed.
  */
+function plannerOf(db: Db): RefreshPlanner {
+  let planner = planners.get(db);
+  if (!planner) {
+    planner = new RefreshPlanner(db);
+    planners.set(db, planner);
+  }
+  return planner;
+}
+
+function rateLimited(limit: RefreshCall['limit'], retryAfterSeconds: number): ApiError {
+  return new ApiError(
+    'rate_limited',
+    `at most ${limit.maxRequests} sync requests per ${limit.windowMs / 60_000} minutes; try again in ${retryAfterSeconds} s`,
+    [],
+    { 'retry-after': String(retryAfterSeconds) },
+  );
+}
+
+/**
+ * Throws the 429 at once when this instance knows the tenant's window is full, before the caller reads the
+ * tenant and its mappings (a burst of calls then costs no Firestore reads beyond the first few).
+ */
+export function refuseIfKnownFull(ctx: Pick<RouteContext, 'app' | 'api'>, tenantId: string): void {
+  const limit = ctx.api.syncRateLimit;
+  const retryAfter = plannerOf(ctx.app.db).knownFull(tenantId, limit, ctx.app.clock.now());
+  if (retryAfter !== null) throw rateLimited(limit, retryAfter);
+}
+
+/**
+ * Syncs `mappingIds` of a tenant now, or joins the runs already going or queued for them. The refresh webhook
+ * and device actions (which refresh the devices they changed) both sync through here.
+ * Throws the API's 429 (with Retry-After) when the window is full and 503 when publishing failed.
+ */
 export async function requestRefresh(
   ctx: Pick<RouteContext, 'app' | 'api' | 'log'>,
   tenantId: string,
@@ -192,13 +236,8 @@ export async function requestRefresh(
   opts: { confirmRemovals?: boolean } = {},
 ): Promise<Planned[]> {
   const { app } = ctx;
-  let planner = planners.get(app.db);
-  if (!planner) {
-    planner = new RefreshPlanner(app.db);
-    planners.set(app.db, planner);
-  }
   const limit = ctx.api.syncRateLimit;
-  const outcome = await planner.request({
+  const outcome = await plannerOf(app.db).request({
     tenantId,
     mappingIds,
     ...(opts.confirmRemovals ? { confirmRemovals: true } : {}),
@@ -207,13 +246,6 @@ export async function requestRefresh(
     publish: (msg) => app.syncDeps().publishSync(msg),
     log: ctx.log,
   });
-  if (outcome.kind === 'rate_limited') {
-    throw new ApiError(
-      'rate_limited',
-      `at most ${limit.maxRequests} sync requests per ${limit.windowMs / 60_000} minutes; try again in ${outcome.retryAfterSeconds} s`,
-      [],
-      { 'retry-after': String(outcome.retryAfterSeconds) },
-    );
-  }
+  if (outcome.kind === 'rate_limited') throw rateLimited(limit, outcome.retryAfterSeconds);
   return outcome.planned;
 }

@@ -7,7 +7,7 @@ import { ApiError, notFound } from '../api-error.js';
 import { json, type ApiResult } from '../http.js';
 import { PARAM_SCHEMAS } from '../path-params.js';
 import { parseBody } from '../request-body.js';
-import { requestRefresh } from '../request-refresh.js';
+import { refuseIfKnownFull, requestRefresh } from '../request-refresh.js';
 import { actorOf, requireTenant, type RouteContext } from '../route-context.js';
 import type { Route } from '../router.js';
 
@@ -25,6 +25,7 @@ const syncBody = z.strictObject({
 async function syncNow(ctx: RouteContext): Promise<ApiResult> {
   const scope = requireTenant(ctx);
   const body = parseBody(ctx.req, syncBody, { emptyAllowed: true });
+  refuseIfKnownFull(ctx, scope.tenantId);
   const tenant = await readTenant(ctx.app.db, scope.tenantId);
   if (!tenant) throw notFound('tenant not found');
   const mappings = await mappingsToSync(ctx, scope.tenantId, tenant, body.mappingId);
