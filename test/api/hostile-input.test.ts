@@ -147,6 +147,9 @@ describe('paths', () => {
   it('answers unknown paths and methods in the JSON shape', async () => {
     await refused({ method: 'GET', path: '/api/nothing-here' }, 404, 'not_found');
     await refused({ method: 'PATCH', path: '/api/tenants/acme' }, 405, 'method_not_allowed');
+    // Answered by the framework itself (an empty 404) unless the guard gets there first.
+    await refused({ method: 'GET', path: '/favicon.ico' }, 404, 'not_found');
+    await refused({ method: 'GET', path: '/robots.txt' }, 404, 'not_found');
     await refused(
       { method: 'OPTIONS', path: '/api/me', headers: { origin: 'https://evil.example' } },
       403,

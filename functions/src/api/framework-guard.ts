@@ -84,6 +84,12 @@ export function guardServer(server: Server): void {
         writeError(res, err instanceof ApiError ? err : fromStatus(400));
         return;
       }
+      // The framework answers these two itself, with an empty 404, before any handler of ours runs.
+      const path = (req.url ?? '').split('?')[0];
+      if (path === '/favicon.ico' || path === '/robots.txt') {
+        writeError(res, fromStatus(404));
+        return;
+      }
       app(req, res);
     })();
   });
