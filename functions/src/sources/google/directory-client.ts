@@ -10,7 +10,8 @@ export type { admin_directory_v1 };
  * first one pays ~0.1-0.3 s once per instance), so entry points and routes that never call Google do not carry
  * it; test/foundation/import-graph.test.ts guards that. `rootUrl` points it at the simulator locally.
  *
- * The OAuth client comes from our google-auth-library; @googleapis/admin pins a newer copy of its own, whose
+ * The OAuth client comes from our google-auth-library; @googleapis/admin (32.x: its 37.x needs Node 22, we run
+ * on Node 20) pins another copy through googleapis-common, whose
  * OAuth2Client type differs only in private members. The request path is duck-typed (getRequestHeaders /
  * request / getUniverseDomain), which both copies provide, hence the cast.
  */
