@@ -1,8 +1,8 @@
 import { readTenantAccess } from '../store/members.js';
-import { spendSignature } from '../store/replay-guard.js';
+import { spendSignature as spendSignatureOnce } from '../store/replay-guard.js';
 import { readTenantWithData } from '../store/tenants.js';
 import { ApiError } from './api-error.js';
-import { hasHostSignature, verifyHostSignature, type HostCaller } from './host-hmac.js';
+import { hasHostSignature, verifyHostSignature } from './host-hmac.js';
 import type { ApiRequest } from './http.js';
 import { IdTokenError, IdTokenVerifierUnavailable } from './id-token-verifier.js';
 import { roleFallsShort } from './membership.js';
@@ -17,14 +17,25 @@ const signInRequired = (message: string) =>
 /** One message for "no such tenant" and "not your tenant": a non-member must not learn that a tenant exists. */
 const tenantNotFound = () => new ApiError('not_found', 'tenant not found');
 
+export interface Authenticated {
+  caller: Caller;
+  /**
+   * Records a host signature as used (a no-op for other callers): api-handler.ts calls it before the route's
+   * handler runs, and only a route's effect-free `admit` may come before it.
+   */
+  spendSignature(): Promise<void>;
+}
+
+const nothingToSpend = async () => {};
+
 export async function authenticate(
   req: ApiRequest,
   access: Access,
   app: App,
   api: ApiConfig,
   services: ApiServices,
-): Promise<Caller> {
-  if (access.kind === 'public') return { kind: 'anonymous' };
+): Promise<Authenticated> {
+  if (access.kind === 'public') return { caller: { kind: 'anonymous' }, spendSignature: nothingToSpend };
   const hostAllowed = access.kind === 'host' || (access.kind === 'tenant' && access.allowHost === true);
   const bearer = /^Bearer\s+(\S+)$/i.exec(req.header('authorization') ?? '')?.[1];
   if (hostAllowed && !bearer && hasHostSignature(req)) return acceptHostSignature(req, app, api);
@@ -40,7 +51,10 @@ export async function authenticate(
     );
   }
   try {
-    return { kind: 'admin', identity: await services.idTokens.verify(bearer) };
+    return {
+      caller: { kind: 'admin', identity: await services.idTokens.verify(bearer) },
+      spendSignature: nothingToSpend,
+    };
   } catch (err) {
     if (err instanceof IdTokenError) throw signInRequired(`invalid ID token: ${err.message}`);
     if (err instanceof IdTokenVerifierUnavailable)
@@ -50,28 +64,35 @@ export async function authenticate(
 }
 
 /**
- * A valid signature is accepted once: the replay guard records it before anything runs, so a captured request
- * sent again within its window (re-adding a removed member, re-triggering a sync) is refused. An honest retry
- * signs anew and sends the same Idempotency-Key (idempotency.ts).
+ * A valid signature is accepted once: the replay guard records it before the route's handler runs, so a
+ * captured request sent again within its window (re-adding a removed member, re-triggering a sync) is refused.
+ * Key, window and HMAC are checked here; the record is written by `spendSignature`, which api-handler.ts calls
+ * before the handler (after a route's effect-free admission, so a burst the route refuses anyway, such as a full
+ * refresh window's 429s, costs no write per call). An honest retry signs anew and sends the same Idempotency-Key
+ * (idempotency.ts).
  */
-async function acceptHostSignature(req: ApiRequest, app: App, api: ApiConfig): Promise<HostCaller> {
+function acceptHostSignature(req: ApiRequest, app: App, api: ApiConfig): Authenticated {
   const nowMs = app.clock.now();
   const verified = verifyHostSignature(req, api.hostProductKeys, nowMs);
-  const spent = await spendSignature(app.db, verified.signatureHash, {
-    keyId: verified.caller.keyId,
-    method: req.method,
-    path: req.path,
-    nowMs,
-    expiresAtMs: verified.expiresAtMs,
-  });
-  if (spent === 'replay') {
-    throw new ApiError(
-      'unauthenticated',
-      'host product signature rejected: this signature was already used; sign every request anew ' +
-        '(to retry safely, send the same Idempotency-Key with a new signature)',
-    );
-  }
-  return verified.caller;
+  return {
+    caller: verified.caller,
+    spendSignature: async () => {
+      const spent = await spendSignatureOnce(app.db, verified.signatureHash, {
+        keyId: verified.caller.keyId,
+        method: req.method,
+        path: req.path,
+        nowMs,
+        expiresAtMs: verified.expiresAtMs,
+      });
+      if (spent === 'replay') {
+        throw new ApiError(
+          'unauthenticated',
+          'host product signature rejected: this signature was already used; sign every request anew ' +
+            '(to retry safely, send the same Idempotency-Key with a new signature)',
+        );
+      }
+    },
+  };
 }
 
 export async function resolveTenantScope(

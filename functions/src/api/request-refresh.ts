@@ -65,8 +65,56 @@ export class RefreshPlanner {
   /** Per tenant and mapping: the first pending seq of the current window not yet seen finished. */
   private readonly firstSeq = new Map<string, { window: number; seq: number }>();
   private readonly inflight = new Map<string, Promise<Planned[]>>();
+  /** Per tenant: calls of this instance admitted in the current window that have not been answered yet. */
+  private readonly admitted = new Map<
+    string,
+    { window: number; count: number; waiters: Array<() => void> }
+  >();
 
   constructor(private readonly db: Db) {}
+
+  /**
+   * Lets a call go on to read and claim a slot only while the slots this instance has not seen taken outnumber the
+   * calls already admitted; the others wait for those to be answered, then look again (and, the window being full
+   * by then, get their 429 from `knownFull`). In a burst, every call arrives before the first has claimed a slot,
+   * so without this each one would read the tenant's mappings before learning it is refused. Reads nothing and
+   * writes nothing: it runs before a host signature is spent. `release` is called once the call is answered.
+   */
+  async admit(
+    tenantId: string,
+    limit: RefreshCall['limit'],
+    now: number,
+  ): Promise<
+    { kind: 'admitted'; release: () => void } | { kind: 'rate_limited'; retryAfterSeconds: number }
+  > {
+    const window = refreshWindow(now, limit.windowMs);
+    for (;;) {
+      const retryAfterSeconds = this.knownFull(tenantId, limit, now);
+      if (retryAfterSeconds !== null) return { kind: 'rate_limited', retryAfterSeconds };
+      let held = this.admitted.get(tenantId);
+      if (held?.window !== window.index) {
+        held = { window: window.index, count: 0, waiters: [] };
+        this.admitted.set(tenantId, held);
+      }
+      const next = this.nextSlot.get(tenantId);
+      const seenTaken = next?.window === window.index ? next.n : 0;
+      if (seenTaken + held.count < limit.maxRequests) {
+        held.count++;
+        const slotHolder = held;
+        let released = false;
+        return {
+          kind: 'admitted',
+          release: () => {
+            if (released) return;
+            released = true;
+            slotHolder.count--;
+            for (const wake of slotHolder.waiters.splice(0)) wake();
+          },
+        };
+      }
+      await new Promise<void>((resolve) => held.waiters.push(resolve));
+    }
+  }
 
   /**
    * Seconds until the window ends when this instance already saw every slot of the current window taken, else
@@ -215,13 +263,19 @@ function rateLimited(limit: RefreshCall['limit'], retryAfterSeconds: number): Ap
 }
 
 /**
- * Throws the 429 at once when this instance knows the tenant's window is full, before the caller reads the
- * tenant and its mappings (a burst of calls then costs no Firestore reads beyond the first few).
+ * The refresh webhook's admission (a route's `admit`, run before a host signature is spent): throws the 429 at
+ * once when this instance knows the tenant's window is full, and holds calls beyond the slots still open until
+ * the calls ahead of them are answered, so a burst of calls costs no Firestore reads or writes beyond the first
+ * few. Returns what to call once the call is answered.
  */
-export function refuseIfKnownFull(ctx: Pick<RouteContext, 'app' | 'api'>, tenantId: string): void {
+export async function admitRefresh(
+  ctx: Pick<RouteContext, 'app' | 'api'>,
+  tenantId: string,
+): Promise<() => void> {
   const limit = ctx.api.syncRateLimit;
-  const retryAfter = plannerOf(ctx.app.db).knownFull(tenantId, limit, ctx.app.clock.now());
-  if (retryAfter !== null) throw rateLimited(limit, retryAfter);
+  const admission = await plannerOf(ctx.app.db).admit(tenantId, limit, ctx.app.clock.now());
+  if (admission.kind === 'rate_limited') throw rateLimited(limit, admission.retryAfterSeconds);
+  return admission.release;
 }
 
 /**

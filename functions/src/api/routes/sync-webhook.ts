@@ -7,7 +7,7 @@ import { ApiError, notFound } from '../api-error.js';
 import { json, type ApiResult } from '../http.js';
 import { PARAM_SCHEMAS } from '../path-params.js';
 import { parseBody } from '../request-body.js';
-import { refuseIfKnownFull, requestRefresh } from '../request-refresh.js';
+import { admitRefresh, requestRefresh } from '../request-refresh.js';
 import { actorOf, requireTenant, type RouteContext } from '../route-context.js';
 import type { Route } from '../router.js';
 
@@ -25,7 +25,6 @@ const syncBody = z.strictObject({
 async function syncNow(ctx: RouteContext): Promise<ApiResult> {
   const scope = requireTenant(ctx);
   const body = parseBody(ctx.req, syncBody, { emptyAllowed: true });
-  refuseIfKnownFull(ctx, scope.tenantId);
   const tenant = await readTenant(ctx.app.db, scope.tenantId);
   if (!tenant) throw notFound('tenant not found');
   const mappings = await mappingsToSync(ctx, scope.tenantId, tenant, body.mappingId);
@@ -77,6 +76,8 @@ export const syncWebhookRoutes: Array<Route<RouteContext>> = [
     method: 'POST',
     pattern: '/api/tenants/:tenantId/sync',
     access: { kind: 'tenant', need: 'write', allowHost: true },
+    // Before the host signature is spent: a call refused for a full window has no effect, so it costs no write.
+    admit: (ctx) => admitRefresh(ctx, requireTenant(ctx).tenantId),
     handle: syncNow,
   },
 ];
