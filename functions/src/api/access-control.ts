@@ -9,6 +9,7 @@ import { roleFallsShort } from './membership.js';
 import type { Access } from './router.js';
 import type { ApiServices, Caller, TenantScope } from './route-context.js';
 import type { App } from '../app.js';
+import type { Db } from '../store/firestore.js';
 import type { ApiConfig } from './api-config.js';
 
 const signInRequired = (message: string) =>
@@ -95,6 +96,28 @@ function acceptHostSignature(req: ApiRequest, app: App, api: ApiConfig): Authent
   };
 }
 
+/** Per Firestore client (tests run several apps in one process): tenant reads in flight, by tenant id. */
+const tenantReads = new WeakMap<Db, Map<string, ReturnType<typeof readTenantWithData>>>();
+
+/**
+ * Concurrent host calls for one tenant share one read of its document: a burst of webhook calls (300 refresh
+ * calls at once) otherwise queues 300 identical reads ahead of the few calls that do work. A shared read started
+ * at most one read's latency before this call arrived, as fresh as a read this call started itself could be
+ * relied on to be (the tenant may change right after either).
+ */
+function readTenantShared(db: Db, tenantId: string): ReturnType<typeof readTenantWithData> {
+  let reads = tenantReads.get(db);
+  if (!reads) {
+    reads = new Map();
+    tenantReads.set(db, reads);
+  }
+  const inFlight = reads.get(tenantId);
+  if (inFlight) return inFlight;
+  const read = readTenantWithData(db, tenantId).finally(() => reads.delete(tenantId));
+  reads.set(tenantId, read);
+  return read;
+}
+
 export async function resolveTenantScope(
   app: App,
   access: Access,
@@ -103,7 +126,7 @@ export async function resolveTenantScope(
 ): Promise<TenantScope> {
   if (access.kind !== 'tenant') throw new Error('not a tenant route');
   if (caller.kind === 'host') {
-    const found = await readTenantWithData(app.db, tenantId);
+    const found = await readTenantShared(app.db, tenantId);
     if (!found) throw tenantNotFound();
     return { tenantId, role: null, ...found };
   }

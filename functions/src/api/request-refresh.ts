@@ -32,6 +32,8 @@ export interface RefreshCall {
   now: number;
   publish(msg: SyncMessage): Promise<void>;
   log: Logger;
+  /** Called once the call has its slot or knows it gets none (the admission's release: see `admit`). */
+  slotDecided?: () => void;
 }
 
 /** More runs of one mapping in one window than any rate limit lets through: something is wrong, stop. */
@@ -129,7 +131,10 @@ export class RefreshPlanner {
 
   async request(call: RefreshCall): Promise<RefreshOutcome> {
     const window = refreshWindow(call.now, call.limit.windowMs);
-    if (!(await this.claimSlot(call.tenantId, window, call.limit.maxRequests, call.now))) {
+    const claimed = await this.claimSlot(call.tenantId, window, call.limit.maxRequests, call.now).finally(
+      () => call.slotDecided?.(),
+    );
+    if (!claimed) {
       return {
         kind: 'rate_limited',
         retryAfterSeconds: Math.max(1, Math.ceil((window.endsAt - call.now) / 1000)),
@@ -269,14 +274,21 @@ function rateLimited(limit: RefreshCall['limit'], retryAfterSeconds: number): Ap
  * few. Returns what to call once the call is answered.
  */
 export async function admitRefresh(
-  ctx: Pick<RouteContext, 'app' | 'api'>,
+  ctx: Pick<RouteContext, 'app' | 'api' | 'req'>,
   tenantId: string,
 ): Promise<() => void> {
   const limit = ctx.api.syncRateLimit;
   const admission = await plannerOf(ctx.app.db).admit(tenantId, limit, ctx.app.clock.now());
   if (admission.kind === 'rate_limited') throw rateLimited(limit, admission.retryAfterSeconds);
+  admissions.set(ctx.req, admission.release);
   return admission.release;
 }
+
+/**
+ * Admitted calls, by request: `requestRefresh` releases the admission as soon as the call's slot is decided, so
+ * the calls waiting behind it get their answer without waiting for its reads and publish.
+ */
+const admissions = new WeakMap<object, () => void>();
 
 /**
  * Syncs `mappingIds` of a tenant now, or joins the runs already going or queued for them. The refresh webhook
@@ -284,7 +296,7 @@ export async function admitRefresh(
  * Throws the API's 429 (with Retry-After) when the window is full and 503 when publishing failed.
  */
 export async function requestRefresh(
-  ctx: Pick<RouteContext, 'app' | 'api' | 'log'>,
+  ctx: Pick<RouteContext, 'app' | 'api' | 'log'> & { req?: RouteContext['req'] },
   tenantId: string,
   mappingIds: readonly string[],
   opts: { confirmRemovals?: boolean } = {},
@@ -299,6 +311,7 @@ export async function requestRefresh(
     now: app.clock.now(),
     publish: (msg) => app.syncDeps().publishSync(msg),
     log: ctx.log,
+    ...(ctx.req && admissions.has(ctx.req) ? { slotDecided: admissions.get(ctx.req) } : {}),
   });
   if (outcome.kind === 'rate_limited') throw rateLimited(limit, outcome.retryAfterSeconds);
   return outcome.planned;
