@@ -4,7 +4,15 @@ import { runSync } from '../../functions/src/engine/engine.js';
 import { googleSource } from '../../functions/src/sources/google/google-source.js';
 import type { SyncMessage } from '../../functions/src/engine/messages.js';
 import { RefreshPlanner } from '../../functions/src/api/request-refresh.js';
-import { startApiHarness, usersMapping, type ApiHarness, type HttpResult } from './api-harness.js';
+import { hostSignatureHeaders } from '../../functions/src/api/host-hmac.js';
+import {
+  HOST_KEY_ID,
+  HOST_SECRET,
+  startApiHarness,
+  usersMapping,
+  type ApiHarness,
+  type HttpResult,
+} from './api-harness.js';
 
 let h: ApiHarness;
 let owner: string;
@@ -366,5 +374,58 @@ describe('a burst of calls', () => {
     expect(next).toMatchObject({ kind: 'planned', planned: [{ mappingId: ousId, deduplicated: false }] });
     expect(published).toHaveLength(2);
     await runSync(h.app.syncDeps(), published[1]!);
+  });
+});
+
+describe('host-signed refresh calls', () => {
+  afterEach(() => {
+    h.clock.offsetMs = 0;
+  });
+
+  const path = '/api/tenants/acme/sync';
+  /** A host-signed call as a webhook builds it, at the test clock's time; `send` sends the very same bytes. */
+  function signedCall() {
+    const raw = '{}';
+    const headers = {
+      'content-type': 'application/json',
+      ...hostSignatureHeaders(
+        { keyId: HOST_KEY_ID, secret: HOST_SECRET },
+        { method: 'POST', path, rawBody: raw },
+        h.clock.now(),
+      ),
+    };
+    return { send: () => h.request('POST', path, { headers, rawBody: raw }) };
+  }
+  const spentSignatures = async () => (await h.db.collection('hostSignatures').get()).size;
+
+  it('a replayed signature starts nothing, and the 429s of a full window spend no signature', async () => {
+    moveToFreshWindow();
+    const first = signedCall();
+    expect((await first.send()).status).toBe(202);
+    const published = await h.pullSyncMessages();
+    expect(published.length).toBeGreaterThan(0);
+    const before = await h.dump();
+    const replay = await first.send();
+    expect(replay.status).toBe(401);
+    expect(replay.body.error).toMatchObject({ code: 'unauthenticated', message: /already used/ });
+    expect(await h.dump()).toEqual(before);
+    expect(await h.pullSyncMessages()).toEqual([]);
+
+    // A burst fills the window: only the calls that got a slot spent their signature.
+    const spentBefore = await spentSignatures();
+    const burst = await Promise.all(Array.from({ length: 30 }, () => signedCall().send()));
+    const statuses = burst.map((r) => r.status);
+    expect(statuses.filter((s) => s === 202)).toHaveLength(9);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(21);
+    expect((await spentSignatures()) - spentBefore).toBe(9);
+    await h.pullSyncMessages();
+
+    // A refused call had no effect, so its signature may be sent again; it is refused the same way, changing nothing.
+    const refused = signedCall();
+    const full = await h.dump();
+    expect((await refused.send()).status).toBe(429);
+    expect((await refused.send()).status).toBe(429);
+    expect(await h.dump()).toEqual(full);
+    for (const m of published) await runSync(h.app.syncDeps(), m);
   });
 });

@@ -1,14 +1,15 @@
 import { readTenantAccess } from '../store/members.js';
-import { spendSignature } from '../store/replay-guard.js';
+import { spendSignature as spendSignatureOnce } from '../store/replay-guard.js';
 import { readTenantWithData } from '../store/tenants.js';
 import { ApiError } from './api-error.js';
-import { hasHostSignature, verifyHostSignature, type HostCaller } from './host-hmac.js';
+import { hasHostSignature, verifyHostSignature } from './host-hmac.js';
 import type { ApiRequest } from './http.js';
 import { IdTokenError, IdTokenVerifierUnavailable } from './id-token-verifier.js';
 import { roleFallsShort } from './membership.js';
 import type { Access } from './router.js';
 import type { ApiServices, Caller, TenantScope } from './route-context.js';
 import type { App } from '../app.js';
+import type { Db } from '../store/firestore.js';
 import type { ApiConfig } from './api-config.js';
 
 const signInRequired = (message: string) =>
@@ -17,14 +18,25 @@ const signInRequired = (message: string) =>
 /** One message for "no such tenant" and "not your tenant": a non-member must not learn that a tenant exists. */
 const tenantNotFound = () => new ApiError('not_found', 'tenant not found');
 
+export interface Authenticated {
+  caller: Caller;
+  /**
+   * Records a host signature as used (a no-op for other callers): api-handler.ts calls it before the route's
+   * handler runs, and only a route's effect-free `admit` may come before it.
+   */
+  spendSignature(): Promise<void>;
+}
+
+const nothingToSpend = async () => {};
+
 export async function authenticate(
   req: ApiRequest,
   access: Access,
   app: App,
   api: ApiConfig,
   services: ApiServices,
-): Promise<Caller> {
-  if (access.kind === 'public') return { kind: 'anonymous' };
+): Promise<Authenticated> {
+  if (access.kind === 'public') return { caller: { kind: 'anonymous' }, spendSignature: nothingToSpend };
   const hostAllowed = access.kind === 'host' || (access.kind === 'tenant' && access.allowHost === true);
   const bearer = /^Bearer\s+(\S+)$/i.exec(req.header('authorization') ?? '')?.[1];
   if (hostAllowed && !bearer && hasHostSignature(req)) return acceptHostSignature(req, app, api);
@@ -40,7 +52,10 @@ export async function authenticate(
     );
   }
   try {
-    return { kind: 'admin', identity: await services.idTokens.verify(bearer) };
+    return {
+      caller: { kind: 'admin', identity: await services.idTokens.verify(bearer) },
+      spendSignature: nothingToSpend,
+    };
   } catch (err) {
     if (err instanceof IdTokenError) throw signInRequired(`invalid ID token: ${err.message}`);
     if (err instanceof IdTokenVerifierUnavailable)
@@ -50,28 +65,57 @@ export async function authenticate(
 }
 
 /**
- * A valid signature is accepted once: the replay guard records it before anything runs, so a captured request
- * sent again within its window (re-adding a removed member, re-triggering a sync) is refused. An honest retry
- * signs anew and sends the same Idempotency-Key (idempotency.ts).
+ * A valid signature is accepted once: the replay guard records it before the route's handler runs, so a
+ * captured request sent again within its window (re-adding a removed member, re-triggering a sync) is refused.
+ * Key, window and HMAC are checked here; the record is written by `spendSignature`, which api-handler.ts calls
+ * before the handler (after a route's effect-free admission, so a burst the route refuses anyway, such as a full
+ * refresh window's 429s, costs no write per call). An honest retry signs anew and sends the same Idempotency-Key
+ * (idempotency.ts).
  */
-async function acceptHostSignature(req: ApiRequest, app: App, api: ApiConfig): Promise<HostCaller> {
+function acceptHostSignature(req: ApiRequest, app: App, api: ApiConfig): Authenticated {
   const nowMs = app.clock.now();
   const verified = verifyHostSignature(req, api.hostProductKeys, nowMs);
-  const spent = await spendSignature(app.db, verified.signatureHash, {
-    keyId: verified.caller.keyId,
-    method: req.method,
-    path: req.path,
-    nowMs,
-    expiresAtMs: verified.expiresAtMs,
-  });
-  if (spent === 'replay') {
-    throw new ApiError(
-      'unauthenticated',
-      'host product signature rejected: this signature was already used; sign every request anew ' +
-        '(to retry safely, send the same Idempotency-Key with a new signature)',
-    );
+  return {
+    caller: verified.caller,
+    spendSignature: async () => {
+      const spent = await spendSignatureOnce(app.db, verified.signatureHash, {
+        keyId: verified.caller.keyId,
+        method: req.method,
+        path: req.path,
+        nowMs,
+        expiresAtMs: verified.expiresAtMs,
+      });
+      if (spent === 'replay') {
+        throw new ApiError(
+          'unauthenticated',
+          'host product signature rejected: this signature was already used; sign every request anew ' +
+            '(to retry safely, send the same Idempotency-Key with a new signature)',
+        );
+      }
+    },
+  };
+}
+
+/** Per Firestore client (tests run several apps in one process): tenant reads in flight, by tenant id. */
+const tenantReads = new WeakMap<Db, Map<string, ReturnType<typeof readTenantWithData>>>();
+
+/**
+ * Concurrent host calls for one tenant share one read of its document: a burst of webhook calls (300 refresh
+ * calls at once) otherwise queues 300 identical reads ahead of the few calls that do work. A shared read started
+ * at most one read's latency before this call arrived, as fresh as a read this call started itself could be
+ * relied on to be (the tenant may change right after either).
+ */
+function readTenantShared(db: Db, tenantId: string): ReturnType<typeof readTenantWithData> {
+  let reads = tenantReads.get(db);
+  if (!reads) {
+    reads = new Map();
+    tenantReads.set(db, reads);
   }
-  return verified.caller;
+  const inFlight = reads.get(tenantId);
+  if (inFlight) return inFlight;
+  const read = readTenantWithData(db, tenantId).finally(() => reads.delete(tenantId));
+  reads.set(tenantId, read);
+  return read;
 }
 
 export async function resolveTenantScope(
@@ -82,7 +126,7 @@ export async function resolveTenantScope(
 ): Promise<TenantScope> {
   if (access.kind !== 'tenant') throw new Error('not a tenant route');
   if (caller.kind === 'host') {
-    const found = await readTenantWithData(app.db, tenantId);
+    const found = await readTenantShared(app.db, tenantId);
     if (!found) throw tenantNotFound();
     return { tenantId, role: null, ...found };
   }

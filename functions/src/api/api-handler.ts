@@ -16,8 +16,9 @@ import { API_ROUTES } from './routes/index.js';
 /**
  * The `api` HTTP function: admin console API, OAuth callbacks and the host product's endpoints. Each request
  * goes: header size and body size -> path syntax -> CORS preflight -> route -> JSON body (415/400) ->
- * authentication (a host signature is accepted once) -> path parameters -> tenant access -> Idempotency-Key (host
- * writes) -> route. framework-guard.ts answers what fails before this handler runs in the same JSON shape.
+ * authentication (a host signature is checked, and spent here unless the route has an admission step) -> path
+ * parameters -> tenant access -> the route's effect-free admission, if any (e.g. the refresh webhook's 429) ->
+ * the host signature is spent (a replay stops here) -> Idempotency-Key (host writes) -> route. framework-guard.ts answers what fails before this handler runs in the same JSON shape.
  */
 export function createApiHandler(
   app: App,
@@ -60,15 +61,24 @@ export function createApiHandler(
       return preflight(request, api.consoleOrigin, router.methodsAt(request.segments));
     const { route, params } = router.match(request);
     request.body = readJsonBody(request);
-    const caller = await authenticate(request, route.access, app, api, services);
+    const { caller, spendSignature } = await authenticate(request, route.access, app, api, services);
+    // A route without an admission step spends the signature first, before anything else is looked at.
+    if (!route.admit) await spendSignature();
     validateParams(params);
     const tenant =
       route.access.kind === 'tenant'
         ? await resolveTenantScope(app, route.access, caller, params.tenantId!)
         : null;
     const ctx: RouteContext = { app, api, services, req: request, params, caller, tenant, log };
-    if (wantsIdempotency(ctx)) return withIdempotency(ctx, () => route.handle(ctx));
-    return route.handle(ctx);
+    const idempotent = wantsIdempotency(ctx);
+    const admitted = route.admit && !idempotent ? await route.admit(ctx) : undefined;
+    try {
+      if (route.admit) await spendSignature();
+      if (idempotent) return await withIdempotency(ctx, () => route.handle(ctx));
+      return await route.handle(ctx);
+    } finally {
+      admitted?.();
+    }
   }
 }
 

@@ -32,6 +32,8 @@ export interface RefreshCall {
   now: number;
   publish(msg: SyncMessage): Promise<void>;
   log: Logger;
+  /** Called once the call has its slot or knows it gets none (the admission's release: see `admit`). */
+  slotDecided?: () => void;
 }
 
 /** More runs of one mapping in one window than any rate limit lets through: something is wrong, stop. */
@@ -65,8 +67,56 @@ export class RefreshPlanner {
   /** Per tenant and mapping: the first pending seq of the current window not yet seen finished. */
   private readonly firstSeq = new Map<string, { window: number; seq: number }>();
   private readonly inflight = new Map<string, Promise<Planned[]>>();
+  /** Per tenant: calls of this instance admitted in the current window that have not been answered yet. */
+  private readonly admitted = new Map<
+    string,
+    { window: number; count: number; waiters: Array<() => void> }
+  >();
 
   constructor(private readonly db: Db) {}
+
+  /**
+   * Lets a call go on to read and claim a slot only while the slots this instance has not seen taken outnumber the
+   * calls already admitted; the others wait for those to be answered, then look again (and, the window being full
+   * by then, get their 429 from `knownFull`). In a burst, every call arrives before the first has claimed a slot,
+   * so without this each one would read the tenant's mappings before learning it is refused. Reads nothing and
+   * writes nothing: it runs before a host signature is spent. `release` is called once the call is answered.
+   */
+  async admit(
+    tenantId: string,
+    limit: RefreshCall['limit'],
+    now: number,
+  ): Promise<
+    { kind: 'admitted'; release: () => void } | { kind: 'rate_limited'; retryAfterSeconds: number }
+  > {
+    const window = refreshWindow(now, limit.windowMs);
+    for (;;) {
+      const retryAfterSeconds = this.knownFull(tenantId, limit, now);
+      if (retryAfterSeconds !== null) return { kind: 'rate_limited', retryAfterSeconds };
+      let held = this.admitted.get(tenantId);
+      if (held?.window !== window.index) {
+        held = { window: window.index, count: 0, waiters: [] };
+        this.admitted.set(tenantId, held);
+      }
+      const next = this.nextSlot.get(tenantId);
+      const seenTaken = next?.window === window.index ? next.n : 0;
+      if (seenTaken + held.count < limit.maxRequests) {
+        held.count++;
+        const slotHolder = held;
+        let released = false;
+        return {
+          kind: 'admitted',
+          release: () => {
+            if (released) return;
+            released = true;
+            slotHolder.count--;
+            for (const wake of slotHolder.waiters.splice(0)) wake();
+          },
+        };
+      }
+      await new Promise<void>((resolve) => held.waiters.push(resolve));
+    }
+  }
 
   /**
    * Seconds until the window ends when this instance already saw every slot of the current window taken, else
@@ -81,7 +131,10 @@ export class RefreshPlanner {
 
   async request(call: RefreshCall): Promise<RefreshOutcome> {
     const window = refreshWindow(call.now, call.limit.windowMs);
-    if (!(await this.claimSlot(call.tenantId, window, call.limit.maxRequests, call.now))) {
+    const claimed = await this.claimSlot(call.tenantId, window, call.limit.maxRequests, call.now).finally(
+      () => call.slotDecided?.(),
+    );
+    if (!claimed) {
       return {
         kind: 'rate_limited',
         retryAfterSeconds: Math.max(1, Math.ceil((window.endsAt - call.now) / 1000)),
@@ -215,14 +268,27 @@ function rateLimited(limit: RefreshCall['limit'], retryAfterSeconds: number): Ap
 }
 
 /**
- * Throws the 429 at once when this instance knows the tenant's window is full, before the caller reads the
- * tenant and its mappings (a burst of calls then costs no Firestore reads beyond the first few).
+ * The refresh webhook's admission (a route's `admit`, run before a host signature is spent): throws the 429 at
+ * once when this instance knows the tenant's window is full, and holds calls beyond the slots still open until
+ * the calls ahead of them are answered, so a burst of calls costs no Firestore reads or writes beyond the first
+ * few. Returns what to call once the call is answered.
  */
-export function refuseIfKnownFull(ctx: Pick<RouteContext, 'app' | 'api'>, tenantId: string): void {
+export async function admitRefresh(
+  ctx: Pick<RouteContext, 'app' | 'api' | 'req'>,
+  tenantId: string,
+): Promise<() => void> {
   const limit = ctx.api.syncRateLimit;
-  const retryAfter = plannerOf(ctx.app.db).knownFull(tenantId, limit, ctx.app.clock.now());
-  if (retryAfter !== null) throw rateLimited(limit, retryAfter);
+  const admission = await plannerOf(ctx.app.db).admit(tenantId, limit, ctx.app.clock.now());
+  if (admission.kind === 'rate_limited') throw rateLimited(limit, admission.retryAfterSeconds);
+  admissions.set(ctx.req, admission.release);
+  return admission.release;
 }
+
+/**
+ * Admitted calls, by request: `requestRefresh` releases the admission as soon as the call's slot is decided, so
+ * the calls waiting behind it get their answer without waiting for its reads and publish.
+ */
+const admissions = new WeakMap<object, () => void>();
 
 /**
  * Syncs `mappingIds` of a tenant now, or joins the runs already going or queued for them. The refresh webhook
@@ -230,7 +296,7 @@ export function refuseIfKnownFull(ctx: Pick<RouteContext, 'app' | 'api'>, tenant
  * Throws the API's 429 (with Retry-After) when the window is full and 503 when publishing failed.
  */
 export async function requestRefresh(
-  ctx: Pick<RouteContext, 'app' | 'api' | 'log'>,
+  ctx: Pick<RouteContext, 'app' | 'api' | 'log'> & { req?: RouteContext['req'] },
   tenantId: string,
   mappingIds: readonly string[],
   opts: { confirmRemovals?: boolean } = {},
@@ -245,6 +311,7 @@ export async function requestRefresh(
     now: app.clock.now(),
     publish: (msg) => app.syncDeps().publishSync(msg),
     log: ctx.log,
+    ...(ctx.req && admissions.has(ctx.req) ? { slotDecided: admissions.get(ctx.req) } : {}),
   });
   if (outcome.kind === 'rate_limited') throw rateLimited(limit, outcome.retryAfterSeconds);
   return outcome.planned;

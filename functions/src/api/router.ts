@@ -23,6 +23,13 @@ export interface Route<Ctx> {
   method: HttpMethod;
   pattern: string;
   access: Access;
+  /**
+   * Optional admission before a host signature is spent (access-control.ts): it may wait or refuse (throw), and
+   * must change nothing, since a replayed signature gets this far. Every write belongs in `handle`, which always
+   * runs after the signature is spent, so no route can forget to spend it. Returns what to call once the request
+   * is answered (or nothing). Skipped for requests with an Idempotency-Key, whose stored answer comes first.
+   */
+  admit?(ctx: Ctx): Promise<(() => void) | undefined>;
   handle(ctx: Ctx): Promise<ApiResult>;
 }
 
