@@ -24,6 +24,7 @@ import {
   decodeCheckpoint,
   isPartitionedCursor,
   runPartitionedPass,
+  type PageCommit,
   type PassCheckpoint,
 } from './partitioned-pass.js';
 import { recordSinkFor } from './record-sink.js';
@@ -144,27 +145,40 @@ async function runPasses(run: Run, tenant: TenantDoc): Promise<SyncOutcome> {
     },
   };
 
-  /** One page of the pass: plan, write, fold into the run's picture, commit with `next` as the checkpoint. */
-  const processPage = async (changes: SourceChange[], next: string | null, retries: number) => {
+  /**
+   * One page of the pass, first half: plan it, fold it into the run's picture (a later page is planned against
+   * it, as in page order) and start its writes. The second half waits for the writes and commits the page with
+   * `next` as the checkpoint; pages must be committed in the order they were prepared, and a page's checkpoint
+   * may only cover pages prepared up to it. Splitting them lets a partitioned pass write several pages at once
+   * while it still commits them one by one.
+   */
+  const preparePage = (changes: SourceChange[], retries: number): PageCommit => {
     const plan = planPage(mapping, changes, view, run.pass, run.source.label);
-    const written = await run.sink.write(plan.writes);
-    plan.counts.failed += written.failed;
-    plan.errors.push(...written.errors);
     foldPage(seen, pendingRemovals, plan.seen, plan.removed);
     if (bySource) {
       const m: Map<string, string> = bySource;
       for (const [id, e] of Object.entries(plan.seen)) m.set(sourceIdOfEntry(e), id);
     }
-    await commitPage(
-      run,
-      next,
-      plan.counts,
-      { seen: plan.seen, removed: plan.removed },
-      retries,
-      plan.errors,
-    );
-    await deps.afterPageCommitted?.({ runId: run.lease.runId, pageNo: run.pageNo });
+    const writing = run.sink.write(plan.writes);
+    writing.catch(() => {}); // awaited by the commit; a pass that stops first must not leave it unhandled
+    return async (next) => {
+      const written = await writing;
+      plan.counts.failed += written.failed;
+      plan.errors.push(...written.errors);
+      await commitPage(
+        run,
+        next,
+        plan.counts,
+        { seen: plan.seen, removed: plan.removed },
+        retries,
+        plan.errors,
+      );
+      await deps.afterPageCommitted?.({ runId: run.lease.runId, pageNo: run.pageNo });
+    };
   };
+  /** One page of the pass: plan, write, fold into the run's picture, commit with `next` as the checkpoint. */
+  const processPage = (changes: SourceChange[], next: string | null, retries: number) =>
+    preparePage(changes, retries)(next);
 
   // Partitions pay off only listed at once; one at a time they would only cost a request each.
   if (run.pass === 'full' && reader.partitionPage && deps.config.listingConcurrency > 1) {
@@ -182,6 +196,7 @@ async function runPasses(run: Run, tenant: TenantDoc): Promise<SyncOutcome> {
           concurrency: deps.config.listingConcurrency,
           fetch: (call) => withRetries(run, call),
           processPage,
+          preparePage,
           absentees: () => [...index.keys()].filter((id) => !seen.has(id)),
         },
         start,

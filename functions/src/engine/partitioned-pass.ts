@@ -7,8 +7,10 @@ import { SourceError, type SourceChange, type SourcePage, type SourceReader } fr
 /**
  * A full pass listed as disjoint partitions at once (org units, email prefixes: the source decides), so its
  * wall time is not the sum of its pages' latencies. The engine's invariants hold as in a sequential pass:
- * pages are planned, written and committed one at a time (each commit is a checkpoint of every partition),
- * hand-over happens between pages, an expired page token restarts only its own partition.
+ * pages are planned and committed one at a time, in the order they arrive (each commit is a checkpoint of every
+ * partition, covering only pages planned before it), hand-over happens between pages, an expired page token
+ * restarts only its own partition. Only the record writes of a few pages overlap (PAGES_WRITING), so that a
+ * first pass is not bound by one page's writes at a time.
  *
  * Completeness does not rest on the partitions alone: a partitioned listing is only as good as the source's
  * search (an object moved between partitions mid-run, a search index that lags). So a record the partitions did
@@ -20,6 +22,13 @@ import { SourceError, type SourceChange, type SourcePage, type SourceReader } fr
 
 /** A checkpoint of a partitioned pass, as the state's cursor. The prefix keeps it apart from a source cursor. */
 const PREFIX = 'partitioned:';
+
+/**
+ * Pages whose record writes may be under way at once. Writes, not requests, bound a first pass (a page of 500
+ * records is hundreds of document writes, committed one page at a time); a few pages at once keep Firestore
+ * busy without holding many pages in memory.
+ */
+export const PAGES_WRITING = 4;
 
 /** Above this many absentees, reading each back costs more than one sequential listing: list instead. */
 export const MAX_RECHECKS = 200;
@@ -74,9 +83,17 @@ export interface PartitionedPassContext {
   fetch<T>(call: () => Promise<T>): Promise<Fetched<T>>;
   /** Plans, writes, folds and commits one page with `checkpoint` as the cursor (then afterPageCommitted). */
   processPage(changes: SourceChange[], checkpoint: string, retries: number): Promise<void>;
+  /**
+   * processPage in two halves: plans and folds the page and starts its writes; the returned commit waits for
+   * them and commits. Commits must run in the order the pages were prepared.
+   */
+  preparePage(changes: SourceChange[], retries: number): PageCommit;
   /** Record ids the index holds that this run has not seen. */
   absentees(): string[];
 }
+
+/** Commits a prepared page with `checkpoint` as the cursor. */
+export type PageCommit = (checkpoint: string | null) => Promise<void>;
 
 export type PassEnd = { kind: 'complete' } | { kind: 'hand-over' } | { kind: 'failed'; err: unknown };
 
@@ -98,25 +115,49 @@ export async function runPartitionedPass(
   }
 }
 
-/** Lists every partition not done, `concurrency` at a time, committing pages one by one. */
+/** Lists every partition not done, `concurrency` at a time, committing pages one by one in arrival order. */
 async function listPartitions(ctx: PartitionedPassContext, checkpoint: PassCheckpoint): Promise<PassEnd> {
   const { run, reader } = ctx;
   const pending = checkpoint.parts.filter((p) => !p.done);
   let stop: PassEnd | { kind: 'throw'; err: unknown } | null = null;
   let commits: Promise<void> = Promise.resolve();
-  /** Pages are planned and committed one at a time, in the order they arrive. */
-  const serially = (fn: () => Promise<void>) => {
-    const next = commits.then(async () => {
-      if (stop) return;
+  /** Commits not yet done, oldest first (at most PAGES_WRITING before a partition prepares another page). */
+  const inFlight: Array<Promise<void>> = [];
+  /**
+   * A page is prepared (planned, folded, its writes started) and queued for commit in the order pages arrive;
+   * its checkpoint is taken then, so it covers no page prepared after it.
+   */
+  const enqueue = (part: PartitionState, page: SourcePage, retries: number) => {
+    if (stop) return;
+    let commit: PageCommit;
+    try {
+      commit = ctx.preparePage(page.changes, retries);
+    } catch (err) {
+      stop ??= { kind: 'throw', err };
+      return;
+    }
+    part.next = page.next;
+    part.done = page.next === null;
+    const cursor = encodeCheckpoint(checkpoint);
+    const more = checkpoint.parts.some((p) => !p.done);
+    const committed = commits.then(async () => {
       try {
-        await fn();
+        // A page prepared before the stop is still committed if the commits before it were: its writes are
+        // done or under way, and its checkpoint covers only what was prepared before it.
+        if (stop?.kind === 'throw') return;
+        await commit(cursor);
       } catch (err) {
         // A lost lease, a crash at a page boundary: nothing more may be committed by this invocation.
         stop ??= { kind: 'throw', err };
+        return;
       }
+      const elapsed = run.deps.clock.now() - run.startedAt;
+      if (more && afterPage(cursor, elapsed, run.deps.config.invocationBudgetMs) === 'hand-over')
+        stop ??= { kind: 'hand-over' };
     });
-    commits = next;
-    return next;
+    commits = committed;
+    inFlight.push(committed);
+    void committed.finally(() => inFlight.splice(inFlight.indexOf(committed), 1));
   };
   const pageOf = (part: PartitionState, token: string | null) =>
     ctx.fetch((): Promise<SourcePage> =>
@@ -153,16 +194,9 @@ async function listPartitions(ctx: PartitionedPassContext, checkpoint: PassCheck
       const { value: page, retries } = fetched;
       // The next page of this partition is fetched while this one is written (as the sequential pass does).
       if (page.next !== null) fetching = pageOf(part, page.next);
-      await serially(async () => {
-        part.next = page.next;
-        part.done = page.next === null;
-        const cursor = encodeCheckpoint(checkpoint);
-        await ctx.processPage(page.changes, cursor, retries);
-        const elapsed = run.deps.clock.now() - run.startedAt;
-        const more = checkpoint.parts.some((p) => !p.done);
-        if (more && afterPage(cursor, elapsed, run.deps.config.invocationBudgetMs) === 'hand-over')
-          stop ??= { kind: 'hand-over' };
-      });
+      // Writes of earlier pages may still be under way; past PAGES_WRITING, wait for the oldest commit.
+      while (inFlight.length >= PAGES_WRITING && !stop) await inFlight[0];
+      enqueue(part, page, retries);
       if (page.next === null) return;
     }
   };
