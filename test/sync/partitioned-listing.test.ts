@@ -104,6 +104,9 @@ describe('partitioned full passes', () => {
     const truthDevices = await h.ws.listChromeOs();
     expect(users.counts.created).toBe(truthUsers.length);
     expect(devices.counts.created).toBe(truthDevices.length);
+    // Pages written concurrently are all counted (a `+= await` once lost the writes of overlapping pages).
+    expect(users.meter.recordWrites).toBe(truthUsers.length);
+    expect(devices.meter.recordWrites).toBe(truthDevices.length);
     expect(await contentOf(h, 'users')).toEqual(await contentOf(h, 'seqUsers'));
     expect(await contentOf(h, 'devices')).toEqual(await contentOf(h, 'seqDevices'));
 

@@ -69,7 +69,9 @@ export function collectionSink(ctx: SinkContext): RecordSink {
   return {
     async write(records) {
       const now = new Date(clock.now()).toISOString();
-      meter.recordWrites += await replaceRecords(
+      // Read into a local first: `+= await` would add to the value read before the await, losing the writes
+      // of pages written concurrently (a partitioned pass overlaps them).
+      const written = await replaceRecords(
         db,
         tenantId,
         objectId,
@@ -94,12 +96,15 @@ export function collectionSink(ctx: SinkContext): RecordSink {
           },
         })),
       );
+      meter.recordWrites += written;
       return { failed: 0, errors: [] };
     },
     async markRemoved(removals) {
       const removedAt = new Date(clock.now()).toISOString();
       // Marked, never deleted: the host product decides what a removal means (retire an asset, keep history).
-      meter.recordWrites += await mergeIntoRecords(
+      // Read into a local first: `+= await` would add to the value read before the await, losing the writes
+      // of pages written concurrently (a partitioned pass overlaps them).
+      const written = await mergeIntoRecords(
         db,
         tenantId,
         objectId,
@@ -111,6 +116,7 @@ export function collectionSink(ctx: SinkContext): RecordSink {
           },
         })),
       );
+      meter.recordWrites += written;
       return removals.length;
     },
   };
