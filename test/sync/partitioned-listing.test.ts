@@ -137,6 +137,53 @@ describe('partitioned full passes', () => {
     ]);
   });
 
+  it('walks a large partition from both ends at once and stops where the walks meet', async () => {
+    const big = await h.ws.control.addOrgUnit(h.ws.customerId, { name: 'Big', parentOrgUnitPath: '/' });
+    for (let i = 0; i < 95; i++) {
+      await h.ws.control.addChromeOsDevice(h.ws.customerId, {
+        serialNumber: `BIG-${String(i).padStart(4, '0')}`,
+        deviceId: `big-device-${i}`,
+        orgUnitPath: big.orgUnitPath!,
+      });
+    }
+    await h.addMapping('bigDevices', {
+      name: 'big',
+      target: { kind: 'collection', objectId: objectOf('bigDevices') },
+      ...DEVICES,
+      orgUnitScope: { paths: ['/Big'], includeChildren: false },
+    });
+    // Which partitions' pages were asked for, in order.
+    const asked: string[] = [];
+    const google = h.deps().sources.google;
+    const recording: Source = {
+      ...google,
+      async open(...args) {
+        const reader = await google.open(...args);
+        return {
+          ...reader,
+          partitionPage: (key, cursor) => {
+            asked.push(key);
+            return reader.partitionPage!(key, cursor);
+          },
+        };
+      },
+    };
+    const out = await completed(
+      h.sync('bigDevices', {}, { sources: { ...h.deps().sources, google: recording } }),
+    );
+    expect(out.counts.created).toBe(95);
+    const keys = new Set(asked);
+    expect([...keys].sort()).toEqual([`ou-desc:${big.orgUnitId}`, `ou:${big.orgUnitId}`]);
+    // One walk alone takes 5 pages of 20 one after another; from both ends each takes about half, and no
+    // walk goes on far past the meeting point (one page fetched ahead at most, per walk).
+    expect(asked.length).toBeLessThanOrEqual(7);
+    expect(asked.filter((k) => k.startsWith('ou:')).length).toBeLessThan(5);
+    const records = await recordsOf(h.db, h.tenantId, objectOf('bigDevices'));
+    expect([...records.keys()].sort()).toEqual(
+      Array.from({ length: 95 }, (_, i) => `big-device-${i}`).sort(),
+    );
+  });
+
   it('does not remove a user who moves from a partition not yet listed to one already listed', async () => {
     const truth = await h.ws.listUsers();
     const mover = truth.find((u) => u.primaryEmail.startsWith('z') || u.primaryEmail.startsWith('y'))!;

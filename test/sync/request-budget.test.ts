@@ -137,5 +137,5 @@ describe('the per-tenant request budget holds across function instances', () => 
       `request budget: ${served} Directory requests by ${outcomes.length} concurrent instances, ` +
         `${granted} granted over ${docs.length} budget documents`,
     );
-  });
+  }, 180_000); // It waits out budget windows by design; the bound only guards against a hang.
 });

@@ -136,8 +136,14 @@ async function listPartitions(ctx: PartitionedPassContext, checkpoint: PassCheck
       stop ??= { kind: 'throw', err };
       return;
     }
-    part.next = page.next;
-    part.done = page.next === null;
+    if (meets(part, page)) {
+      const companion = companionOf.get(part.key)!;
+      part.next = companion.next = null;
+      part.done = companion.done = true;
+    } else {
+      part.next = page.next;
+      part.done = page.next === null;
+    }
     const cursor = encodeCheckpoint(checkpoint);
     const more = checkpoint.parts.some((p) => !p.done);
     const committed = commits.then(async () => {
@@ -159,6 +165,52 @@ async function listPartitions(ctx: PartitionedPassContext, checkpoint: PassCheck
     inFlight.push(committed);
     void committed.finally(() => inFlight.splice(inFlight.indexOf(committed), 1));
   };
+  /**
+   * Both-ends walks: a partition whose first page says there is more is also walked from its other end
+   * (SourceReader.reversePartition), so a large partition costs half its round trips one after another. Each
+   * walk keeps the keys of what it listed; once one lists an object the other has listed, the two have met and
+   * together cover the partition, so both are done. A resumed pair has forgotten what it listed and walks on
+   * until it meets again or each reaches its end, which is slower but as complete.
+   */
+  const partOf = new Map(checkpoint.parts.map((p) => [p.key, p]));
+  const companionOf = new Map<string, PartitionState>();
+  /** Keys of the pages each walk has queued for commit: a meeting there marks both walks done. */
+  const listedBy = new Map<string, Set<string>>();
+  /**
+   * Keys of the pages each walk has received: a meeting there already stops the walk fetching further (its
+   * current page is still committed, and the commits mark both done then).
+   */
+  const arrivedBy = new Map<string, Set<string>>();
+  const pair = (a: PartitionState, b: PartitionState) => {
+    companionOf.set(a.key, b);
+    companionOf.set(b.key, a);
+    for (const sets of [listedBy, arrivedBy]) {
+      sets.set(a.key, sets.get(a.key) ?? new Set());
+      sets.set(b.key, sets.get(b.key) ?? new Set());
+    }
+  };
+  const reverseKeyOf = (key: string) => reader.reversePartition?.(key) ?? null;
+  for (const part of checkpoint.parts) {
+    const reverse = reverseKeyOf(part.key);
+    const other = reverse === null ? undefined : partOf.get(reverse);
+    if (other) pair(part, other);
+  }
+  /** Whether this page met the companion walk in `sets` (and records its keys there, for the companion). */
+  const meets = (part: PartitionState, page: SourcePage, sets = listedBy): boolean => {
+    const own = sets.get(part.key);
+    if (!own || !reader.objectKey) return false;
+    const theirs = sets.get(companionOf.get(part.key)!.key)!;
+    let met = false;
+    for (const change of page.changes) {
+      if (change.kind !== 'upsert') continue;
+      const key = reader.objectKey(change.object);
+      if (key === null) continue;
+      if (theirs.has(key)) met = true;
+      own.add(key);
+    }
+    return met;
+  };
+
   const pageOf = (part: PartitionState, token: string | null) =>
     ctx.fetch((): Promise<SourcePage> =>
       checkpoint.sequential || !reader.partitionPage
@@ -166,15 +218,30 @@ async function listPartitions(ctx: PartitionedPassContext, checkpoint: PassCheck
         : reader.partitionPage(part.key, token),
     );
 
+  const queue = [...pending];
+  let workers = 0;
+  const spawnReverse = (part: PartitionState) => {
+    if (!reader.objectKey || companionOf.has(part.key)) return;
+    const key = reverseKeyOf(part.key);
+    if (key === null || partOf.has(key)) return;
+    const reverse: PartitionState = { key, next: null, done: false };
+    checkpoint.parts.push(reverse);
+    partOf.set(key, reverse);
+    pair(part, reverse);
+    // A large partition is the pass's critical path: its other end goes before the partitions not started.
+    queue.unshift(reverse);
+    if (workers < Math.max(1, ctx.concurrency)) void worker();
+  };
+
   const listOne = async (part: PartitionState) => {
     let restarts = 0;
     let fetching = pageOf(part, part.next);
-    while (!stop) {
+    while (!stop && !part.done) {
       let fetched: Fetched<SourcePage>;
       try {
         fetched = await fetching;
       } catch (err) {
-        if (stop) return;
+        if (stop || part.done) return;
         if (err instanceof SourceError && err.kind === 'restart_listing' && restarts < MAX_LISTING_RESTARTS) {
           restarts++;
           // Only this partition's token expired: what every partition saw still counts; list this one again.
@@ -185,27 +252,46 @@ async function listPartitions(ctx: PartitionedPassContext, checkpoint: PassCheck
             iso(run),
           );
           run.meter.bookkeepingWrites++;
+          // What this walk listed before the restart no longer tells where it is.
+          listedBy.get(part.key)?.clear();
+          arrivedBy.get(part.key)?.clear();
           fetching = pageOf(part, null);
           continue;
         }
         stop ??= { kind: 'failed', err };
         return;
       }
+      // The companion walk met this one while the page was on its way: the page is covered already.
+      if (part.done) return;
       const { value: page, retries } = fetched;
+      const firstPage = restarts === 0 && part.next === null && !companionOf.has(part.key);
+      if (firstPage && page.next !== null) spawnReverse(part);
+      const met = meets(part, page, arrivedBy);
       // The next page of this partition is fetched while this one is written (as the sequential pass does).
-      if (page.next !== null) fetching = pageOf(part, page.next);
+      if (page.next !== null && !met) fetching = pageOf(part, page.next);
       // Writes of earlier pages may still be under way; past PAGES_WRITING, wait for the oldest commit.
       while (inFlight.length >= PAGES_WRITING && !stop) await inFlight[0];
+      if (part.done) break;
       enqueue(part, page, retries);
-      if (page.next === null) return;
+      // Met the other walk: whichever of the two meeting pages is queued last marks both done.
+      if (page.next === null || met) return;
     }
+    // Met by the companion: a page fetched ahead is not needed (and its failure is nobody's concern).
+    fetching.catch(() => undefined);
   };
 
-  const queue = [...pending];
-  const worker = async () => {
-    for (let part = queue.shift(); part && !stop; part = queue.shift()) await listOne(part);
+  const running: Array<Promise<void>> = [];
+  const worker = (): Promise<void> => {
+    workers++;
+    const done = (async () => {
+      for (let part = queue.shift(); part && !stop; part = queue.shift()) await listOne(part);
+    })().finally(() => workers--);
+    running.push(done);
+    return done;
   };
-  await Promise.all(Array.from({ length: Math.max(1, Math.min(ctx.concurrency, queue.length)) }, worker));
+  for (let i = 0; i < Math.max(1, Math.min(ctx.concurrency, queue.length)); i++) void worker();
+  // Workers started later (a reverse walk) join `running` before the last of the earlier ones ends.
+  for (let i = 0; i < running.length; i++) await running[i];
   await commits;
   // Assigned in the closures above, which the compiler does not follow.
   const ended = stop as PassEnd | { kind: 'throw'; err: unknown } | null;

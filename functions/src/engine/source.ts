@@ -50,6 +50,15 @@ export interface SourceReader {
   /** One page of one partition: `cursor` null is its first page. Its `next` is that partition's page token. */
   partitionPage?(partition: string, cursor: string | null): Promise<SourcePage>;
   /**
+   * The same partition walked from its other end: its pages list the partition's objects in exactly the
+   * reverse of `partition`'s order (a sort on a unique key, both ways), so the two walks have covered the
+   * whole partition once one of them lists an object the other has listed. null: not possible for this key.
+   * Lets a large partition take half as many round trips one after another (engine/partitioned-pass.ts).
+   */
+  reversePartition?(partition: string): string | null;
+  /** A stable identity of a listed object (the source's own id), for telling that two walks met. */
+  objectKey?(object: Record<string, unknown>): string | null;
+  /**
    * Reads objects by identifier value (the mapping's identifier, as in the record id) one by one: what a
    * partitioned pass did not return is checked here before it may be removed. Returns the objects that still
    * exist (in or out of scope), or null when some value cannot be checked this way (the engine then lists

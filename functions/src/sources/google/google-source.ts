@@ -10,7 +10,7 @@ import { markNeedsReauthorization } from '../../store/tenants.js';
 import { classifyDirectoryError } from './directory-errors.js';
 import { GoogleDirectoryLister, type DirectoryLister, type DirectoryPage } from './directory-lister.js';
 import { GROUP_MEMBERS_FIELD } from './field-mask.js';
-import { directoryPartitions, partitionRequest } from './partitions.js';
+import { directoryPartitions, partitionRequest, reversePartitionKey } from './partitions.js';
 import { NotConnectedError, type WorkspaceAuth } from './workspace-auth.js';
 
 /**
@@ -125,6 +125,11 @@ function directoryReader(
       return directoryPartitions(lister, mapping, (fn) => call(fn, false));
     },
     partitionPage: (partition, cursor) => page(cursor, partition),
+    reversePartition: reversePartitionKey,
+    objectKey(object) {
+      const key = mapping.entity === 'chromeos' ? object.deviceId : object.id;
+      return typeof key === 'string' ? key : null;
+    },
     async recheck(values) {
       if (!getObject || !readable) return null;
       const entity = mapping.entity as 'users' | 'chromeos';

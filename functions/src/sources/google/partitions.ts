@@ -63,19 +63,38 @@ export async function directoryPartitions(
   return inScope.map((u) => `ou:${u.id}`);
 }
 
-/** The list request of one partition key (see directoryPartitions). */
+/**
+ * A partition's key walked from its other end: `email:a` <-> `email-desc:a`, `ou:<id>` <-> `ou-desc:<id>`.
+ * Each is sorted on a unique key (users by primary email; devices by serial number), one ascending and the
+ * other descending, so the two walks list the partition in exactly reverse orders.
+ */
+export function reversePartitionKey(key: string): string | null {
+  const colon = key.indexOf(':');
+  const kind = key.slice(0, colon);
+  if (kind === 'email' || kind === 'ou') return `${kind}-desc${key.slice(colon)}`;
+  return null;
+}
+
+/** The list request of one partition key (see directoryPartitions and reversePartitionKey). */
 export function partitionRequest(
   key: string,
-): Pick<ListRequest, 'query' | 'orgUnitPath' | 'includeChildOrgunits'> {
+): Pick<ListRequest, 'query' | 'orgUnitPath' | 'includeChildOrgunits' | 'order'> {
   const colon = key.indexOf(':');
   const kind = key.slice(0, colon);
   const value = key.slice(colon + 1);
-  switch (kind) {
+  const descending = kind.endsWith('-desc');
+  switch (descending ? kind.slice(0, -'-desc'.length) : kind) {
     case 'email':
-      return { query: emailPrefixQuery(value) };
+      return { query: emailPrefixQuery(value), order: { by: 'email', descending } };
     case 'ou':
-      // An org unit's id, not its path: a unit renamed during the pass is still the same partition.
-      return { orgUnitPath: value, includeChildOrgunits: false };
+      // An org unit's id, not its path: a unit renamed during the pass is still the same partition. Serial
+      // numbers are unique in practice; where two devices share one, Google's tie-break may differ between the
+      // two directions, and the read-back of absentees (engine/partitioned-pass.ts) is what keeps that safe.
+      return {
+        orgUnitPath: value,
+        includeChildOrgunits: false,
+        order: { by: 'serialNumber', descending },
+      };
     default:
       throw new Error(`unknown Directory partition ${key}`);
   }
