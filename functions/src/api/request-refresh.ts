@@ -68,65 +68,45 @@ export class RefreshPlanner {
   private readonly firstSeq = new Map<string, { window: number; seq: number }>();
   private readonly inflight = new Map<string, Promise<Planned[]>>();
   /** Per tenant: calls of this instance admitted in the current window that have not been answered yet. */
-  private readonly admitted = new Map<
-    string,
-    { window: number; count: number; waiters: Array<() => void> }
-  >();
+  private readonly admitted = new Map<string, { window: number; count: number }>();
 
   constructor(private readonly db: Db) {}
 
   /**
    * Lets a call go on to read and claim a slot only while the slots this instance has not seen taken outnumber the
-   * calls already admitted; the others wait for those to be answered, then look again (and, the window being full
-   * by then, get their 429 from `knownFull`). In a burst, every call arrives before the first has claimed a slot,
-   * so without this each one would read the tenant's mappings before learning it is refused. Reads nothing and
-   * writes nothing: it runs before a host signature is spent. `release` is called once the call is answered.
+   * calls it has already admitted; any other call is answered 429 at once. In a burst every call arrives before
+   * the first has claimed a slot, so without this each one would read the tenant's mappings (or wait for the calls
+   * ahead of it) before learning it is refused. The price: a call refused because admitted calls hold the last
+   * open slots is not let through when one of those then fails for its own reasons (an unknown mapping), so a
+   * window may admit fewer calls than the limit under a burst that mixes in bad calls, never more. Reads nothing
+   * and writes nothing: it runs before a host signature is spent. `release` is called once the call is answered.
    */
-  async admit(
+  admit(
     tenantId: string,
     limit: RefreshCall['limit'],
     now: number,
-  ): Promise<
-    { kind: 'admitted'; release: () => void } | { kind: 'rate_limited'; retryAfterSeconds: number }
-  > {
+  ): { kind: 'admitted'; release: () => void } | { kind: 'rate_limited'; retryAfterSeconds: number } {
     const window = refreshWindow(now, limit.windowMs);
-    for (;;) {
-      const retryAfterSeconds = this.knownFull(tenantId, limit, now);
-      if (retryAfterSeconds !== null) return { kind: 'rate_limited', retryAfterSeconds };
-      let held = this.admitted.get(tenantId);
-      if (held?.window !== window.index) {
-        held = { window: window.index, count: 0, waiters: [] };
-        this.admitted.set(tenantId, held);
-      }
-      const next = this.nextSlot.get(tenantId);
-      const seenTaken = next?.window === window.index ? next.n : 0;
-      if (seenTaken + held.count < limit.maxRequests) {
-        held.count++;
-        const slotHolder = held;
-        let released = false;
-        return {
-          kind: 'admitted',
-          release: () => {
-            if (released) return;
-            released = true;
-            slotHolder.count--;
-            for (const wake of slotHolder.waiters.splice(0)) wake();
-          },
-        };
-      }
-      await new Promise<void>((resolve) => held.waiters.push(resolve));
+    const retryAfterSeconds = Math.max(1, Math.ceil((window.endsAt - now) / 1000));
+    let held = this.admitted.get(tenantId);
+    if (held?.window !== window.index) {
+      held = { window: window.index, count: 0 };
+      this.admitted.set(tenantId, held);
     }
-  }
-
-  /**
-   * Seconds until the window ends when this instance already saw every slot of the current window taken, else
-   * null. Answering those calls needs no read at all: under a burst almost every call is one of them.
-   */
-  knownFull(tenantId: string, limit: RefreshCall['limit'], now: number): number | null {
-    const window = refreshWindow(now, limit.windowMs);
     const next = this.nextSlot.get(tenantId);
-    if (next?.window !== window.index || next.n < limit.maxRequests) return null;
-    return Math.max(1, Math.ceil((window.endsAt - now) / 1000));
+    const seenTaken = next?.window === window.index ? next.n : 0;
+    if (seenTaken + held.count >= limit.maxRequests) return { kind: 'rate_limited', retryAfterSeconds };
+    held.count++;
+    const slotHolder = held;
+    let released = false;
+    return {
+      kind: 'admitted',
+      release: () => {
+        if (released) return;
+        released = true;
+        slotHolder.count--;
+      },
+    };
   }
 
   async request(call: RefreshCall): Promise<RefreshOutcome> {
@@ -269,16 +249,16 @@ function rateLimited(limit: RefreshCall['limit'], retryAfterSeconds: number): Ap
 
 /**
  * The refresh webhook's admission (a route's `admit`, run before a host signature is spent): throws the 429 at
- * once when this instance knows the tenant's window is full, and holds calls beyond the slots still open until
- * the calls ahead of them are answered, so a burst of calls costs no Firestore reads or writes beyond the first
- * few. Returns what to call once the call is answered.
+ * once when the slots this instance has not seen taken are already held by calls it admitted, so a burst of
+ * calls costs no Firestore reads or writes beyond the first few and nobody waits. Returns what to call once the
+ * call is answered.
  */
 export async function admitRefresh(
   ctx: Pick<RouteContext, 'app' | 'api' | 'req'>,
   tenantId: string,
 ): Promise<() => void> {
   const limit = ctx.api.syncRateLimit;
-  const admission = await plannerOf(ctx.app.db).admit(tenantId, limit, ctx.app.clock.now());
+  const admission = plannerOf(ctx.app.db).admit(tenantId, limit, ctx.app.clock.now());
   if (admission.kind === 'rate_limited') throw rateLimited(limit, admission.retryAfterSeconds);
   admissions.set(ctx.req, admission.release);
   return admission.release;
