@@ -77,10 +77,13 @@ afterAll(async () => {
   await h?.close();
 });
 
+type Rec = { recordId: string; data: Record<string, unknown>; sync: Record<string, unknown> };
+type Change = { kind: string; from: unknown; to: unknown; runId: string };
+
 const allUsers = async () => {
   const res = await get(`${base}/records?limit=200`);
   expect(res.status, res.text).toBe(200);
-  return res.body.records as Array<{ recordId: string; data: Record<string, unknown>; sync: any }>;
+  return res.body.records as Rec[];
 };
 
 describe('search, filter and totals', () => {
@@ -117,7 +120,7 @@ describe('search, filter and totals', () => {
       const res = await get(`${base}/records?${qs}`);
       expect(res.status, res.text).toBe(200);
       expect(res.body.total).toBe(1);
-      seen.push(...res.body.records.map((r: any) => r.data.email));
+      seen.push(...res.body.records.map((r: Rec) => r.data.email));
       token = res.body.nextPageToken;
     } while (token);
     expect(seen).toEqual(['formula.person@school.example']);
@@ -134,7 +137,7 @@ describe('search, filter and totals', () => {
       const qs = new URLSearchParams({ q: prefix, limit: '2', ...(token ? { pageToken: token } : {}) });
       const res = await get(`${base}/records?${qs}`);
       expect(res.body.total).toBe(expected.length);
-      emails.push(...res.body.records.map((r: any) => r.data.email));
+      emails.push(...res.body.records.map((r: Rec) => r.data.email));
       token = res.body.nextPageToken;
     } while (token);
     expect(emails).toEqual(expected);
@@ -143,14 +146,14 @@ describe('search, filter and totals', () => {
   it('filters by a mapped field (a typed value also matches its number or boolean) and by status', async () => {
     const res = await get(`${base}/records?field=lastName&value=Person`);
     expect(res.status, res.text).toBe(200);
-    expect(res.body.records.map((r: any) => r.data.email)).toEqual(['plain.person@school.example']);
+    expect(res.body.records.map((r: Rec) => r.data.email)).toEqual(['plain.person@school.example']);
     expect(res.body.total).toBe(1);
 
     const all = await allUsers();
     const admins = all.filter((r) => r.data.isAdmin === true).length;
     const byBool = await get(`${base}/records?field=isAdmin&value=true&limit=200`);
     expect(byBool.body.total).toBe(admins);
-    expect(byBool.body.records.every((r: any) => r.data.isAdmin === true)).toBe(true);
+    expect(byBool.body.records.every((r: Rec) => r.data.isAdmin === true)).toBe(true);
 
     const removed = await get(`${base}/records?status=removed`);
     expect(removed.body).toMatchObject({ records: [], total: 0, nextPageToken: null });
@@ -284,12 +287,12 @@ describe('detail view', () => {
       directoryId: user.id,
       identifier: { field: 'primaryEmail', value: email },
     });
-    expect(res.body.history.map((e: any) => e.kind)).toEqual(['updated', 'created']);
+    expect(res.body.history.map((e: Change) => e.kind)).toEqual(['updated', 'created']);
     expect(res.body.history[0]).toMatchObject({
       runId: out.runId,
       changes: [{ field: 'firstName', from: 'Plain', to: 'Plainer' }],
     });
-    expect(res.body.fieldHistory.firstName.map((c: any) => [c.from, c.to, c.runId])).toEqual([
+    expect(res.body.fieldHistory.firstName.map((c: Change) => [c.from, c.to, c.runId])).toEqual([
       ['Plain', 'Plainer', out.runId],
       [null, 'Plain', firstRun],
     ]);
