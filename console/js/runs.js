@@ -253,6 +253,17 @@ export async function renderRuns(route, el) {
     }
   };
 
+  /** Asks for the newest runs; a run newly found running is followed, and the history redrawn to show it. */
+  const discoverRuns = async () => {
+    try {
+      const runs = listOf(await get(tenantPath(t, '/runs?limit=10')), 'runs');
+      const fresh = runs.filter((r) => r.status === 'running' && !followed.has(r.runId));
+      if (fresh.length) await loadHistory();
+    } catch {
+      // The next round asks again; a lasting problem shows when the page is reloaded.
+    }
+  };
+
   const fid = uid('f');
   el.append(
     pageHeader(
@@ -297,7 +308,7 @@ export async function renderRuns(route, el) {
       return;
     }
     shown = true;
-    if (document.visibilityState === 'visible') void loadHistory();
+    if (document.visibilityState === 'visible') void discoverRuns();
   }, DISCOVER_MS);
   return 'Sync runs';
 }
