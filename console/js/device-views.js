@@ -13,6 +13,7 @@ import {
   resultList,
 } from './devices.js';
 import { writeBackForm } from './write-back.js';
+import { recordDetailCards } from './records.js';
 
 const dl = (rows) =>
   h(
@@ -134,6 +135,11 @@ export async function renderRecord(route, el) {
       { class: 'grid-2' },
       h('div', null, card('Sync status', [statusHost, refresh]), actions && card('Actions', actions)),
       h('div', null, card('Fields', fieldsHost), writeBack && card('Write back to Google', writeBack)),
+    ),
+    // Provenance, the last changes of each field and, for merged people, each field's source (records.js).
+    (({ provenance, history, people }) =>
+      h('div', { class: 'grid-2' }, h('div', null, provenance, people), h('div', null, history)))(
+      recordDetailCards(t, first),
     ),
   );
   return name;

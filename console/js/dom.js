@@ -54,6 +54,7 @@ const STATUS = {
   running: ['info', 'Running'],
   queued: ['info', 'Queued'],
   succeeded: ['ok', 'Succeeded'],
+  succeeded_with_errors: ['warn', 'Succeeded with errors'],
   failed: ['bad', 'Failed'],
   held: ['warn', 'Held for review'],
   partly: ['warn', 'Partly failed'],

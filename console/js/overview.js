@@ -1,5 +1,6 @@
 // Tenant overview: the Google Workspace connection, the schedule and the mappings at a glance.
-import { post, tenantPath } from './api.js';
+import { get, listOf, post, tenantPath } from './api.js';
+import { progressBar } from './runs.js';
 import {
   append,
   badge,
@@ -242,7 +243,12 @@ export async function renderOverview(route, el) {
           done(false, 'Sync.', 'Run the first sync now; after that it runs on the schedule.'),
         ),
       ),
-    h('div', { class: 'grid-2' }, h('div', null, connection, entra), h('div', null, schedule, list)),
+    h(
+      'div',
+      { class: 'grid-2' },
+      h('div', null, connection, entra),
+      h('div', null, syncingCard(t), schedule, list),
+    ),
   ]);
   return tenant.name || t;
 }
@@ -309,4 +315,55 @@ function entraCard(route, el, tenant) {
         ),
     !tenant.entraAvailable ? null : e && e.state !== 'disconnected' ? [connect, disconnect] : [connect],
   );
+}
+
+const SYNCING_POLL_MS = 3000;
+
+/**
+ * "Syncing now": every running run of the tenant with its progress (whoever started it), polled from the runs
+ * API while the overview is shown; hidden when nothing runs.
+ */
+function syncingCard(t) {
+  const list = h('ul', { class: 'progress-list' });
+  const section = card('Syncing now', [
+    list,
+    h('p', { class: 'small' }, h('a', { href: `#/t/${t}/runs` }, 'All sync runs')),
+  ]);
+  section.id = 'syncing-now';
+  section.hidden = true;
+  const draw = (runs) => {
+    const running = runs.filter((r) => r.status === 'running');
+    section.hidden = running.length === 0;
+    replace(
+      list,
+      running.map((r) => {
+        const id = `syncing-${r.runId}`;
+        return h(
+          'li',
+          { class: 'progress-item', 'data-run-id': r.runId },
+          h('div', { class: 'actions' }, h('strong', { id }, r.mappingName ?? r.mappingId), badge(r.status)),
+          progressBar(r, id),
+        );
+      }),
+    );
+  };
+  const started = Date.now();
+  let shown = false;
+  const tick = async () => {
+    if (!section.isConnected) {
+      // Not on the page (yet, or any more): stop once it has been shown, or if it never is.
+      if (shown || Date.now() - started > 60_000) return;
+    } else {
+      shown = true;
+      try {
+        if (document.visibilityState === 'visible')
+          draw(listOf(await get(tenantPath(t, '/runs?limit=10')), 'runs'));
+      } catch {
+        // Progress is a courtesy here: the next round asks again.
+      }
+    }
+    setTimeout(() => void tick(), SYNCING_POLL_MS);
+  };
+  setTimeout(() => void tick(), 0);
+  return section;
 }

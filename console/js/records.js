@@ -1,6 +1,23 @@
-// The records a sync wrote into one object: active ones, or removed ones with when and why.
-import { get, listOf, tenantPath } from './api.js';
-import { badge, button, cellValue, h, objectIdOf, pageHeader, replace, table, time, uid } from './dom.js';
+// The records a sync wrote into one object: search (identifier prefix) and filter (a field's value, status),
+// totals, CSV export, and the detail cards (provenance, history, merged people by source) of one record.
+import { get, getToken, listOf, tenantPath } from './api.js';
+import {
+  badge,
+  busy,
+  button,
+  card,
+  cellValue,
+  fmtNum,
+  h,
+  objectIdOf,
+  pageHeader,
+  replace,
+  sourceLabel,
+  table,
+  time,
+  uid,
+} from './dom.js';
+import { showError } from './shell.js';
 import { navigate } from './router.js';
 import { loadTenant } from './shell.js';
 import { actionBar, deviceEntityOf, deviceOfRecord, MAX_DEVICES, pollUntilChanged } from './devices.js';
@@ -19,6 +36,23 @@ export async function renderRecords(route, el) {
     ? route.query.get('status')
     : 'active';
   const removed = status === 'removed';
+  // Search: a prefix of the identifier (q), or one field's exact value (field + value); both are in the URL.
+  const q = route.query.get('q') ?? '';
+  const field = route.query.get('field') ?? '';
+  const value = route.query.get('value') ?? '';
+  const mappingsOfObject = listOf(md, 'mappings').filter((m) => objectIdOf(m.target) === objectId);
+  const fieldNames = [
+    ...new Set(
+      mappingsOfObject
+        .flatMap((m) => (m.fieldMap ?? []).map((f) => f.target))
+        .concat(objectId === 'people' ? ['email'] : []),
+    ),
+  ].sort();
+  const filterParams = () => ({
+    status,
+    ...(q && { q }),
+    ...(field && value !== '' && { field, value }),
+  });
   // Chrome OS and mobile device objects get selection and the device actions.
   const entity = objectId ? deviceEntityOf(listOf(md, 'mappings'), objectId) : null;
   const head = pageHeader(
@@ -39,8 +73,15 @@ export async function renderRecords(route, el) {
     return 'Records';
   }
   if (!objects.has(objectId)) objects.set(objectId, []);
-  const go = (o, s) =>
-    navigate(`/t/${t}/records/${encodeURIComponent(o)}${s === 'active' ? '' : `?status=${s}`}`);
+  /** Navigates to the listing with these choices (the URL holds them, so a search can be shared). */
+  const go = (o, s, search = { q, field, value }) => {
+    const qs = new URLSearchParams({
+      ...(s !== 'active' && { status: s }),
+      ...(search.q && { q: search.q }),
+      ...(search.field && search.value !== '' && { field: search.field, value: search.value }),
+    }).toString();
+    navigate(`/t/${t}/records/${encodeURIComponent(o)}${qs ? `?${qs}` : ''}`);
+  };
 
   const sel = uid('obj');
   const toolbar = h(
@@ -52,7 +93,7 @@ export async function renderRecords(route, el) {
       h('label', { for: sel }, 'Object'),
       h(
         'select',
-        { id: sel, onchange: (e) => go(e.target.value, status) },
+        { id: sel, onchange: (e) => go(e.target.value, status, { q: '', field: '', value: '' }) },
         [...objects].map(([o, names]) =>
           h(
             'option',
@@ -70,10 +111,71 @@ export async function renderRecords(route, el) {
         h(
           'label',
           null,
-          h('input', { type: 'radio', name: 'show', checked: s === status, onchange: () => go(objectId, s) }),
+          h('input', {
+            type: 'radio',
+            name: 'show',
+            checked: s === status,
+            onchange: () => go(objectId, s, { q: '', field: '', value: '' }),
+          }),
           h('span', null, s[0]?.toUpperCase() + s.slice(1)),
         ),
       ),
+    ),
+  );
+
+  const qId = uid('q');
+  const fieldId = uid('field');
+  const valueId = uid('value');
+  const search = h(
+    'form',
+    {
+      class: 'toolbar search',
+      role: 'search',
+      'aria-label': 'Search records',
+      onsubmit: (e) => {
+        e.preventDefault();
+        const form = new FormData(e.currentTarget);
+        const byField = String(form.get('field') ?? '');
+        go(objectId, status, {
+          q: byField ? '' : String(form.get('q') ?? '').trim(),
+          field: byField,
+          value: byField ? String(form.get('value') ?? '') : '',
+        });
+      },
+    },
+    h(
+      'div',
+      { class: 'filter' },
+      h('label', { for: qId }, 'Identifier starts with'),
+      h('input', { id: qId, name: 'q', type: 'search', value: q, autocomplete: 'off', spellcheck: 'false' }),
+    ),
+    h(
+      'div',
+      { class: 'filter' },
+      h('label', { for: fieldId }, 'or field'),
+      h(
+        'select',
+        { id: fieldId, name: 'field' },
+        h('option', { value: '' }, '—'),
+        fieldNames.map((f) => h('option', { value: f, selected: f === field }, f)),
+      ),
+      h('label', { for: valueId }, 'equals'),
+      h('input', { id: valueId, name: 'value', value, autocomplete: 'off' }),
+    ),
+    h(
+      'div',
+      { class: 'actions' },
+      button('Search', { type: 'submit', class: 'btn btn-primary' }),
+      (q || field) &&
+        button('Clear', { onclick: () => go(objectId, status, { q: '', field: '', value: '' }) }),
+      button('Export CSV', {
+        onclick: (e) => busy(e.currentTarget, () => downloadCsv(t, objectId, filterParams())),
+      }),
+    ),
+    h(
+      'p',
+      { class: 'hint small' },
+      'The identifier search matches the start of the value, case as stored (an email, a serial number); a field matches its whole value. Firestore has no full-text search.',
     ),
   );
 
@@ -119,21 +221,27 @@ export async function renderRecords(route, el) {
       devices: () => [...selected.values()],
       onDone: (a) => void onDone(a),
     });
+  /** @type {number | null} */
+  let total = null;
   const load = async (pageToken) => {
     const qs = new URLSearchParams({
-      status,
+      ...filterParams(),
       limit: '50',
       ...(pageToken && { pageToken }),
     });
     const data = await get(tenantPath(t, `/objects/${encodeURIComponent(objectId)}/records?${qs}`));
     // Records come as {recordId, data, sync} (or {id, ...fields, _sync}).
     all.push(
-      ...listOf(data, 'records').map(({ id, recordId, objectId: _o, data: d, sync, _sync, ...rest }) => ({
-        id: id ?? recordId,
-        data: d ?? rest,
-        sync: sync ?? _sync ?? {},
-      })),
+      ...listOf(data, 'records').map(
+        ({ id, recordId, objectId: _o, data: d, sync, _sync, fieldSources, ...rest }) => ({
+          id: id ?? recordId,
+          data: d ?? rest,
+          sync: sync ?? _sync ?? {},
+          sources: fieldSources ?? null,
+        }),
+      ),
     );
+    if (typeof data?.total === 'number') total = data.total;
     const cols = [...new Set(all.flatMap((r) => Object.keys(r.data)))].slice(0, removed ? 4 : 8);
     const selectable = bar ? all.filter((r) => deviceOfRecord(r.id, r.sync)) : [];
     const boxes = [];
@@ -168,7 +276,11 @@ export async function renderRecords(route, el) {
       return h('td', { class: 'pick' }, box);
     };
     showPicked();
-    count.textContent = `${all.length} ${status} ${all.length === 1 ? 'record' : 'records'}${data?.nextPageToken ? ' so far' : ''}`;
+    const searching = q || field;
+    count.textContent =
+      total === null
+        ? `${all.length} ${status} ${all.length === 1 ? 'record' : 'records'}`
+        : `Showing ${fmtNum(all.length)} of ${fmtNum(total)} ${status} ${total === 1 ? 'record' : 'records'}${searching ? ' matching the search' : ''}`;
     replace(
       host,
       all.length
@@ -201,16 +313,31 @@ export async function renderRecords(route, el) {
                 ),
                 h('td', null, time(removed ? r.sync.removedAt : r.sync.updatedAt)),
                 removed && h('td', { class: 'wrap' }, r.sync.removedReason ?? '—'),
-                cols.map((c) => h('td', null, cellValue(r.data[c]))),
+                cols.map((c) =>
+                  h(
+                    'td',
+                    null,
+                    cellValue(r.data[c]),
+                    // Merged people: each value says which source it came from.
+                    r.sources?.[c] &&
+                      h(
+                        'span',
+                        { class: 'source-tag', title: `from ${sourceLabel(r.sources[c])}` },
+                        sourceLabel(r.sources[c]),
+                      ),
+                  ),
+                ),
               ),
             ),
           )
         : h(
             'p',
             { class: 'muted' },
-            removed
-              ? 'No removed records: nothing synced into this object has disappeared from Google Workspace.'
-              : `No ${status} records${status === 'active' ? ' yet. Run a sync to fill this object.' : '.'}`,
+            q || field
+              ? 'No record matches this search.'
+              : removed
+                ? 'No removed records: nothing synced into this object has disappeared from Google Workspace.'
+                : `No ${status} records${status === 'active' ? ' yet. Run a sync to fill this object.' : '.'}`,
           ),
       data?.nextPageToken &&
         h(
@@ -222,6 +349,12 @@ export async function renderRecords(route, el) {
         ),
     );
   };
+  const totalsLine = h('p', { class: 'muted small totals', 'aria-live': 'polite' });
+  void get(tenantPath(t, `/objects/${encodeURIComponent(objectId)}/record-totals`))
+    .then((tt) => {
+      totalsLine.textContent = `In ${objectId}: ${fmtNum(tt.active)} active · ${fmtNum(tt.inactive)} inactive · ${fmtNum(tt.removed)} removed · ${fmtNum(tt.total)} in all`;
+    })
+    .catch(() => undefined);
   await load();
   el.append(
     head,
@@ -229,6 +362,8 @@ export async function renderRecords(route, el) {
       'section',
       { class: 'card' },
       toolbar,
+      search,
+      totalsLine,
       bar &&
         h('div', { class: 'bulk', role: 'group', 'aria-label': 'Act on the selected devices' }, picked, bar),
       count,
@@ -236,4 +371,144 @@ export async function renderRecords(route, el) {
     ),
   );
   return `Records · ${objectId}`;
+}
+
+/**
+ * Downloads the records matching the filter as CSV: the API answers pages of up to 1,000 rows, the header row on
+ * the first, `X-Next-Page-Token` naming the next; they are joined into one file here.
+ */
+async function downloadCsv(t, objectId, params) {
+  const parts = [];
+  let pageToken = null;
+  try {
+    // Bounded: 1,000 pages of 1,000 rows is far beyond any tenant's object.
+    for (let i = 0; i < 1000; i++) {
+      const qs = new URLSearchParams({ ...params, ...(pageToken && { pageToken }) });
+      const token = getToken();
+      const res = await fetch(tenantPath(t, `/objects/${encodeURIComponent(objectId)}/records.csv?${qs}`), {
+        headers: token ? { authorization: `Bearer ${token}` } : {},
+        credentials: 'same-origin',
+      });
+      if (!res.ok) {
+        const body = await res.json().catch(() => null);
+        throw new Error(body?.error?.message ?? `The export failed (HTTP ${res.status}).`);
+      }
+      parts.push(await res.text());
+      pageToken = res.headers.get('x-next-page-token');
+      if (!pageToken) break;
+    }
+    const url = URL.createObjectURL(new Blob(parts, { type: 'text/csv;charset=utf-8' }));
+    const a = h('a', { href: url, download: `${objectId}-records.csv`, hidden: true });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10_000);
+  } catch (err) {
+    showError(err, 'The records could not be exported');
+  }
+}
+
+const shown = (v) => (v === null || v === undefined || v === '' ? '—' : String(v));
+
+/**
+ * The detail cards of one record (GET .../records/:id): where it came from (source, mapping, run, Directory id),
+ * the last changes of each field, and for merged people every field with the source it came from.
+ */
+export function recordDetailCards(t, detail) {
+  const p = detail.provenance ?? {};
+  const dl = (rows) =>
+    h(
+      'dl',
+      { class: 'props' },
+      rows.filter(Boolean).map(([k, v]) => h('div', null, h('dt', null, k), h('dd', null, v ?? '—'))),
+    );
+  const provenance = card(
+    'Provenance',
+    dl([
+      [
+        'Source',
+        p.source === 'people' ? 'Merged people (Google Workspace + Microsoft Entra)' : sourceLabel(p.source),
+      ],
+      p.mapping && [
+        'Mapping',
+        h(
+          'a',
+          { href: `#/t/${t}/mappings/${encodeURIComponent(p.mapping.id)}` },
+          p.mapping.name ?? p.mapping.id,
+        ),
+      ],
+      p.runId && ['Written by run', h('a', { href: `#/t/${t}/runs` }, h('code', null, p.runId))],
+      p.directoryId && ['Directory ID', h('code', null, p.directoryId)],
+      p.identifier && [`Identifier (${p.identifier.field})`, h('code', null, String(p.identifier.value))],
+      ['Last written', time(p.updatedAt)],
+    ]),
+  );
+  provenance.id = 'provenance';
+
+  const byField = detail.fieldHistory ?? {};
+  const fieldsChanged = Object.keys(byField).sort();
+  const history = card(
+    'Last changes',
+    fieldsChanged.length
+      ? [
+          table(
+            'Last changes of each field',
+            ['Field', 'Changed', 'From', 'To', 'By'],
+            fieldsChanged.flatMap((f) =>
+              byField[f]
+                .slice(0, 5)
+                .map((c, i) => [
+                  i === 0 ? h('strong', null, f) : '',
+                  time(c.at),
+                  shown(c.from),
+                  shown(c.to),
+                  c.source === 'write-back' ? 'Write-back' : h('code', { class: 'small' }, c.runId ?? '—'),
+                ]),
+            ),
+          ),
+          h(
+            'ul',
+            { class: 'history-list small' },
+            (detail.history ?? []).map((e) =>
+              h(
+                'li',
+                null,
+                time(e.at),
+                ` · ${e.kind}`,
+                e.reason && ` (${e.reason})`,
+                e.changes?.length ? ` · ${e.changes.map((c) => c.field).join(', ')}` : '',
+              ),
+            ),
+          ),
+          h('p', { class: 'hint small' }, 'The last 20 changes of this record are kept.'),
+        ]
+      : h('p', { class: 'muted' }, 'No changes recorded yet.'),
+  );
+  history.id = 'record-history';
+
+  const people = detail.people;
+  const peopleCard =
+    people &&
+    card('Fields by source', [
+      table(
+        'Merged fields and the source each came from',
+        ['Field', 'Value', 'From'],
+        people.fields.map((f) => [f.name, cellValue(f.value), f.source ? sourceLabel(f.source) : '—']),
+      ),
+      dl(
+        Object.entries(people.sources ?? {}).map(([source, s]) => [
+          sourceLabel(source),
+          [
+            s.directoryId ? h('code', null, s.directoryId) : '—',
+            s.removedAt
+              ? [' · removed ', time(s.removedAt)]
+              : s.active === false
+                ? ' · inactive'
+                : ' · active',
+          ],
+        ]),
+      ),
+    ]);
+  if (peopleCard) peopleCard.id = 'people-sources';
+  return { provenance, history, people: peopleCard };
 }

@@ -1,4 +1,5 @@
-// "Sync now", live progress of the syncs this browser started, and the run history.
+// "Sync now", live progress of every running sync (this browser's, scheduled ones, other admins'), and the run
+// history.
 import { ApiError, get, listOf, post, tenantPath } from './api.js';
 import {
   badge,
@@ -19,7 +20,9 @@ import { navigate } from './router.js';
 import { loadTenant, notify, showError } from './shell.js';
 
 const POLL_MS = 1500;
-const DONE = ['succeeded', 'failed', 'held'];
+const DONE = ['succeeded', 'succeeded_with_errors', 'failed', 'held'];
+/** How often the history is asked for runs started elsewhere (the schedule, another admin, the host product). */
+const DISCOVER_MS = 4000;
 const COUNTS = ['created', 'updated', 'unchanged', 'removed', 'failed'];
 const cap = (s) => s[0]?.toUpperCase() + s.slice(1);
 
@@ -31,6 +34,68 @@ const followed = new Map();
 /** @type {Set<() => void>} */
 const listeners = new Set();
 const isDone = (run) => DONE.includes(run?.status);
+
+/** "about 3 min left" from the API's estimate (seconds), or null when it has none yet. */
+function timeLeft(seconds) {
+  if (typeof seconds !== 'number') return null;
+  if (seconds < 60) return 'less than a minute left';
+  const min = Math.round(seconds / 60);
+  return min < 90 ? `about ${min} min left` : `about ${Math.round(min / 60)} h left`;
+}
+
+/**
+ * A running run's bar: determinate with percentage and time left when the API can measure it against the
+ * mapping's last completed run (`run.progress`), indeterminate for a first sync. Shared with the overview.
+ */
+export function progressBar(run, labelledBy) {
+  const p = run?.progress;
+  if (!p || typeof p.percent !== 'number') {
+    return [
+      h('progress', { 'aria-labelledby': labelledBy }),
+      h(
+        'div',
+        { class: 'progress-figures muted' },
+        h('span', null, `${fmtNum(run?.counts?.seen ?? 0)} seen`),
+        h('span', null, 'No estimate: this mapping has no completed run to compare with.'),
+      ),
+    ];
+  }
+  const left = timeLeft(p.etaSeconds);
+  return [
+    h('progress', {
+      max: 100,
+      value: p.percent,
+      'aria-labelledby': labelledBy,
+      'aria-valuetext': `${p.percent}%${left ? `, ${left}` : ''}`,
+    }),
+    h(
+      'div',
+      { class: 'progress-figures' },
+      h('strong', { class: 'progress-percent' }, `${p.percent}%`),
+      h(
+        'span',
+        { class: 'muted' },
+        `${fmtNum(run.counts?.seen ?? 0)} of about ${fmtNum(p.expectedRecords || p.expectedPages)} ${p.expectedRecords ? 'records' : 'pages'}`,
+      ),
+      h('span', { class: 'progress-eta' }, left ?? 'estimating time left…'),
+    ),
+  ];
+}
+
+/** Starts following a run found running (started elsewhere) so the progress card shows it live. */
+function adopt(t, run) {
+  if (followed.has(run.runId) || isDone(run)) return;
+  followed.set(run.runId, {
+    t,
+    runId: run.runId,
+    mappingId: run.mappingId,
+    dedup: false,
+    run,
+    since: Date.now(),
+    said: '',
+  });
+  void poll(run.runId);
+}
 
 /** Asks the API to sync one mapping (or every enabled one), then follows the runs on the Sync runs page. */
 export function startSync(t, btn, mappingId, confirmRemovals = false) {
@@ -123,8 +188,8 @@ export async function renderRuns(route, el) {
         // The live region only hears starts and finishes, not every page.
         const text = !isDone(run)
           ? `Sync of ${name} is running.`
-          : status === 'succeeded'
-            ? `Sync of ${name} finished: ${COUNTS.map((k) => `${run.counts?.[k] ?? 0} ${k}`).join(', ')}.`
+          : status === 'succeeded' || status === 'succeeded_with_errors'
+            ? `Sync of ${name} finished${status === 'succeeded_with_errors' ? ' with errors' : ''}: ${COUNTS.map((k) => `${run.counts?.[k] ?? 0} ${k}`).join(', ')}.`
             : `Sync of ${name} ${status === 'held' ? 'finished; removals are held for review' : 'failed'}.`;
         if (text !== f.said) said.push((f.said = text));
         return h(
@@ -137,7 +202,7 @@ export async function renderRuns(route, el) {
             badge(status),
             f.dedup && h('span', { class: 'muted small' }, 'was already running; following that run'),
           ),
-          !isDone(run) && h('progress', { 'aria-labelledby': id }),
+          !isDone(run) && progressBar(run, id),
           counts(run, ['pages', 'seen', ...COUNTS]),
           isDone(run) &&
             h(
@@ -147,7 +212,9 @@ export async function renderRuns(route, el) {
                 ? run.removal?.message
                 : status === 'failed'
                   ? run.errors?.at(-1)?.message
-                  : `Finished in ${fmtDuration(run.durationMs)}.`,
+                  : status === 'succeeded_with_errors'
+                    ? `Finished in ${fmtDuration(run.durationMs)}; ${fmtNum(run.counts?.failed ?? 0)} records could not be written (see Details below).`
+                    : `Finished in ${fmtDuration(run.durationMs)}.`,
             ),
         );
       }),
@@ -172,6 +239,9 @@ export async function renderRuns(route, el) {
     const qs = new URLSearchParams({ limit: String(limit), ...(only && { mappingId: only }) });
     try {
       const runs = listOf(await get(tenantPath(t, `/runs?${qs}`)), 'runs');
+      // Runs started elsewhere (the schedule, another admin, the host product) are followed live too.
+      for (const r of runs) if (r.status === 'running') adopt(t, r);
+      drawProgress();
       replace(
         history,
         runs.length ? historyTable(t, runs, nameOf) : h('p', { class: 'muted' }, 'No syncs have run yet.'),
@@ -180,6 +250,17 @@ export async function renderRuns(route, el) {
       );
     } catch (err) {
       showError(err, 'The run history could not be loaded');
+    }
+  };
+
+  /** Asks for the newest runs; a run newly found running is followed, and the history redrawn to show it. */
+  const discoverRuns = async () => {
+    try {
+      const runs = listOf(await get(tenantPath(t, '/runs?limit=10')), 'runs');
+      const fresh = runs.filter((r) => r.status === 'running' && !followed.has(r.runId));
+      if (fresh.length) await loadHistory();
+    } catch {
+      // The next round asks again; a lasting problem shows when the page is reloaded.
     }
   };
 
@@ -218,6 +299,17 @@ export async function renderRuns(route, el) {
   );
   drawProgress();
   await loadHistory();
+  // Look for new runs while this page is shown; stops once it is left (or if it never was shown).
+  const rendered = Date.now();
+  let shown = false;
+  const discover = setInterval(() => {
+    if (!el.isConnected) {
+      if (shown || Date.now() - rendered > 60_000) clearInterval(discover);
+      return;
+    }
+    shown = true;
+    if (document.visibilityState === 'visible') void discoverRuns();
+  }, DISCOVER_MS);
   return 'Sync runs';
 }
 

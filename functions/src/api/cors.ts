@@ -8,7 +8,7 @@ import { errorResult, type ApiRequest, type ApiResult } from './http.js';
 // Idempotency-Key / Idempotent-Replayed: the console retries device actions safely (devices/device-actions.ts).
 const ALLOWED_HEADERS =
   'Authorization, Content-Type, If-Match, Idempotency-Key, X-WS-Key-Id, X-WS-Timestamp, X-WS-Nonce, X-WS-Signature';
-const EXPOSED_HEADERS = 'ETag, Retry-After, Location, Idempotent-Replayed';
+const EXPOSED_HEADERS = 'ETag, Retry-After, Location, Idempotent-Replayed, X-Next-Page-Token';
 
 export function corsHeaders(req: ApiRequest, consoleOrigin: string): Record<string, string> {
   const origin = req.header('origin');

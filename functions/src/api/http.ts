@@ -84,7 +84,9 @@ export type ApiResult =
   | { kind: 'json'; status: number; body: unknown; headers?: Record<string, string> }
   | { kind: 'redirect'; location: string; headers?: Record<string, string> }
   | { kind: 'html'; status: number; html: string; headers?: Record<string, string> }
-  | { kind: 'empty'; status: number; headers?: Record<string, string> };
+  | { kind: 'empty'; status: number; headers?: Record<string, string> }
+  /** A download (the records' CSV export); `contentType` names the charset. */
+  | { kind: 'text'; status: number; contentType: string; text: string; headers?: Record<string, string> };
 
 export const json = (status: number, body: unknown, headers?: Record<string, string>): ApiResult => ({
   kind: 'json',
@@ -120,6 +122,9 @@ export function send(res: Response, result: ApiResult, extraHeaders: Record<stri
       return;
     case 'empty':
       res.status(result.status).end();
+      return;
+    case 'text':
+      res.status(result.status).type(result.contentType).send(result.text);
       return;
   }
 }

@@ -193,21 +193,27 @@ export async function performWriteBack(
   if (mapped.kind === 'record' && mapped.record.recordId === recordId) {
     const r = mapped.record;
     const now = new Date(app.clock.now()).toISOString();
-    await replaceRecords(app.db, tenantId, objectId, [
-      {
-        id: recordId,
-        body: {
-          ...r.data,
-          _sync: {
-            ...(record.sync as Record<string, unknown>),
-            status: r.status,
-            inactiveReason: r.inactiveReason,
-            hash: r.hash,
-            updatedAt: now,
+    await replaceRecords(
+      app.db,
+      tenantId,
+      objectId,
+      [
+        {
+          id: recordId,
+          body: {
+            ...r.data,
+            _sync: {
+              ...(record.sync as Record<string, unknown>),
+              status: r.status,
+              inactiveReason: r.inactiveReason,
+              hash: r.hash,
+              updatedAt: now,
+            },
           },
         },
-      },
-    ]);
+      ],
+      { source: 'write-back', runId: null, mappingId: mapping.id, by: input.requestedBy, at: now },
+    );
     await setHashIndexEntry(app.db, tenantId, mapping.id, recordId, r.hash);
   } else {
     // Google's answer no longer maps to this record (moved out of scope, identifier changed): the next sync

@@ -1,5 +1,5 @@
 import type { Db as Firestore } from '../store/firestore.js';
-import { mergeIntoRecords, replaceRecords } from '../store/records.js';
+import { markRecordsRemoved, replaceRecords } from '../store/records.js';
 import { objectIdOf, type Mapping } from '../../../shared/mapping.js';
 import { PeopleStore, type ApplyResult } from '../store/people.js';
 import type { Clock } from '../platform/clock.js';
@@ -70,8 +70,9 @@ export function collectionSink(ctx: SinkContext): RecordSink {
     async write(records) {
       const now = new Date(clock.now()).toISOString();
       // Read into a local first: `+= await` would add to the value read before the await, losing the writes
-      // of pages written concurrently (a partitioned pass overlaps them).
-      const written = await replaceRecords(
+      // of pages written concurrently (a partitioned pass overlaps them). Each written record is read first, for
+      // its history (store/record-history.ts says why and what it costs).
+      const { written, reads } = await replaceRecords(
         db,
         tenantId,
         objectId,
@@ -95,8 +96,10 @@ export function collectionSink(ctx: SinkContext): RecordSink {
             },
           },
         })),
+        { source: mapping.source, runId, mappingId: mapping.id, at: now },
       );
       meter.recordWrites += written;
+      meter.reads += reads;
       return { failed: 0, errors: [] };
     },
     async markRemoved(removals) {
@@ -104,17 +107,16 @@ export function collectionSink(ctx: SinkContext): RecordSink {
       // Marked, never deleted: the host product decides what a removal means (retire an asset, keep history).
       // Read into a local first: `+= await` would add to the value read before the await, losing the writes
       // of pages written concurrently (a partitioned pass overlaps them).
-      const written = await mergeIntoRecords(
+      const written = await markRecordsRemoved(
         db,
         tenantId,
         objectId,
         removals.map(({ recordId, reason }) => ({
           id: recordId,
-          body: {
-            _sync: { status: 'removed', removedAt, removedRunId: runId, removedReason: reason },
-            ...(mapping.target.kind === 'loginUsers' ? { active: false } : {}),
-          },
+          reason,
+          ...(mapping.target.kind === 'loginUsers' ? { fields: { active: false } } : {}),
         })),
+        { at: removedAt, source: mapping.source, runId, mappingId: mapping.id },
       );
       meter.recordWrites += written;
       return removals.length;

@@ -160,7 +160,8 @@ export async function completeRun(
     run,
     (batch) =>
       batch.update(runRef(db, run.msg.tenantId, run.lease.runId), {
-        status: verdict.held ? 'held' : 'succeeded',
+        // A completed run with records it could not write succeeded, but not fully: hosts and admins are told.
+        status: verdict.held ? 'held' : counts.failed > 0 ? 'succeeded_with_errors' : 'succeeded',
         finishedAt,
         durationMs: now - startedAt,
         counts,

@@ -19,6 +19,7 @@ import {
   type PrecedencePolicy,
 } from '../people/precedence-policy.js';
 import { SOURCE_NAMES, type SourceName, type SourcePerson } from '../people/source-person.js';
+import { appendHistory, changeEntry, HISTORY_FIELD } from './record-history.js';
 
 /**
  * The merged people object: `tenants/{t}/objects/people/records/{normalized email}`. Each source (the Google
@@ -128,7 +129,7 @@ interface StoredPerson {
 }
 
 /** Top-level keys that are not merged fields. */
-const BOOKKEEPING_KEYS = new Set(['email', '_people', '_sync']);
+const BOOKKEEPING_KEYS = new Set(['email', '_people', '_sync', HISTORY_FIELD]);
 
 /** A stored person; null for an absent document or one not written by this store (it is then replaced). */
 export function parseStoredPerson(data: DocumentData | undefined): StoredPerson | null {
@@ -317,7 +318,19 @@ export class PeopleStore {
     if (!merged) return null;
     if (stored && fingerprint(stored.merged) === fingerprint(merged)) return null;
     if (merged.status === 'removed' && stored?.merged.status !== 'removed') result.personsRemoved++;
-    return personDocument(merged, stored, removedReasons, ctx);
+    const doc = personDocument(merged, stored, removedReasons, ctx);
+    // The person's history goes into the same write (store/record-history.ts); the document was read anyway.
+    const entry = changeEntry(
+      { at: ctx.at, source: ctx.source, runId: ctx.runId, mappingId: ctx.writer },
+      stored && { fields: stored.merged.fields, status: stored.merged.status },
+      { fields: merged.fields, status: merged.status },
+    );
+    if (merged.status === 'removed' && stored?.merged.status !== 'removed') {
+      entry.kind = 'removed';
+      entry.reason = String((doc._sync as { removedReason?: unknown }).removedReason ?? 'removed');
+    }
+    doc[HISTORY_FIELD] = appendHistory(snap.get(HISTORY_FIELD), entry);
+    return doc;
   }
 }
 

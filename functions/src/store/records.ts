@@ -1,40 +1,168 @@
-import { FieldPath, type DocumentData, type Firestore } from '@google-cloud/firestore';
+import {
+  FieldPath,
+  FieldValue,
+  type DocumentData,
+  type Firestore,
+  type Query,
+} from '@google-cloud/firestore';
 import { paths } from '../../../shared/firestore-paths.js';
+import {
+  appendHistory,
+  changeEntry,
+  HISTORY_FIELD,
+  HISTORY_LIMIT,
+  parseHistory,
+  removalEntry,
+  type ChangeOrigin,
+  type HistoryEntry,
+} from './record-history.js';
 
 /**
- * Reads of synced records, `tenants/{t}/objects/{objectId}/records/{id}`, for the API. The engine and the people
- * store write them; their fields are whatever the mapping produced, so only the `_sync` block is split off.
+ * Synced records, `tenants/{t}/objects/{objectId}/records/{id}`: the engine and the people store write them, the
+ * API reads them. Their fields are whatever the mapping produced; the bookkeeping blocks are split off: `_sync`
+ * (source, status, removal), `_history` (the last changes, store/record-history.ts) and, for merged people,
+ * `_people` (what each source said, provenance per field).
  */
 export interface StoredRecord {
   id: string;
-  /** The synced fields, without `_sync`. */
+  /** The synced fields, without the bookkeeping blocks. */
   fields: DocumentData;
   /** The `_sync` block (source, status, removal), undefined when absent. */
   sync: unknown;
+  /** The last changes, oldest first. */
+  history: HistoryEntry[];
+  /** Merged people only: the `_people` block (store/people.ts), undefined otherwise. */
+  people: unknown;
 }
 
+const BOOKKEEPING = new Set(['_sync', HISTORY_FIELD, '_people']);
+
 function storedRecord(id: string, data: DocumentData): StoredRecord {
-  const { _sync, ...fields } = data;
-  return { id, fields, sync: _sync as unknown };
+  const fields: DocumentData = {};
+  for (const [k, v] of Object.entries(data)) if (!BOOKKEEPING.has(k)) fields[k] = v;
+  return {
+    id,
+    fields,
+    sync: data._sync as unknown,
+    history: parseHistory(data[HISTORY_FIELD]).slice(-HISTORY_LIMIT),
+    people: data._people as unknown,
+  };
 }
 
 export const RECORD_STATUSES = ['active', 'inactive', 'removed'] as const;
 export type RecordStatus = (typeof RECORD_STATUSES)[number];
 
+/** Where a record's identifier value is kept: what the prefix search runs on (index in firestore.indexes.json). */
+const IDENTIFIER_VALUE = '_sync.identifier.value';
+const UPDATED_AT = '_sync.updatedAt';
+
 /**
- * One page of records in document-id order, optionally of one `_sync.status`, starting after `afterId`.
- * `more` says whether another page follows (one record beyond `limit` is read to know).
+ * What to list. Firestore has no full-text search, so a search is one of:
+ *   - `prefix`: the identifier value starts with the text (case-sensitive, as stored), ordered by it;
+ *   - `equals`: one top-level field equals one of the values (a value typed "42" matches the string and the
+ *     number), in document-id order.
+ * Either may be combined with a status, not with each other (that would need a composite index per field).
+ */
+export interface RecordFilter {
+  status?: RecordStatus | undefined;
+  prefix?: string | undefined;
+  equals?: { field: string; values: ReadonlyArray<string | number | boolean> } | undefined;
+}
+
+/** A position in a listing: the last record returned, with its sort value when sorted by one. */
+export interface RecordCursor {
+  id: string;
+  value?: string;
+}
+
+function filtered(db: Firestore, tenantId: string, objectId: string, filter: RecordFilter): Query {
+  let query: Query = db.collection(paths.records(tenantId, objectId));
+  if (filter.status) query = query.where('_sync.status', '==', filter.status);
+  if (filter.equals) {
+    const { field, values } = filter.equals;
+    query =
+      values.length === 1
+        ? query.where(new FieldPath(field), '==', values[0])
+        : query.where(new FieldPath(field), 'in', [...values]);
+  }
+  if (filter.prefix !== undefined && filter.prefix !== '') {
+    // The largest code point in Firestore's string order closes the range: every value starting with the prefix.
+    query = query
+      .where(IDENTIFIER_VALUE, '>=', filter.prefix)
+      .where(IDENTIFIER_VALUE, '<', `${filter.prefix}\uf8ff`);
+  }
+  return query;
+}
+
+/**
+ * One page of records matching the filter, starting after `after`. `more` says whether another page follows
+ * (one record beyond `limit` is read to know).
  */
 export async function listRecords(
   db: Firestore,
   tenantId: string,
   objectId: string,
-  opts: { status?: RecordStatus | undefined; limit: number; afterId?: string | undefined },
+  opts: RecordFilter & { limit: number; after?: RecordCursor | undefined },
+): Promise<{ records: StoredRecord[]; more: boolean; cursor: (r: StoredRecord) => RecordCursor }> {
+  const byPrefix = opts.prefix !== undefined && opts.prefix !== '';
+  let query = filtered(db, tenantId, objectId, opts);
+  query = byPrefix
+    ? query.orderBy(IDENTIFIER_VALUE).orderBy(FieldPath.documentId())
+    : query.orderBy(FieldPath.documentId());
+  query = query.limit(opts.limit + 1);
+  if (opts.after) {
+    query = byPrefix
+      ? query.startAfter(opts.after.value ?? '', opts.after.id)
+      : query.startAfter(opts.after.id);
+  }
+  const snap = await query.get();
+  return {
+    records: snap.docs.slice(0, opts.limit).map((d) => storedRecord(d.id, d.data())),
+    more: snap.docs.length > opts.limit,
+    cursor: (r) => (byPrefix ? { id: r.id, value: identifierValueOf(r) } : { id: r.id }),
+  };
+}
+
+function identifierValueOf(r: StoredRecord): string {
+  const v = (r.sync as { identifier?: { value?: unknown } } | undefined)?.identifier?.value;
+  return typeof v === 'string' ? v : String(v ?? '');
+}
+
+/** How many records match the filter: a count aggregation (billed one read per 1,000 index entries). */
+export async function countRecords(
+  db: Firestore,
+  tenantId: string,
+  objectId: string,
+  filter: RecordFilter,
+): Promise<number> {
+  const snap = await filtered(db, tenantId, objectId, filter).count().get();
+  return snap.data().count;
+}
+
+/**
+ * The change feed: records written (created, updated, removed) at or after `since` and no later than `until`, in
+ * the order they were written, ties broken by record id. `_sync.updatedAt` is set by every write of a record,
+ * removal marks included. Needs only the single-field index on `_sync.updatedAt`.
+ */
+export async function listChanges(
+  db: Firestore,
+  tenantId: string,
+  objectId: string,
+  opts: {
+    since: string;
+    until: string;
+    limit: number;
+    after?: { updatedAt: string; id: string } | undefined;
+  },
 ): Promise<{ records: StoredRecord[]; more: boolean }> {
-  const records = db.collection(paths.records(tenantId, objectId));
-  const filtered = opts.status ? records.where('_sync.status', '==', opts.status) : records;
-  let query = filtered.orderBy(FieldPath.documentId()).limit(opts.limit + 1);
-  if (opts.afterId) query = query.startAfter(opts.afterId);
+  let query = db
+    .collection(paths.records(tenantId, objectId))
+    .where(UPDATED_AT, '>=', opts.since)
+    .where(UPDATED_AT, '<=', opts.until)
+    .orderBy(UPDATED_AT)
+    .orderBy(FieldPath.documentId())
+    .limit(opts.limit + 1);
+  if (opts.after) query = query.startAfter(opts.after.updatedAt, opts.after.id);
   const snap = await query.get();
   return {
     records: snap.docs.slice(0, opts.limit).map((d) => storedRecord(d.id, d.data())),
@@ -54,41 +182,92 @@ export async function readRecord(
 
 const BATCH_LIMIT = 500;
 
-/** Writes whole record documents in batches of 500 (Firestore's limit); returns how many were written. */
+const statusOf = (body: DocumentData): string => {
+  const s = (body._sync as { status?: unknown } | undefined)?.status;
+  return typeof s === 'string' ? s : 'active';
+};
+
+/** Who wrote a record body, from its `_sync` block, when the caller does not say. */
+function originOf(body: DocumentData): ChangeOrigin {
+  const s = (body._sync ?? {}) as Record<string, unknown>;
+  const str = (v: unknown) => (typeof v === 'string' ? v : null);
+  return {
+    at: str(s.updatedAt) ?? new Date().toISOString(),
+    source: str(s.source) ?? 'unknown',
+    runId: str(s.runId),
+    mappingId: str(s.mappingId),
+  };
+}
+
+/**
+ * Writes whole record documents, each with its history: the documents are read first (one `getAll` per 500) to
+ * know the values they replace, and the new `_history` goes into the same write (store/record-history.ts).
+ * Returns how many documents were written and read.
+ */
 export async function replaceRecords(
   db: Firestore,
   tenantId: string,
   objectId: string,
   docs: ReadonlyArray<{ id: string; body: DocumentData }>,
-): Promise<number> {
-  return writeInBatches(db, tenantId, objectId, docs, false);
-}
-
-/** Merges fields into record documents (a removal mark), in batches of 500; returns how many were written. */
-export async function mergeIntoRecords(
-  db: Firestore,
-  tenantId: string,
-  objectId: string,
-  docs: ReadonlyArray<{ id: string; body: DocumentData }>,
-): Promise<number> {
-  return writeInBatches(db, tenantId, objectId, docs, true);
-}
-
-async function writeInBatches(
-  db: Firestore,
-  tenantId: string,
-  objectId: string,
-  docs: ReadonlyArray<{ id: string; body: DocumentData }>,
-  merge: boolean,
-): Promise<number> {
+  origin?: Omit<ChangeOrigin, 'at'> & { at?: string },
+): Promise<{ written: number; reads: number }> {
+  let reads = 0;
   for (let i = 0; i < docs.length; i += BATCH_LIMIT) {
+    const chunk = docs.slice(i, i + BATCH_LIMIT);
+    const refs = chunk.map(({ id }) => db.doc(paths.record(tenantId, objectId, id)));
+    const previous = await db.getAll(...refs);
+    reads += previous.length;
     const batch = db.batch();
-    for (const { id, body } of docs.slice(i, i + BATCH_LIMIT)) {
-      const ref = db.doc(paths.record(tenantId, objectId, id));
-      if (merge) batch.set(ref, body, { merge: true });
-      else batch.set(ref, body);
+    chunk.forEach(({ body }, k) => {
+      const before = previous[k]!.exists ? storedRecord(previous[k]!.id, previous[k]!.data()!) : null;
+      const fields: DocumentData = {};
+      for (const [key, v] of Object.entries(body)) if (!BOOKKEEPING.has(key)) fields[key] = v;
+      const from = originOf(body);
+      const entry = changeEntry(
+        { ...from, ...origin, at: origin?.at ?? from.at },
+        before && { fields: before.fields, status: before.sync ? statusOf({ _sync: before.sync }) : null },
+        { fields, status: statusOf(body) },
+      );
+      const history = before ? appendHistory(previous[k]!.get(HISTORY_FIELD), entry) : [entry];
+      batch.set(refs[k]!, { ...body, [HISTORY_FIELD]: history });
+    });
+    await batch.commit();
+  }
+  return { written: docs.length, reads };
+}
+
+/**
+ * Marks records removed (never deleted): merges the removal into `_sync`, moves `_sync.updatedAt` (the change
+ * feed reports removals) and appends a removal entry to the history, in one write per record and without a
+ * read (the history may exceed its bound by this one entry until the record's next write trims it).
+ */
+export async function markRecordsRemoved(
+  db: Firestore,
+  tenantId: string,
+  objectId: string,
+  removals: ReadonlyArray<{ id: string; reason: string; fields?: DocumentData }>,
+  origin: ChangeOrigin,
+): Promise<number> {
+  for (let i = 0; i < removals.length; i += BATCH_LIMIT) {
+    const batch = db.batch();
+    for (const { id, reason, fields } of removals.slice(i, i + BATCH_LIMIT)) {
+      batch.set(
+        db.doc(paths.record(tenantId, objectId, id)),
+        {
+          ...fields,
+          _sync: {
+            status: 'removed',
+            removedAt: origin.at,
+            removedRunId: origin.runId,
+            removedReason: reason,
+            updatedAt: origin.at,
+          },
+          [HISTORY_FIELD]: FieldValue.arrayUnion(removalEntry(origin, reason)),
+        },
+        { merge: true },
+      );
     }
     await batch.commit();
   }
-  return docs.length;
+  return removals.length;
 }

@@ -149,3 +149,26 @@ export async function readRun(db: RunDb, tenantId: string, runId: string): Promi
   const snap = await db.doc(runPaths.run(tenantId, runId)).get();
   return snap.exists ? { id: snap.id, data: snap.data()! } : null;
 }
+
+const COMPLETED_STATUSES = new Set(['succeeded', 'succeeded_with_errors', 'held']);
+
+/**
+ * The last completed run of the mapping that started before `before`: the size a running run is measured
+ * against (progress and ETA). One query on runs(mappingId, startedAt DESC), the index the history uses.
+ */
+export async function previousCompletedRun(
+  db: RunDb,
+  tenantId: string,
+  mappingId: string,
+  before: string,
+): Promise<StoredRun | null> {
+  const snap = await db
+    .collection(runPaths.runs(tenantId))
+    .where('mappingId', '==', mappingId)
+    .orderBy('startedAt', 'desc')
+    .startAfter(before)
+    .limit(10)
+    .get();
+  const doc = snap.docs.find((d) => COMPLETED_STATUSES.has(String(d.get('status'))));
+  return doc ? { id: doc.id, data: doc.data() } : null;
+}
