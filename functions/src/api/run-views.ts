@@ -18,6 +18,7 @@ const RUN_FIELDS = [
   'apiRetries',
   'errors',
   'removal',
+  'review',
 ] as const;
 
 export function runView(id: string, data: DocumentData): Record<string, unknown> {
