@@ -31,12 +31,9 @@ export async function findRekeys(
     if (sourceId) createdBySource.set(sourceId, id);
   }
   if (createdBySource.size === 0) return [];
-  const keys = await readRecordKeys(
-    run.deps.db,
-    run.msg.tenantId,
-    objectIdOf(run.mapping.target),
-    [...candidates.keys()],
-  );
+  const keys = await readRecordKeys(run.deps.db, run.msg.tenantId, objectIdOf(run.mapping.target), [
+    ...candidates.keys(),
+  ]);
   run.meter.reads += Math.max(1, keys.size);
   const rekeys: Rekey[] = [];
   for (const from of candidates.keys()) {

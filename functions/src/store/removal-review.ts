@@ -214,13 +214,18 @@ export async function confirmHeldRun(
       };
     if (status !== 'held') return { kind: 'not_held', status };
     const latest = await tx.get(
-      db.collection(paths.runs(tenantId)).where('mappingId', '==', mappingId).orderBy('startedAt', 'desc').limit(1),
+      db
+        .collection(paths.runs(tenantId))
+        .where('mappingId', '==', mappingId)
+        .orderBy('startedAt', 'desc')
+        .limit(1),
     );
     const latestId = latest.docs[0]?.id;
     if (latestId !== undefined && latestId !== runId) return { kind: 'superseded', latestRunId: latestId };
     const exclude = [...new Set(opts.exclude)];
     const heldBase = paths.heldRemovals(tenantId, runId);
-    const heldSnaps = exclude.length > 0 ? await tx.getAll(...exclude.map((id) => db.doc(`${heldBase}/${id}`))) : [];
+    const heldSnaps =
+      exclude.length > 0 ? await tx.getAll(...exclude.map((id) => db.doc(`${heldBase}/${id}`))) : [];
     const unknown = heldSnaps.filter((s) => !s.exists).map((s) => s.id);
     if (unknown.length > 0) return { kind: 'unknown_records', recordIds: unknown };
     const candidates = Number((run.get('removal') as { candidates?: unknown } | undefined)?.candidates ?? 0);
