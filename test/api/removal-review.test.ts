@@ -238,6 +238,77 @@ describe('reviewing held removals', () => {
   });
 });
 
+describe('next-run preview', () => {
+  const draftOf = async (change: Record<string, unknown>) => {
+    const current = await h.request('GET', `/api/tenants/acme/mappings/${staffId}`, { token: owner });
+    const {
+      id: _id,
+      tenantId: _t,
+      version: _v,
+      createdAt: _c,
+      updatedAt: _u,
+      updatedBy: _b,
+      ...input
+    } = current.body;
+    return { ...input, ...change };
+  };
+  const previewNext = (body: unknown) =>
+    h.request('POST', `/api/tenants/acme/mappings/${staffId}/preview-next-run`, { token: viewer, body });
+  /** Everything but the request budget's bookkeeping, which each Directory request spends. */
+  const snapshot = async () =>
+    [...(await h.dump())].filter(([path]) => !path.includes('/requestBudget/')).sort();
+
+  it('counts what a field-map change would create, update and remove, with samples, writing nothing', async () => {
+    const live = (await allRecords()).filter(
+      (r) => r.sync.status !== 'removed' && !excludedIds.has(r.recordId),
+    );
+    const before = await snapshot();
+    const draft = await draftOf({
+      fieldMap: [...(await draftOf({})).fieldMap, { source: 'name.givenName', target: 'givenName' }],
+    });
+    const res = await previewNext({ mapping: draft });
+    expect(res.status, res.text).toBe(200);
+    expect(res.body).toMatchObject({
+      complete: true,
+      pagesRead: 1,
+      identifierChange: null,
+      wouldHold: false,
+      counts: { created: 0, updated: live.length, unchanged: 0, rekeyed: 0, removed: 0 },
+    });
+    expect(res.body.samples.updated).toHaveLength(5);
+    expect(res.body.samples.updated[0].changes).toEqual([
+      { field: 'givenName', from: null, to: expect.any(String) },
+    ]);
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('says when it is a sample, and shows an identifier change as moves', async () => {
+    const sample = await previewNext({ mapping: await draftOf({}), pageSize: 10, maxPages: 2 });
+    expect(sample.body).toMatchObject({
+      complete: false,
+      pagesRead: 2,
+      objectsRead: 20,
+      counts: { removed: null, created: 0, updated: 0, unchanged: 20 },
+      message: expect.stringMatching(/sample/),
+    });
+    const live = (await allRecords()).filter(
+      (r) => r.sync.status !== 'removed' && !excludedIds.has(r.recordId),
+    );
+    const rekey = await previewNext({ mapping: await draftOf({ identifier: 'id' }) });
+    expect(rekey.body).toMatchObject({
+      complete: true,
+      identifierChange: { from: 'primaryEmail', to: 'id' },
+      counts: { created: 0, rekeyed: live.length, removed: 0 },
+    });
+    expect(rekey.body.samples.rekeyed[0]).toMatchObject({
+      from: expect.any(String),
+      recordId: expect.any(String),
+    });
+    const bad = await previewNext({ mapping: await draftOf({}), maxPages: 50 });
+    expect(bad.status).toBe(400);
+  });
+});
+
 describe('changing the unique identifier', () => {
   it('is refused unless acknowledged, then re-keys every record in place: no duplicates, nothing held', async () => {
     const current = await h.request('GET', `/api/tenants/acme/mappings/${staffId}`, { token: owner });

@@ -37,5 +37,6 @@ export function runSummary(id: string, data: DocumentData) {
     finishedAt: data.finishedAt ?? null,
     counts: data.counts ?? null,
     removal: data.removal ?? null,
+    review: data.review ?? null,
   };
 }

@@ -175,3 +175,29 @@ export async function readRecordsById(
   for (const snap of snaps) if (snap.exists) out.set(snap.id, storedRecord(snap.id, snap.data()!));
   return out;
 }
+
+/** The record id each of some source objects is stored under in an object (for a next-run preview). */
+export async function recordIdsBySourceId(
+  db: Firestore,
+  tenantId: string,
+  objectId: string,
+  sourceIds: readonly string[],
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  const chunks: string[][] = [];
+  // Firestore's `in` takes at most 30 values.
+  for (let i = 0; i < sourceIds.length; i += 30) chunks.push(sourceIds.slice(i, i + 30));
+  const snaps = await Promise.all(
+    chunks.map((chunk) =>
+      db
+        .collection(paths.records(tenantId, objectId))
+        .where('_sync.sourceId', 'in', chunk)
+        .select('_sync.sourceId', '_sync.status')
+        .get(),
+    ),
+  );
+  for (const snap of snaps)
+    for (const d of snap.docs)
+      if (d.get('_sync.status') !== 'removed') out.set(String(d.get('_sync.sourceId')), d.id);
+  return out;
+}
