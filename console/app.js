@@ -19,6 +19,7 @@ import { renderOverview } from './js/overview.js';
 import { renderMappings } from './js/mappings.js';
 import { renderEditor } from './js/editor.js';
 import { renderRuns } from './js/runs.js';
+import { renderRemovalReview } from './js/removal-review.js';
 import { renderRecords } from './js/records.js';
 import { renderTeam } from './js/team.js';
 import { renderAction, renderActionHistory, renderRecord } from './js/device-views.js';
@@ -33,6 +34,7 @@ defineRoutes([
   ['/t/:t/mappings/new', renderEditor],
   ['/t/:t/mappings/:id', renderEditor],
   ['/t/:t/runs', renderRuns],
+  ['/t/:t/runs/:runId/review', renderRemovalReview],
   ['/t/:t/records', renderRecords],
   ['/t/:t/records/:objectId', renderRecords],
   ['/t/:t/records/:objectId/:recordId', renderRecord],

@@ -16,6 +16,9 @@
  *   tenants/{tenantId}/refreshes/{mapping}:{window}:{seq} runs the refresh webhook planned, create-only (TTL)
  *   tenants/{tenantId}/runs/{runId}                      SyncRun history
  *   tenants/{tenantId}/runs/{runId}/pages/{n}            ids seen per page (for the removal sweep)
+ *   tenants/{tenantId}/runs/{runId}/heldRemovals/{id}    the records a held run would remove (for review)
+ *   tenants/{tenantId}/syncState/{mappingId}/removalReview/{k} an admin's confirmation of a held run and the
+ *                                                        records excluded from removal (store/removal-review.ts)
  *   tenants/{tenantId}/deviceActions/{actionId}          device action audit trail: who, when, which devices, what
  *                                                        was asked, Google's answer per device
  *   tenants/{tenantId}/deviceActionKeys/{keyHash}        Idempotency-Key records of device actions (TTL, server only)
@@ -52,6 +55,8 @@ export const paths = {
   oauthStates: () => 'oauthStates',
   hostSignature: (hash: string) => `hostSignatures/${hash}`,
   idempotencyKey: (hash: string) => `idempotencyKeys/${hash}`,
+  heldRemovals: (t: string, r: string) => `tenants/${t}/runs/${r}/heldRemovals`,
+  removalReview: (t: string, m: string) => `tenants/${t}/syncState/${m}/removalReview`,
 } as const;
 
 export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$|^[a-z0-9]$/;

@@ -1,5 +1,6 @@
 // Tenant overview: the Google Workspace connection, the schedule and the mappings at a glance.
 import { get, listOf, post, tenantPath } from './api.js';
+import { reviewHref } from './removal-review.js';
 import { progressBar } from './runs.js';
 import {
   append,
@@ -205,6 +206,14 @@ export async function renderOverview(route, el) {
               ? [
                   badge(m.lastRun.status),
                   h('div', { class: 'muted small' }, time(m.lastRun.finishedAt ?? m.lastRun.startedAt)),
+                  m.lastRun.status === 'held' &&
+                    !m.lastRun.review &&
+                    h(
+                      'div',
+                      { class: 'small' },
+                      `${m.lastRun.removal?.candidates ?? ''} records held for removal · `,
+                      h('a', { href: reviewHref(t, m.lastRun.runId) }, 'Review them'),
+                    ),
                 ]
               : 'Never',
           ]),

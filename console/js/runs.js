@@ -6,7 +6,6 @@ import {
   busy,
   button,
   card,
-  confirmDialog,
   fmtDuration,
   fmtNum,
   h,
@@ -18,6 +17,7 @@ import {
 } from './dom.js';
 import { navigate } from './router.js';
 import { loadTenant, notify, showError } from './shell.js';
+import { reviewLink } from './removal-review.js';
 
 const POLL_MS = 1500;
 const DONE = ['succeeded', 'succeeded_with_errors', 'failed', 'held'];
@@ -336,7 +336,7 @@ function historyTable(t, runs, nameOf) {
       const details = h(
         'tr',
         { class: 'details-row', id, hidden: !held },
-        h('td', { colspan: 11 }, runDetails(t, run, errors, nameOf(run))),
+        h('td', { colspan: 11 }, runDetails(t, run, errors)),
       );
       const toggle = button(errors.length ? `Details (${errors.length})` : 'Details', {
         class: 'btn btn-small btn-ghost',
@@ -365,7 +365,7 @@ function historyTable(t, runs, nameOf) {
   );
 }
 
-function runDetails(t, run, errors, name) {
+function runDetails(t, run, errors) {
   const rm = run.removal;
   const c = run.counts ?? {};
   return [
@@ -382,24 +382,11 @@ function runDetails(t, run, errors, name) {
             null,
             rm?.message ??
               'This sync would remove more records than the safety threshold allows. Nothing was removed.',
+            run.review &&
+              ` Confirmed by ${run.review.confirmedBy}: ${run.review.approved} removed, ${run.review.excluded} kept.`,
           ),
         ),
-        button('Confirm removals', {
-          class: 'btn btn-primary',
-          onclick: async (e) => {
-            const btn = e.currentTarget;
-            const ok = await confirmDialog({
-              title: 'Confirm removals?',
-              message: h(
-                'p',
-                null,
-                `A new sync of ${name} runs and marks the ${rm?.candidates ?? ''} records that are no longer in Google Workspace as removed. Removed records keep their data and the reason; nothing is deleted.`,
-              ),
-              confirm: 'Sync and remove',
-            });
-            if (ok) await startSync(t, btn, run.mappingId, true);
-          },
-        }),
+        reviewLink(t, run.runId, run.review ? 'See the review' : 'Review removals'),
       ),
     errors.length
       ? [

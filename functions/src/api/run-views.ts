@@ -18,6 +18,7 @@ const RUN_FIELDS = [
   'apiRetries',
   'errors',
   'removal',
+  'review',
 ] as const;
 
 export function runView(id: string, data: DocumentData): Record<string, unknown> {
@@ -36,6 +37,7 @@ export function runSummary(id: string, data: DocumentData) {
     finishedAt: data.finishedAt ?? null,
     counts: data.counts ?? null,
     removal: data.removal ?? null,
+    review: data.review ?? null,
   };
 }
 

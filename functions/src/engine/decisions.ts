@@ -170,3 +170,31 @@ export function passFor(opts: {
     ? 'incremental'
     : 'full';
 }
+
+/** What an admin's review says about the removal candidates of a pass (store/removal-review.ts). */
+export interface ReviewedCandidates<T> {
+  /** Confirmed by an admin in a held run's review: removed whatever the threshold. */
+  approved: Map<string, T>;
+  /** Excluded by an admin: kept as stored, not counted against the threshold, never held again while absent. */
+  excluded: Map<string, T>;
+  /** Everything else: judged by the threshold as before. */
+  judged: Map<string, T>;
+}
+
+/**
+ * Splits a pass's removal candidates by the review: an exclusion wins over an approval (an admin kept the
+ * record), an approval covers only the records the reviewed run held (a record that disappeared since is
+ * judged on its own).
+ */
+export function reviewCandidates<T>(
+  candidates: ReadonlyMap<string, T>,
+  review: { approvedIds: ReadonlySet<string>; excludedIds: ReadonlySet<string> },
+): ReviewedCandidates<T> {
+  const out: ReviewedCandidates<T> = { approved: new Map(), excluded: new Map(), judged: new Map() };
+  for (const [id, v] of candidates) {
+    if (review.excludedIds.has(id)) out.excluded.set(id, v);
+    else if (review.approvedIds.has(id)) out.approved.set(id, v);
+    else out.judged.set(id, v);
+  }
+  return out;
+}

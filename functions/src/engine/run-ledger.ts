@@ -8,7 +8,17 @@ import {
   stateRef,
 } from '../store/sync-state.js';
 import type { Db as Firestore } from '../store/firestore.js';
-import { removalVerdict } from './decisions.js';
+import { objectIdOf } from '../../../shared/mapping.js';
+import { moveRekeyedRecords } from '../store/records.js';
+import {
+  heldRemovalIds,
+  loadRemovalReview,
+  settleRemovalReview,
+  writeHeldRemovals,
+} from '../store/removal-review.js';
+import { removalVerdict, reviewCandidates } from './decisions.js';
+import { findRekeys } from './rekey.js';
+import { identifierOfRecordId } from './record-id.js';
 import {
   LeaseLostError,
   RetryLaterError,
@@ -119,20 +129,71 @@ export async function completeRun(
     if (index.has(id) || stored !== undefined) candidates.set(id, reason);
   /** The record as it is stored now: as this run wrote it, else as the index has it. */
   const lastStored = (id: string) => pendingRemovals.get(id)?.stored ?? index.get(id);
+
+  // An identifier change moves records to their new ids instead of removing them (engine/rekey.ts).
+  const rekeys = await findRekeys(run, index, seen, candidates);
+  for (const r of rekeys) candidates.delete(r.from);
+  if (rekeys.length > 0) {
+    run.meter.recordWrites += await moveRekeyedRecords(
+      db,
+      run.msg.tenantId,
+      objectIdOf(run.mapping.target),
+      rekeys,
+      { at: new Date(now).toISOString(), runId: run.lease.runId },
+    );
+  }
+
+  // An admin's review (store/removal-review.ts): approved records go, excluded ones stay, the rest is judged.
+  const review = await loadRemovalReview(db, run.msg.tenantId, run.msg.mappingId);
+  run.meter.reads += Math.max(1, review.exclusions.size + (review.approval ? 1 : 0));
+  let approvedIds = new Set<string>();
+  if (review.approval && run.pass === 'full') {
+    approvedIds = await heldRemovalIds(db, run.msg.tenantId, review.approval.heldRunId);
+    run.meter.reads += Math.max(1, approvedIds.size);
+  }
+  const reviewed = reviewCandidates(candidates, {
+    approvedIds,
+    excludedIds: new Set(review.exclusions.keys()),
+  });
   const verdict = removalVerdict(
-    candidates.size,
+    reviewed.judged.size,
     index.size,
     run.mapping.removalThresholdPercent,
     run.msg.confirmRemovals === true,
   );
+  const toRemove = new Map([...reviewed.approved, ...(verdict.held ? [] : reviewed.judged)]);
+  const kept = new Map([...reviewed.excluded, ...(verdict.held ? reviewed.judged : [])]);
   let removed = 0;
-  if (!verdict.held && candidates.size > 0) {
+  if (toRemove.size > 0) {
     removed = await run.sink.markRemoved(
-      [...candidates].map(([recordId, reason]) => {
+      [...toRemove].map(([recordId, reason]) => {
         const sourceId = sourceIdOfEntry(lastStored(recordId) ?? '');
         return { recordId, reason, ...(sourceId ? { sourceId } : {}) };
       }),
     );
+  }
+  if (verdict.held) {
+    run.meter.bookkeepingWrites += await writeHeldRemovals(
+      db,
+      run.msg.tenantId,
+      run.lease.runId,
+      [...reviewed.judged].map(([recordId, reason]) => ({
+        recordId,
+        reason,
+        sourceId: sourceIdOfEntry(lastStored(recordId) ?? '') || null,
+        identifier: run.mapping.target.kind === 'people' ? null : identifierOfRecordId(recordId),
+      })),
+    );
+  }
+  // An exclusion lasts while its record stays absent: once the source lists it again (or it is gone from the
+  // index), a later disappearance is a new state, judged afresh. An approval is used up by a full pass.
+  const endExclusions = [...review.exclusions.keys()].filter((id) => seen.has(id) || !index.has(id));
+  const consumeApproval = review.approval !== null && run.pass === 'full';
+  if (endExclusions.length > 0 || consumeApproval) {
+    run.meter.bookkeepingWrites += await settleRemovalReview(db, run.msg.tenantId, run.msg.mappingId, {
+      endExclusions,
+      consumeApproval,
+    });
   }
 
   const nextIndex = new Map<string, string>();
@@ -141,18 +202,22 @@ export async function completeRun(
   // name only the source object); for the others the hash alone keeps the index a third of the size.
   const indexEntry = run.source.incremental ? (e: string) => e : hashOfEntry;
   for (const [id, e] of seen) nextIndex.set(id, indexEntry(e));
-  if (verdict.held) {
-    // Held records stay indexed as stored, so the next (full) pass finds them absent and judges them again.
-    for (const id of candidates.keys()) {
-      const stored = lastStored(id);
-      if (stored !== undefined) nextIndex.set(id, indexEntry(stored));
-    }
-  } else {
-    for (const id of candidates.keys()) nextIndex.delete(id);
+  // Held and excluded records stay indexed as stored, so the next (full) pass finds them absent again: a held
+  // one is judged again, an excluded one is kept again.
+  for (const id of kept.keys()) {
+    const stored = lastStored(id);
+    if (stored !== undefined) nextIndex.set(id, indexEntry(stored));
   }
+  for (const id of toRemove.keys()) nextIndex.delete(id);
   await saveHashIndex(db, run.msg.tenantId, run.msg.mappingId, nextIndex, shardContents, run.meter);
 
-  const counts: SyncCounts = { ...run.counts, removed };
+  // A re-keyed record was written as new by its page; it is the same record, moved.
+  const counts: SyncCounts = {
+    ...run.counts,
+    created: run.counts.created - rekeys.length,
+    updated: run.counts.updated + rekeys.length,
+    removed,
+  };
   const finishedAt = new Date(now).toISOString();
   const startedAt = Date.parse((await runStartedAt(db, run.lease)) ?? finishedAt);
   run.meter.reads++;
@@ -176,9 +241,12 @@ export async function completeRun(
         }),
         removal: {
           ...verdict,
+          approved: reviewed.approved.size,
+          excluded: reviewed.excluded.size,
+          ...(rekeys.length > 0 ? { rekeyed: rekeys.length } : {}),
           ...(verdict.held
             ? {
-                message: `${verdict.candidates} of ${verdict.previousRecords} records would be removed (over the ${verdict.thresholdPercent}% safety threshold); nothing was removed. Confirm to apply.`,
+                message: `${verdict.candidates} of ${verdict.previousRecords} records would be removed (over the ${verdict.thresholdPercent}% safety threshold); ${removed > 0 ? `only the ${removed} an admin confirmed earlier were removed` : 'nothing was removed'}. Review them and confirm to apply.`,
               }
             : {}),
         },

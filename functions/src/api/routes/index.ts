@@ -10,6 +10,7 @@ import { memberRoutes } from './member-routes.js';
 import { previewRoutes } from '../../sources/google/preview-route.js';
 import { pushRoutes } from '../../push/push-routes.js';
 import { recordRoutes } from './record-routes.js';
+import { removalReviewRoutes } from './removal-review-routes.js';
 import { runRoutes } from './run-routes.js';
 import { syncWebhookRoutes } from './sync-webhook.js';
 import { tenantRoutes } from './tenant-routes.js';
@@ -28,4 +29,5 @@ export const API_ROUTES: Array<Route<RouteContext>> = [
   ...recordRoutes,
   ...deviceActionRoutes,
   ...pushRoutes,
+  ...removalReviewRoutes,
 ];

@@ -1,4 +1,5 @@
-import { mappingInputSchema } from '../../../../shared/mapping.js';
+import { z } from 'zod';
+import { mappingInputSchema, type MappingInput } from '../../../../shared/mapping.js';
 import {
   createMapping,
   deleteMapping,
@@ -11,7 +12,7 @@ import {
 import { ApiError, notFound } from '../api-error.js';
 import { etagOf, requiredIfMatch, staleVersion } from '../etag.js';
 import { json, type ApiResult } from '../http.js';
-import { parseBody } from '../request-body.js';
+import { parseBody, parseQuery } from '../request-body.js';
 import { actorOf, requireTenant, type RouteContext } from '../route-context.js';
 import type { Route } from '../router.js';
 
@@ -73,6 +74,7 @@ async function replace(ctx: RouteContext): Promise<ApiResult> {
   const id = ctx.params.mappingId!;
   const expected = requiredIfMatch(ctx.req);
   const input = parseBody(ctx.req, mappingInputSchema, { emptyAllowed: false });
+  const identifierChange = await refuseSilentIdentifierChange(ctx, tenantId, id, expected, input);
   const outcome = await updateMapping(ctx.app.db, tenantId, id, input, expected, {
     now: new Date(ctx.app.clock.now()).toISOString(),
     by: actorOf(ctx.caller),
@@ -86,8 +88,43 @@ async function replace(ctx: RouteContext): Promise<ApiResult> {
     mappingId: id,
     version: updated.version,
     by: updated.updatedBy,
+    ...(identifierChange ? { identifierChange } : {}),
   });
   return json(200, updated, { etag: etagOf(updated.version) });
+}
+
+const replaceQuery = z.strictObject({
+  acknowledgeIdentifierChange: z.enum(['true', 'false']).optional(),
+});
+
+/**
+ * Changing a mapping's unique identifier changes every record's id. The next sync moves each record to its new
+ * id (engine/rekey.ts), but a caller must say it means it: a PUT that changes the identifier without
+ * `?acknowledgeIdentifierChange=true` is refused with 409 naming the change, and nothing is written. Only a
+ * write based on the stored version is judged here; any other is refused as stale by the update anyway.
+ */
+async function refuseSilentIdentifierChange(
+  ctx: RouteContext,
+  tenantId: string,
+  mappingId: string,
+  expected: number,
+  input: MappingInput,
+): Promise<{ from: string; to: string } | null> {
+  const { acknowledgeIdentifierChange } = parseQuery(ctx.req, replaceQuery);
+  const stored = await readStoredMapping(ctx.app.db, tenantId, mappingId);
+  const before = stored?.mapping;
+  if (!before || stored.version !== expected || before.identifier === input.identifier) return null;
+  const change = { from: before.identifier, to: input.identifier };
+  if (acknowledgeIdentifierChange === 'true') return change;
+  throw new ApiError(
+    'conflict',
+    `this changes the mapping's unique identifier from ${change.from} to ${change.to}: every record gets a new id. ` +
+      'The next sync moves each record to its new id (records whose object has no ' +
+      `${change.to} are judged for removal as usual). Send the same request with ?acknowledgeIdentifierChange=true to go ahead.`,
+    [{ path: 'identifier', message: `changed from ${change.from} to ${change.to}` }],
+    {},
+    { identifierChange: change },
+  );
 }
 
 async function remove(ctx: RouteContext): Promise<ApiResult> {
