@@ -5,6 +5,7 @@ import {
   listMappings,
   readStoredMapping,
   updateMapping,
+  type LoginUsersTaken,
   type StoredMapping,
   type TargetTaken,
 } from '../../store/mappings.js';
@@ -33,6 +34,22 @@ function targetTaken({ clash, objectId }: TargetTaken): ApiError {
     'conflict',
     `mapping "${clash.name}" already writes to ${objectId}; each target can have one mapping`,
     [{ path: 'target', message: `${objectId} is already a target of mapping ${clash.id}` }],
+    {},
+    { conflictsWith: { id: clash.id, name: clash.name } },
+  );
+}
+
+/**
+ * Two login-users mappings claiming one org unit would give its users two roles; keyed by different identifiers
+ * they would make one person two login users. The message says which mapping and what to do.
+ */
+function loginUsersTaken(conflict: LoginUsersTaken): ApiError {
+  return new ApiError(
+    'conflict',
+    conflict.message,
+    [{ path: conflict.path, message: conflict.message }],
+    {},
+    { conflictsWith: conflict.with },
   );
 }
 
@@ -51,6 +68,7 @@ async function create(ctx: RouteContext): Promise<ApiResult> {
     maxPerTenant: MAX_MAPPINGS_PER_TENANT,
   });
   if (outcome.kind === 'target_taken') throw targetTaken(outcome);
+  if (outcome.kind === 'login_users_conflict') throw loginUsersTaken(outcome);
   if (outcome.kind === 'too_many')
     throw new ApiError('conflict', `a tenant can have at most ${MAX_MAPPINGS_PER_TENANT} mappings`);
   const { mapping } = outcome;
@@ -80,6 +98,7 @@ async function replace(ctx: RouteContext): Promise<ApiResult> {
   if (outcome.kind === 'not_found') throw notFound('mapping not found');
   if (outcome.kind === 'stale') throw staleVersion(outcome.current);
   if (outcome.kind === 'target_taken') throw targetTaken(outcome);
+  if (outcome.kind === 'login_users_conflict') throw loginUsersTaken(outcome);
   const updated = outcome.mapping;
   ctx.log.info('mapping updated', {
     tenantId,
