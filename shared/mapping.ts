@@ -295,8 +295,7 @@ export function loginScopeMatchDepth(m: ScopeOf, orgUnitPath: unknown): number |
   for (const raw of m.orgUnitScope.paths) {
     const p = normalizeOrgUnitPath(raw);
     const matches =
-      orgUnitPath === p ||
-      (m.orgUnitScope.includeChildren && (p === '/' || orgUnitPath.startsWith(`${p}/`)));
+      orgUnitPath === p || (m.orgUnitScope.includeChildren && (p === '/' || orgUnitPath.startsWith(`${p}/`)));
     if (matches) best = Math.max(best ?? 0, orgUnitDepth(p));
   }
   return best;
@@ -357,7 +356,9 @@ export interface LoginUsersConflict {
  */
 export function loginUsersConflict(
   input: Pick<MappingInput, 'target' | 'identifier' | 'orgUnitScope'>,
-  others: ReadonlyArray<Pick<MappingInput, 'target' | 'identifier' | 'orgUnitScope' | 'name'> & { id: string }>,
+  others: ReadonlyArray<
+    Pick<MappingInput, 'target' | 'identifier' | 'orgUnitScope' | 'name'> & { id: string }
+  >,
 ): LoginUsersConflict | null {
   if (input.target.kind !== 'loginUsers') return null;
   const mine = claimedOrgUnits(input);

@@ -51,7 +51,8 @@ export function errorReport(form) {
         path = path.slice(0, path.lastIndexOf('.'));
       const err = wrap?.querySelector('.field-error');
       const control = wrap?.querySelector('input:not([hidden]), select, textarea');
-      const line = /^orgUnitScope\.paths\.(\d+)/.exec(fieldPath);
+      // Lines of the typed paths; the org unit picker puts the error next to the unit itself.
+      const line = path === 'orgUnitScope.paths' && /^orgUnitScope\.paths\.(\d+)/.exec(fieldPath);
       const msg = line ? `Line ${Number(line[1]) + 1}: ${message}` : message;
       if (err) {
         err.append(h('div', null, msg));

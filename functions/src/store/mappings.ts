@@ -265,10 +265,7 @@ interface WriteMeta {
 }
 
 export type CreateMappingOutcome =
-  | { kind: 'created'; mapping: Mapping }
-  | TargetTaken
-  | LoginUsersTaken
-  | { kind: 'too_many' };
+  { kind: 'created'; mapping: Mapping } | TargetTaken | LoginUsersTaken | { kind: 'too_many' };
 
 /** Creates a mapping at version 1, unless its target is taken or the tenant has `maxPerTenant` already. */
 export async function createMapping(

@@ -1,4 +1,5 @@
-import { mappingInputSchema } from '../../../../shared/mapping.js';
+import { mappingInputSchema, type MappingInput } from '../../../../shared/mapping.js';
+import { readHostList } from '../../store/host-lists.js';
 import {
   createMapping,
   deleteMapping,
@@ -53,6 +54,20 @@ function loginUsersTaken(conflict: LoginUsersTaken): ApiError {
   );
 }
 
+/**
+ * While the host product lists its login roles (PUT /login-roles), a login-users mapping's role must be one of
+ * them: a role the product does not know would let nobody sign in as intended.
+ */
+async function requireKnownRole(ctx: RouteContext, tenantId: string, input: MappingInput): Promise<void> {
+  const { target } = input;
+  if (target.kind !== 'loginUsers') return;
+  const { items } = await readHostList(ctx.app.db, tenantId, 'loginRoles');
+  if (items.length === 0 || items.some((r) => r.id === target.role)) return;
+  const offered = items.map((r) => (r.label && r.label !== r.id ? `${r.id} (${r.label})` : r.id)).join(', ');
+  const message = `${target.role} is not a role your product offers; choose one of ${offered}`;
+  throw new ApiError('invalid_argument', message, [{ path: 'target.role', message }]);
+}
+
 async function list(ctx: RouteContext): Promise<ApiResult> {
   const { tenantId } = requireTenant(ctx);
   const mappings = (await listMappings(ctx.app.db, tenantId)).map((m) => mappingView(tenantId, m));
@@ -62,6 +77,7 @@ async function list(ctx: RouteContext): Promise<ApiResult> {
 async function create(ctx: RouteContext): Promise<ApiResult> {
   const { tenantId } = requireTenant(ctx);
   const input = parseBody(ctx.req, mappingInputSchema, { emptyAllowed: false });
+  await requireKnownRole(ctx, tenantId, input);
   const outcome = await createMapping(ctx.app.db, tenantId, input, {
     now: new Date(ctx.app.clock.now()).toISOString(),
     by: actorOf(ctx.caller),
@@ -91,6 +107,7 @@ async function replace(ctx: RouteContext): Promise<ApiResult> {
   const id = ctx.params.mappingId!;
   const expected = requiredIfMatch(ctx.req);
   const input = parseBody(ctx.req, mappingInputSchema, { emptyAllowed: false });
+  await requireKnownRole(ctx, tenantId, input);
   const outcome = await updateMapping(ctx.app.db, tenantId, id, input, expected, {
     now: new Date(ctx.app.clock.now()).toISOString(),
     by: actorOf(ctx.caller),
