@@ -84,7 +84,9 @@ describe('conflicts between login-users mappings', () => {
   it('refuses a second mapping for an org unit another one claims, naming it and the unit', () => {
     const c = loginUsersConflict(mapping('new', ['/Schools', '/Staff/']), [staff]);
     expect(c).toMatchObject({ with: { id: 'staff', name: 'staff' }, path: 'orgUnitScope.paths.1' });
-    expect(c!.message).toMatch(/"staff" already gives login users in the org unit \/Staff the role "role-staff"/);
+    expect(c!.message).toMatch(
+      /"staff" already gives login users in the org unit \/Staff the role "role-staff"/,
+    );
   });
   it('refuses two mappings without a scope (or one without and one on /)', () => {
     expect(loginUsersConflict(mapping('a', null), [mapping('b', null)])?.path).toBe('orgUnitScope');

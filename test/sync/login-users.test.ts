@@ -64,7 +64,8 @@ describe('several login-users mappings, one per org unit', () => {
       if (out.status !== 'completed') return;
       expect(out.counts).toMatchObject({ created: 0, updated: 0, removed: 0 });
     }
-    if (staffAgain.status === 'completed') expect(staffAgain.counts.outOfScope).toBeGreaterThanOrEqual(teachers.length);
+    if (staffAgain.status === 'completed')
+      expect(staffAgain.counts.outOfScope).toBeGreaterThanOrEqual(teachers.length);
   });
 
   it('moves a user’s login to the mapping of the org unit they move to, in either order of syncs', async () => {
@@ -111,10 +112,10 @@ describe('several login-users mappings, one per org unit', () => {
 
   it('removes the login user of someone who moves to an org unit no mapping takes in', async () => {
     const users = await h.ws.listUsers();
-    const teacher = users.find(
-      (u) => u.orgUnitPath === '/Staff/Teachers' && !u.suspended && !u.archived,
+    const teacher = users.find((u) => u.orgUnitPath === '/Staff/Teachers' && !u.suspended && !u.archived)!;
+    const worker = users.find(
+      (u) => u.orgUnitPath === '/Staff/Administration' && !u.suspended && !u.archived,
     )!;
-    const worker = users.find((u) => u.orgUnitPath === '/Staff/Administration' && !u.suspended && !u.archived)!;
     await h.ws.updateUser(teacher.primaryEmail, { orgUnitPath: '/Contractors' });
     await h.ws.updateUser(worker.primaryEmail, { orgUnitPath: '/Contractors' });
     await syncAll('staff', 'teachers');
@@ -127,9 +128,7 @@ describe('several login-users mappings, one per org unit', () => {
 
   it('a user suspended in the deeper scope stays that mapping’s, inactive, untouched by the wider one', async () => {
     const users = await h.ws.listUsers();
-    const teacher = users.find(
-      (u) => u.orgUnitPath === '/Staff/Teachers' && !u.suspended && !u.archived,
-    )!;
+    const teacher = users.find((u) => u.orgUnitPath === '/Staff/Teachers' && !u.suspended && !u.archived)!;
     await h.ws.suspendUser(teacher.primaryEmail);
     await syncAll('staff', 'teachers', 'staff');
     expect(await loginUser(teacher.primaryEmail)).toMatchObject({

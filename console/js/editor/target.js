@@ -51,9 +51,9 @@ function roleField(draft, roles) {
       textInput(draft, 'role', 'role'),
       'The role these people get in your product, e.g. user or technician. Your product has not listed its roles for this tenant yet.',
     );
-  const listed = roles.some((r) => r.id === draft.role);
   // A new mapping starts from the product's first role; a stored one keeps its own.
-  if (!listed && !draft.roleFromSaved) draft.role = roles[0].id;
+  if (!draft.roleFromSaved && !roles.some((r) => r.id === draft.role)) draft.role = roles[0].id;
+  const listed = roles.some((r) => r.id === draft.role);
   return field(
     'target.role',
     'Role',
