@@ -265,7 +265,10 @@ export function isKnownSourceField(kind: EntityKind, path: string, source: Sourc
  * Directory API discovery schema: "The customer ID to retrieve all account users"), so it is a field, never a
  * unique identifier: keyed by it, every user would collapse into one record.
  */
-export const FIELD_LABELS: Record<SourceKind, Partial<Record<EntityKind, Readonly<Record<string, string>>>>> = {
+export const FIELD_LABELS: Record<
+  SourceKind,
+  Partial<Record<EntityKind, Readonly<Record<string, string>>>>
+> = {
   google: {
     users: {
       id: 'User ID',
