@@ -5,7 +5,8 @@
  *   sign-in, Google consent, connection overview, mappings list, mapping editor with preview, sync progress,
  *   run history with a held run, records with removed records, re-authorization banner, field errors, and the
  *   overview and editor at a phone's width; device management: a Chromebook's page, the disable confirmation and
- *   result, the typed deprovision phrase, the action history, and those at a phone's width.
+ *   result, the typed deprovision phrase, the action history, and those at a phone's width; login users per org
+ *   unit: the role and org unit pickers with a conflict explained, the mappings list, the editor at a phone's width.
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -183,6 +184,40 @@ async function main() {
     await page.getByRole('button', { name: 'Create mapping' }).click();
     await page.locator('.error-summary').waitFor();
     await shot('09-mapping-field-errors');
+
+    // Login users per org unit: the product lists its roles, a second login-users mapping picks its org units
+    // from the tree, a clash with the first is explained next to the org unit, then the deeper unit is chosen.
+    await api('/login-roles', {
+      method: 'PUT',
+      body: JSON.stringify({
+        roles: [
+          { id: 'technician', label: 'Technician' },
+          { id: 'G2', label: 'Teachers' },
+        ],
+      }),
+    });
+    await open('/mappings/new', 'New mapping');
+    await page.getByLabel('Name', { exact: true }).fill('Teachers can sign in');
+    await page.getByLabel(/Login users with a role/).check();
+    await page.getByLabel('Role', { exact: true }).selectOption('G2');
+    await page.getByLabel('Only sync some org units').check();
+    await page.getByLabel('/Staff', { exact: true }).check();
+    await page.getByRole('button', { name: 'Create mapping' }).click();
+    await page.locator('.error-summary').getByText('conflicts with another mapping').waitFor();
+    await shot('30-login-users-conflict', true);
+    await page.getByLabel('/Staff', { exact: true }).uncheck();
+    await page.getByLabel('/Staff/Teachers', { exact: true }).check();
+    await page.getByRole('button', { name: 'Create mapping' }).click();
+    await page.locator('#notice').getByText('was created').waitFor();
+    const teacherLogins = page.url();
+    await open('/mappings', 'Mappings');
+    await shot('31-login-users-mappings');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto('about:blank');
+    await page.goto(teacherLogins);
+    await waitFor(async () => (await h1().textContent()) === 'Teachers can sign in');
+    await shot('32-narrow-login-users-editor', true);
+    await page.setViewportSize({ width: 1280, height: 800 });
 
     // Device management on; a Chromebook's detail page, the disable confirmation, its result, the history.
     await open('', cs.tenantName);

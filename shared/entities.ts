@@ -254,3 +254,131 @@ export function isKnownSourceField(kind: EntityKind, path: string, source: Sourc
     (f) => f.endsWith('.*') && path.startsWith(f.slice(0, -1)) && path.length > f.length - 1,
   );
 }
+
+/**
+ * What the console shows for identifiers and source fields: the names Asset Panda's Google Workspace
+ * integration and Google's Admin console use (Email, Serial Number, Asset ID, WiFi MAC ...), not the API's
+ * (`primaryEmail`, `annotatedAssetId`, `wifiMacAddress`). Mappings still store the API names; a field without a
+ * label here is shown by its API name. Served with the entities by GET /api/entities (`labels`).
+ *
+ * Google's `customerId` on a user is the Workspace account's ID, the same for every user of the account (the
+ * Directory API discovery schema: "The customer ID to retrieve all account users"), so it is a field, never a
+ * unique identifier: keyed by it, every user would collapse into one record.
+ */
+export const FIELD_LABELS: Record<
+  SourceKind,
+  Partial<Record<EntityKind, Readonly<Record<string, string>>>>
+> = {
+  google: {
+    users: {
+      id: 'User ID',
+      primaryEmail: 'Email',
+      'name.givenName': 'First Name',
+      'name.familyName': 'Last Name',
+      'name.fullName': 'Full Name',
+      orgUnitPath: 'Org Unit Path',
+      suspended: 'Suspended',
+      archived: 'Archived',
+      isAdmin: 'Super Admin',
+      creationTime: 'Created',
+      lastLoginTime: 'Last Sign-in',
+      thumbnailPhotoUrl: 'Photo URL',
+      aliases: 'Aliases',
+      externalIds: 'External IDs',
+      organizations: 'Organizations',
+      phones: 'Phones',
+      locations: 'Locations',
+      relations: 'Relations',
+      recoveryEmail: 'Recovery Email',
+      customerId: 'Customer ID',
+      isEnrolledIn2Sv: '2-Step Verification Enrolled',
+    },
+    chromeos: {
+      deviceId: 'Directory API ID',
+      serialNumber: 'Serial Number',
+      annotatedAssetId: 'Asset ID',
+      annotatedUser: 'Assigned User',
+      annotatedLocation: 'Location',
+      notes: 'Notes',
+      model: 'Model',
+      osVersion: 'OS Version',
+      platformVersion: 'Platform Version',
+      firmwareVersion: 'Firmware Version',
+      macAddress: 'WiFi MAC',
+      ethernetMacAddress: 'Ethernet MAC',
+      meid: 'MEID',
+      status: 'Status',
+      lastSync: 'Last Sync',
+      lastEnrollmentTime: 'Enrollment Time',
+      supportEndDate: 'Support End Date',
+      autoUpdateExpiration: 'Auto Update Expiration',
+      orgUnitPath: 'Org Unit Path',
+      orgUnitId: 'Org Unit ID',
+      bootMode: 'Boot Mode',
+      recentUsers: 'Recent Users',
+    },
+    mobile: {
+      resourceId: 'Directory API ID',
+      deviceId: 'Device ID',
+      serialNumber: 'Serial Number',
+      imei: 'IMEI',
+      meid: 'MEID',
+      wifiMacAddress: 'WiFi MAC',
+      hardwareId: 'Hardware ID',
+      model: 'Model',
+      os: 'OS',
+      type: 'Type',
+      status: 'Status',
+      email: 'User Email',
+      name: 'User Name',
+      firstSync: 'First Sync',
+      lastSync: 'Last Sync',
+      userAgent: 'User Agent',
+      manufacturer: 'Manufacturer',
+      brand: 'Brand',
+    },
+    orgunits: {
+      orgUnitId: 'Org Unit ID',
+      orgUnitPath: 'Org Unit Path',
+      name: 'Name',
+      description: 'Description',
+      parentOrgUnitId: 'Parent Org Unit ID',
+      parentOrgUnitPath: 'Parent Org Unit Path',
+      blockInheritance: 'Block Inheritance',
+    },
+    groups: {
+      id: 'Group ID',
+      email: 'Email',
+      name: 'Name',
+      description: 'Description',
+      directMembersCount: 'Direct Members',
+      adminCreated: 'Created by an Admin',
+      aliases: 'Aliases',
+      members: 'Members',
+    },
+  },
+  entra: {
+    users: {
+      id: 'Object ID',
+      email: 'Email',
+      displayName: 'Display Name',
+      givenName: 'First Name',
+      surname: 'Last Name',
+      jobTitle: 'Job Title',
+      department: 'Department',
+      phone: 'Phone',
+      mobilePhone: 'Mobile Phone',
+      businessPhones: 'Business Phones',
+      employeeId: 'Employee ID',
+      accountEnabled: 'Account Enabled',
+      userType: 'User Type',
+      userPrincipalName: 'User Principal Name',
+      mail: 'Mail',
+    },
+  },
+};
+
+/** The label of a source field or identifier (its API name when it has none, e.g. a custom schema field). */
+export function fieldLabel(source: SourceKind, kind: EntityKind, path: string): string {
+  return FIELD_LABELS[source][kind]?.[path] ?? path;
+}

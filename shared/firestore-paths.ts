@@ -24,6 +24,8 @@
  *   tenants/{tenantId}/deviceActionKeys/{keyHash}        Idempotency-Key records of device actions (TTL, server only)
  *   tenants/{tenantId}/objects/{objectId}/records/{id}   synced records (login users: objectId "login-users";
  *                                                        merged people: objectId "people", id = normalized email)
+ *   tenants/{tenantId}/hostLists/{list}                  lists the host product sets for the console's pickers:
+ *                                                        "loginRoles" (roles of login users), "objects" (its objects)
  *   oauthStates/{stateId}                                pending OAuth authorizations (server only)
  *   deadLetters/{messageId}                              messages Pub/Sub gave up delivering (server only)
  *   hostSignatures/{sha256(signature)}                   host signatures already accepted: each is accepted once
@@ -57,6 +59,7 @@ export const paths = {
   idempotencyKey: (hash: string) => `idempotencyKeys/${hash}`,
   heldRemovals: (t: string, r: string) => `tenants/${t}/runs/${r}/heldRemovals`,
   removalReview: (t: string, m: string) => `tenants/${t}/syncState/${m}/removalReview`,
+  hostList: (t: string, list: string) => `tenants/${t}/hostLists/${list}`,
 } as const;
 
 export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$|^[a-z0-9]$/;

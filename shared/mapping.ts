@@ -257,3 +257,132 @@ export function entityOf(m: { source?: SourceKind; entity: EntityKind }) {
   if (!d) throw new Error(`no ${m.entity} entity in source ${m.source ?? 'google'}`);
   return d;
 }
+
+/**
+ * Several login-users mappings: one per org unit (or subtree), each with its own role, as Asset Panda's
+ * login-access setup has it. Every user belongs to at most one of them, by this rule, which the engine, the
+ * API and the console share:
+ *
+ * - A mapping takes in a user when one of its scope paths does (the path itself, and below it when
+ *   `includeChildren`); a mapping without a scope takes in everyone, like the scope `/`.
+ * - Of the enabled login-users mappings that take the user in, the one whose matching path is deepest wins
+ *   (`/Staff/Teachers` over `/Staff` over `/` or no scope): the most specific org unit decides the role.
+ * - Two mappings cannot tie through the API: mappings that name the same org unit (or are both unscoped) are
+ *   refused as a conflict. Should stored data tie anyway, the mapping created first wins, then the smaller id.
+ * - A user whose org unit no enabled login-users mapping takes in is no login user (removed as out of scope).
+ */
+
+/** How deep an org-unit path is: `/` 0, `/Staff` 1, `/Staff/Teachers` 2. */
+export function orgUnitDepth(path: string): number {
+  return path.split('/').filter(Boolean).length;
+}
+
+/** An org-unit path without trailing slashes (`/` stays `/`): the form scopes are compared in. */
+export function normalizeOrgUnitPath(path: string): string {
+  return path.replace(/\/+$/, '') || '/';
+}
+
+type ScopeOf = { orgUnitScope: MappingInput['orgUnitScope'] };
+
+/**
+ * The depth of the deepest scope path of `m` that takes in a user in `orgUnitPath`, or null when none does. No
+ * scope takes in everyone, at the depth of `/`.
+ */
+export function loginScopeMatchDepth(m: ScopeOf, orgUnitPath: unknown): number | null {
+  if (!m.orgUnitScope) return 0;
+  if (typeof orgUnitPath !== 'string') return null;
+  let best: number | null = null;
+  for (const raw of m.orgUnitScope.paths) {
+    const p = normalizeOrgUnitPath(raw);
+    const matches =
+      orgUnitPath === p || (m.orgUnitScope.includeChildren && (p === '/' || orgUnitPath.startsWith(`${p}/`)));
+    if (matches) best = Math.max(best ?? 0, orgUnitDepth(p));
+  }
+  return best;
+}
+
+export interface LoginUsersCandidate extends ScopeOf {
+  id: string;
+  createdAt: string;
+  enabled: boolean;
+  target: MappingTarget;
+}
+
+/**
+ * Which login-users mapping a user in `orgUnitPath` belongs to (the rule above), or null when none of the
+ * enabled ones takes the user in.
+ */
+export function loginUsersOwner<T extends LoginUsersCandidate>(
+  mappings: readonly T[],
+  orgUnitPath: unknown,
+): T | null {
+  let owner: T | null = null;
+  let ownerDepth = -1;
+  for (const m of mappings) {
+    if (!m.enabled || m.target.kind !== 'loginUsers') continue;
+    const depth = loginScopeMatchDepth(m, orgUnitPath);
+    if (depth === null) continue;
+    const wins =
+      depth > ownerDepth ||
+      (depth === ownerDepth &&
+        owner !== null &&
+        (m.createdAt < owner.createdAt || (m.createdAt === owner.createdAt && m.id < owner.id)));
+    if (wins) {
+      owner = m;
+      ownerDepth = depth;
+    }
+  }
+  return owner;
+}
+
+/** The org units a login-users mapping claims, normalized; no scope claims `/`. */
+function claimedOrgUnits(m: ScopeOf): string[] {
+  return m.orgUnitScope ? m.orgUnitScope.paths.map(normalizeOrgUnitPath) : ['/'];
+}
+
+export interface LoginUsersConflict {
+  /** The other mapping. */
+  with: { id: string; name: string };
+  /** The input field the conflict is about, as the API's error details name fields. */
+  path: string;
+  message: string;
+}
+
+/**
+ * Why `input` (a login-users mapping) cannot live next to the tenant's other login-users mappings, or null.
+ * Conflicts: both claim one org unit (or both have no scope): a user there would have two roles; or they key
+ * login users by different identifiers: one person would become two login users. Disabled mappings count
+ * too, so enabling one later cannot create a conflict.
+ */
+export function loginUsersConflict(
+  input: Pick<MappingInput, 'target' | 'identifier' | 'orgUnitScope'>,
+  others: ReadonlyArray<
+    Pick<MappingInput, 'target' | 'identifier' | 'orgUnitScope' | 'name'> & { id: string }
+  >,
+): LoginUsersConflict | null {
+  if (input.target.kind !== 'loginUsers') return null;
+  const mine = claimedOrgUnits(input);
+  for (const other of others) {
+    if (other.target.kind !== 'loginUsers') continue;
+    const withOther = { id: other.id, name: other.name };
+    if (other.identifier !== input.identifier) {
+      return {
+        with: withOther,
+        path: 'identifier',
+        message: `login users are keyed by one identifier: mapping "${other.name}" already identifies them by ${other.identifier}, so ${input.identifier} would make the same person a second login user`,
+      };
+    }
+    const theirs = new Set(claimedOrgUnits(other));
+    const shared = mine.findIndex((p) => theirs.has(p));
+    if (shared >= 0) {
+      const unit = mine[shared]!;
+      const where = input.orgUnitScope ? `the org unit ${unit}` : 'every org unit (no scope)';
+      return {
+        with: withOther,
+        path: input.orgUnitScope ? `orgUnitScope.paths.${shared}` : 'orgUnitScope',
+        message: `mapping "${other.name}" already gives login users in ${where} the role "${other.target.role}"; each org unit can have one login-users mapping, so choose another org unit, or edit "${other.name}" instead`,
+      };
+    }
+  }
+  return null;
+}

@@ -10,6 +10,7 @@ import { entitiesOf, findEntity, initialFormState, mappingBody } from './editor/
 import { mappingPreview } from './editor/preview.js';
 import { saveBar } from './editor/save-bar.js';
 import { scopeAndSafetySection } from './editor/scope-safety.js';
+import { loadPickerLists } from './editor/picker-lists.js';
 import { deleteMapping, loadMapping, reloadAfterConflict, submitMapping } from './editor/stored-mapping.js';
 import { targetSection } from './editor/target.js';
 
@@ -19,10 +20,11 @@ const SECTIONS = [basicsSection, targetSection, fieldMapSection, scopeAndSafetyS
 export async function renderEditor(route, el) {
   const tenantId = route.params.t ?? '';
   const id = route.params.id;
-  const [sources, stored] = await Promise.all([
+  const [sources, stored, , lists] = await Promise.all([
     loadEntitySources(),
     id ? loadMapping(tenantId, id) : null,
     loadTenant(tenantId),
+    loadPickerLists(tenantId),
   ]);
   const saved = stored?.mapping ?? null;
   // A mapping reads from one source for good (an Entra mapping stays one): its entities are that source's.
@@ -37,7 +39,7 @@ export async function renderEditor(route, el) {
   /** Renders every section from the draft, then focuses `focusId` (the control that changed the layout). */
   const draw = (focusId) => {
     /** @type {import('./editor/controls.js').SectionContext} */
-    const ctx = { draft, entities, entity: findEntity(entities, draft.entity), redraw: draw };
+    const ctx = { draft, entities, entity: findEntity(entities, draft.entity), redraw: draw, lists };
     replace(
       form,
       errors.summary,

@@ -1,13 +1,31 @@
 // The mappings list.
 import { get, listOf, tenantPath } from './api.js';
 import { badge, button, h, mappingEntityLabel, pageHeader, table, targetLabel, time } from './dom.js';
-import { loadTenant } from './shell.js';
+import { loadEntitySources, loadTenant } from './shell.js';
 import { startSync } from './runs.js';
 
 /** @type {import('./router.js').View} */
 export async function renderMappings(route, el) {
   const t = route.params.t ?? '';
-  const [tenant, data] = await Promise.all([loadTenant(t, true), get(tenantPath(t, '/mappings'))]);
+  const [tenant, data, sources] = await Promise.all([
+    loadTenant(t, true),
+    get(tenantPath(t, '/mappings')),
+    loadEntitySources(),
+  ]);
+  /** An identifier as the product names it (Email, Serial Number), from GET /api/entities' labels. */
+  const identifierLabel = (m) =>
+    (sources[m.source ?? 'google'] ?? []).find((e) => e.kind === m.entity)?.labels?.[m.identifier] ??
+    m.identifier;
+  // Several login-users mappings split users by org unit: each row says which units it gives its role to.
+  const loginScope = (m) =>
+    m.target?.kind === 'loginUsers' &&
+    h(
+      'div',
+      { class: 'muted small' },
+      m.orgUnitScope?.paths?.length
+        ? `Org units: ${m.orgUnitScope.paths.join(', ')}${m.orgUnitScope.includeChildren === false ? ' (without child units)' : ''}`
+        : 'Every org unit not given to another login-users mapping',
+    );
   const mappings = listOf(data, 'mappings');
   const lastRuns = new Map((tenant.mappings ?? []).map((m) => [m.id, m.lastRun]));
   const off = tenant.status !== 'active' && 'Connect Google Workspace first';
@@ -44,8 +62,8 @@ export async function renderMappings(route, el) {
             return [
               h('a', { href: `#/t/${t}/mappings/${encodeURIComponent(m.id)}` }, h('strong', null, m.name)),
               mappingEntityLabel(m),
-              targetLabel(m.target),
-              h('code', null, m.identifier),
+              [targetLabel(m.target), loginScope(m)],
+              h('span', { title: m.identifier }, identifierLabel(m)),
               badge(m.enabled === false ? 'disabled' : 'enabled'),
               last
                 ? [

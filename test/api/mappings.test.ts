@@ -412,18 +412,20 @@ describe('optimistic concurrency', () => {
   it('refuses a second mapping writing the same target', async () => {
     const first = await h.request('POST', base, {
       token: owner,
-      body: usersMapping({ target: { kind: 'loginUsers', role: 'staff' } }),
+      body: usersMapping({ target: { kind: 'collection', objectId: 'twice' } }),
     });
     expect(first.status).toBe(201);
     const res = await rejected(
       () =>
         h.request('POST', base, {
           token: owner,
-          body: usersMapping({ name: 'Again', target: { kind: 'loginUsers', role: 'teacher' } }),
+          body: usersMapping({ name: 'Again', target: { kind: 'collection', objectId: 'twice' } }),
         }),
       409,
       'conflict',
     );
     expect(res.body.error.details[0]!.path).toBe('target');
+    expect(res.body.error.conflictsWith).toEqual({ id: first.body.id, name: 'Staff' });
+    // Several login-users mappings are the exception (test/api/login-users.test.ts).
   });
 });

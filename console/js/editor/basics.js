@@ -1,6 +1,6 @@
 // "What to sync": the mapping's name, its source (shown, never changed here), the entity and its unique identifier.
 import { card, entityLabel, h, sourceLabel } from '../dom.js';
-import { bindTo, choices, field, textInput } from './controls.js';
+import { bindTo, choices, field, labelOf, textInput } from './controls.js';
 import { entityDescription, findEntity, selectEntity } from './form-state.js';
 
 /** @param {import('./controls.js').SectionContext} ctx */
@@ -32,7 +32,10 @@ export function basicsSection({ draft, entities, entity, redraw }) {
       h(
         'select',
         { id: 'identifier', onchange: bindTo(draft, 'identifier') },
-        entity.identifiers.map((x) => h('option', { selected: x === draft.identifier }, x)),
+        // Shown by the product's names (Email, Serial Number, Asset ID); the mapping stores the API's.
+        entity.identifiers.map((x) =>
+          h('option', { value: x, selected: x === draft.identifier, title: x }, labelOf(entity, x)),
+        ),
       ),
       'The field that identifies each record; it must be unique, like a serial number.',
     ),

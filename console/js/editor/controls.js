@@ -10,8 +10,13 @@ import { setValue } from './form-state.js';
  *   entities: import('./form-state.js').Entity[],
  *   entity: import('./form-state.js').Entity,
  *   redraw: (focusId?: string) => void,
- * }} SectionContext `entity` is the chosen one; `redraw` re-renders the form and focuses `focusId`
+ *   lists: import('./picker-lists.js').PickerLists,
+ * }} SectionContext `entity` is the chosen one; `redraw` re-renders the form and focuses `focusId`; `lists` are
+ *   what the pickers offer (the product's roles and objects, the org unit tree)
  */
+
+/** How an identifier or source field is shown: its label from GET /api/entities, else its API name. */
+export const labelOf = (entity, path) => entity.labels?.[path] ?? path;
 
 /** A field: label, optional hint, an error slot, the control. */
 export function field(path, label, control, hint) {

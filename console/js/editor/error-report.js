@@ -37,7 +37,10 @@ export function errorReport(form) {
   });
 
   /** Puts each detail next to the input its path names (or the nearest enclosing field). */
-  const showFieldErrors = (/** @type {{path: string, message: string}[]} */ details) => {
+  const showFieldErrors = (
+    /** @type {{path: string, message: string}[]} */ details,
+    /** @type {string | undefined} */ title,
+  ) => {
     clear();
     const links = details.map(({ path: apiPath, message }) => {
       // The API names the body's fields under `mapping.` where the body is wrapped (the preview's is).
@@ -48,7 +51,8 @@ export function errorReport(form) {
         path = path.slice(0, path.lastIndexOf('.'));
       const err = wrap?.querySelector('.field-error');
       const control = wrap?.querySelector('input:not([hidden]), select, textarea');
-      const line = /^orgUnitScope\.paths\.(\d+)/.exec(fieldPath);
+      // Lines of the typed paths; the org unit picker puts the error next to the unit itself.
+      const line = path === 'orgUnitScope.paths' && /^orgUnitScope\.paths\.(\d+)/.exec(fieldPath);
       const msg = line ? `Line ${Number(line[1]) + 1}: ${message}` : message;
       if (err) {
         err.append(h('div', null, msg));
@@ -82,9 +86,10 @@ export function errorReport(form) {
       h(
         'h2',
         { id: 'summary-title' },
-        details.length > 1
-          ? `There are ${details.length} problems with this mapping`
-          : 'There is a problem with this mapping',
+        title ??
+          (details.length > 1
+            ? `There are ${details.length} problems with this mapping`
+            : 'There is a problem with this mapping'),
       ),
       h('ul', null, links),
     );
@@ -105,10 +110,16 @@ export function errorReport(form) {
     });
   };
 
-  /** A 400 with details goes next to the inputs; anything else to the alert region. */
+  /**
+   * A 400 with details goes next to the inputs; so does a 409 conflict with another mapping (which names the
+   * other mapping and the org unit or target they share), under a title that says it is a conflict. Anything
+   * else goes to the alert region. The form keeps what the admin typed either way.
+   */
   const report = (err, title) => {
     if (err instanceof ApiError && err.status === 400 && err.details.length)
       return showFieldErrors(err.details);
+    if (err instanceof ApiError && err.status === 409 && err.details.length)
+      return showFieldErrors(err.details, 'This mapping conflicts with another mapping');
     showError(err, title);
   };
 

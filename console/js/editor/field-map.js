@@ -9,6 +9,7 @@ import {
   setRowTarget,
   setWriteBack,
 } from './form-state.js';
+import { labelOf } from './controls.js';
 
 /** The source option that reveals a text input for a custom schema path. */
 const CUSTOM_SOURCE = '__custom__';
@@ -42,7 +43,7 @@ export function fieldMapSection({ draft, entity, redraw }) {
         'ol',
         { class: 'fm-rows' },
         draft.fieldRows.map((row, i) =>
-          fieldRow({ draft, redraw }, row, i, listed, takesCustom, entity.writable ?? []),
+          fieldRow({ draft, redraw, entity }, row, i, listed, takesCustom, entity.writable ?? []),
         ),
       ),
       button('Add field', { class: 'btn btn-small', id: 'add-field', onclick: addRow }),
@@ -57,7 +58,7 @@ export function fieldMapSection({ draft, entity, redraw }) {
 }
 
 /** One row: source from the entity's list (or custom text), target name, remove. */
-function fieldRow({ draft, redraw }, row, i, listed, takesCustom, writable) {
+function fieldRow({ draft, redraw, entity }, row, i, listed, takesCustom, writable) {
   const n = i + 1;
   const custom = h('input', {
     id: `src-custom-${i}`,
@@ -118,7 +119,9 @@ function fieldRow({ draft, redraw }, row, i, listed, takesCustom, writable) {
         'select',
         { id: `src-${i}`, onchange: pickSource },
         h('option', { value: '' }, 'Choose a field…'),
-        listed.map((f) => h('option', { selected: !row.custom && f === row.source }, f)),
+        listed.map((f) =>
+          h('option', { value: f, selected: !row.custom && f === row.source, title: f }, labelOf(entity, f)),
+        ),
         (takesCustom || row.custom) &&
           h('option', { value: CUSTOM_SOURCE, selected: row.custom }, 'Custom schema field…'),
       ),
@@ -134,7 +137,7 @@ function fieldRow({ draft, redraw }, row, i, listed, takesCustom, writable) {
     ),
     button('Remove', {
       class: 'btn btn-small btn-ghost',
-      'aria-label': `Remove row ${n}${row.source ? ` (${row.source})` : ''}`,
+      'aria-label': `Remove row ${n}${row.source ? ` (${labelOf(entity, row.source)})` : ''}`,
       onclick: removeRow,
     }),
   );

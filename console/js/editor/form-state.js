@@ -11,7 +11,7 @@
  *   fieldRows: FieldRow[],
  *   scoped: boolean, scopePaths: string, includeChildren: boolean,
  *   enabled: boolean, removalThreshold: string,
- *   customized: boolean,
+ *   customized: boolean, roleFromSaved: boolean,
  * }} FormState `scopePaths` one per line; `customized` once the object id or the field map is the admin's own;
  *   `source` is kept as stored (google for a new mapping): the editor never changes where a mapping reads from
  */
@@ -103,7 +103,23 @@ export function initialFormState(saved, entities) {
     enabled: saved?.enabled ?? true,
     removalThreshold: String(saved?.removalThresholdPercent ?? 10),
     customized: !!saved,
+    // A stored role stays as it is even when the product no longer lists it (the role picker flags it).
+    roleFromSaved: !!saved?.target?.role,
   };
+}
+
+/** The org unit paths of the scope, one per line in `scopePaths`. @param {FormState} draft */
+export const scopePathList = (draft) =>
+  draft.scopePaths
+    .split('\n')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+/** Adds or removes one org unit path of the scope (the org unit picker). @param {FormState} draft */
+export function toggleScopePath(draft, path, on) {
+  const paths = scopePathList(draft).filter((p) => p !== path);
+  if (on) paths.push(path);
+  draft.scopePaths = paths.join('\n');
 }
 
 /** A plain value from a form control. @param {FormState} draft @param {keyof FormState} key */
@@ -207,13 +223,7 @@ export function mappingBody(draft) {
       ...(r.appendTemplate ? { appendTemplate: r.appendTemplate } : {}),
     })),
     orgUnitScope: draft.scoped
-      ? {
-          paths: draft.scopePaths
-            .split('\n')
-            .map((s) => s.trim())
-            .filter(Boolean),
-          includeChildren: draft.includeChildren,
-        }
+      ? { paths: scopePathList(draft), includeChildren: draft.includeChildren }
       : null,
     enabled: draft.enabled,
     removalThresholdPercent: draft.removalThreshold.trim() === '' ? null : Number(draft.removalThreshold),

@@ -13,8 +13,12 @@ const etagOf = (res, mapping) => res.etag ?? `"${mapping.version}"`;
 
 const mappingPath = (tenantId, id) => tenantPath(tenantId, `/mappings/${encodeURIComponent(id)}`);
 
-/** 412, or a 409 conflict: someone else saved or deleted the mapping meanwhile. */
-const isConflict = (e) => e instanceof ApiError && (e.status === 412 || e.code === 'conflict');
+/**
+ * 412: someone else saved or deleted the mapping meanwhile (the version sent is stale). A 409 is something else
+ * (another mapping already writes the target or claims the org unit, or a concurrent write to retry): the API
+ * says what in words, and the form stays as the admin filled it in (editor/error-report.js).
+ */
+const isStale = (e) => e instanceof ApiError && e.status === 412;
 
 /** @returns {Promise<StoredMapping>} */
 export async function loadMapping(tenantId, id) {
@@ -50,7 +54,7 @@ export const submitMapping = (btn, { tenantId, stored, body, errors, onSaved, on
       onSaved(saved);
       notify(`Changes to “${saved.name}” were saved.`);
     } catch (err) {
-      if (isConflict(err)) return onConflict();
+      if (isStale(err)) return onConflict();
       errors.report(err, 'The mapping could not be saved');
     }
   });
@@ -79,7 +83,7 @@ export async function deleteMapping(btn, { tenantId, stored, onConflict }) {
         flashNext(() => notify(`Mapping “${saved.name}” was deleted.`));
         navigate(`/t/${tenantId}/mappings`);
       } catch (err) {
-        if (isConflict(err)) return onConflict();
+        if (isStale(err)) return onConflict();
         showError(err, 'The mapping could not be deleted');
       }
     });

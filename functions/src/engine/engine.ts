@@ -1,6 +1,6 @@
 import type { Db as Firestore } from '../store/firestore.js';
 import { loadHashIndex } from '../store/hash-index.js';
-import { readMapping } from '../store/mappings.js';
+import { listEnabledLoginUsersMappings, readMapping } from '../store/mappings.js';
 import { sharedRequestBudget, type RequestBudget } from '../store/request-budget.js';
 import { loadPageDocs, recordRunError, runRef } from '../store/runs.js';
 import { readTenant, type TenantDoc } from '../store/tenants.js';
@@ -27,6 +27,7 @@ import {
   type PageCommit,
   type PassCheckpoint,
 } from './partitioned-pass.js';
+import type { LoginUsersOwnership } from './record-mapper.js';
 import { recordSinkFor } from './record-sink.js';
 import { commitPage, completeRun, guardedCommit, handOver, handleSourceFailure } from './run-ledger.js';
 import { SourceError, type SourceChange, type SourcePage, type SourceReader } from './source.js';
@@ -118,6 +119,7 @@ async function runPasses(run: Run, tenant: TenantDoc): Promise<SyncOutcome> {
     return handleSourceFailure(run, err);
   }
   const { index, shardContents } = await loadHashIndex(deps.db, msg.tenantId, msg.mappingId, run.meter);
+  const loginUsers = await loginUsersOwnership(run);
   const seen = new Map<string, string>();
   const pendingRemovals = new Map<string, PendingRemoval>();
   if (run.lease.resumed) {
@@ -153,7 +155,7 @@ async function runPasses(run: Run, tenant: TenantDoc): Promise<SyncOutcome> {
    * while it still commits them one by one.
    */
   const preparePage = (changes: SourceChange[], retries: number): PageCommit => {
-    const plan = planPage(mapping, changes, view, run.pass, run.source.label);
+    const plan = planPage(mapping, changes, view, run.pass, run.source.label, loginUsers);
     foldPage(seen, pendingRemovals, plan.seen, plan.removed);
     if (bySource) {
       const m: Map<string, string> = bySource;
@@ -261,6 +263,21 @@ async function runPasses(run: Run, tenant: TenantDoc): Promise<SyncOutcome> {
       return handOver(run);
     }
   }
+}
+
+/**
+ * A login-users mapping shares login users with the tenant's other login-users mappings (one per org unit);
+ * each user is the most specific one's (shared/mapping.ts loginUsersOwner). Read once per invocation, so a
+ * mapping added or changed meanwhile counts from the next invocation on.
+ */
+async function loginUsersOwnership(run: Run): Promise<LoginUsersOwnership | undefined> {
+  const { mapping } = run;
+  if (mapping.target.kind !== 'loginUsers') return undefined;
+  const stored = await listEnabledLoginUsersMappings(run.deps.db, run.msg.tenantId);
+  run.meter.reads += Math.max(1, stored.length);
+  // The running mapping as this run read it, whatever the listing says of it.
+  const mappings = [...stored.filter((m) => m.id !== mapping.id), mapping];
+  return { selfId: mapping.id, mappings };
 }
 
 /** Folds one page into the run's picture, in page order: a later page's report of a record wins. */

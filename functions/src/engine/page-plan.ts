@@ -1,6 +1,11 @@
 import { entityOf, type Mapping } from '../../../shared/mapping.js';
 import type { PassKind } from './decisions.js';
-import { mapSourceObject, type MappedRecord } from './record-mapper.js';
+import {
+  mapLoginUser,
+  mapSourceObject,
+  type LoginUsersOwnership,
+  type MappedRecord,
+} from './record-mapper.js';
 import type { SourceChange } from './source.js';
 import { zeroCounts, type SyncCounts } from './sync-counts.js';
 
@@ -47,6 +52,8 @@ export function planPage(
   view: PassView,
   pass: PassKind,
   sourceLabel: string,
+  /** For a login-users mapping: the tenant's login-users mappings, which decide whose each user is. */
+  loginUsers?: LoginUsersOwnership,
 ): PagePlan {
   const plan: PagePlan = { writes: [], seen: {}, removed: {}, counts: zeroCounts(), errors: [] };
   const writeAt = new Map<string, number>();
@@ -76,7 +83,32 @@ export function planPage(
       if (recordId !== undefined) remove(recordId, change.reason);
       continue;
     }
-    const outcome = mapSourceObject(mapping, change.object);
+    const outcome = loginUsers
+      ? mapLoginUser(mapping, loginUsers, change.object)
+      : mapSourceObject(mapping, change.object);
+    if (outcome.kind === 'claimed') {
+      // Another login-users mapping owns this user (a more specific org unit). It is none of this mapping's
+      // business unless this mapping wrote the login user before (the user moved, or a run of this mapping read
+      // the user before the move): then the login user is handed over, written as its owner writes it, and kept
+      // in this mapping's index as seen, so this mapping neither removes it nor writes it again until it changes.
+      // Both mappings then agree on what the record holds whichever of their runs comes last.
+      plan.counts.outOfScope++;
+      const r = outcome.record;
+      const indexed = view.indexed(r.recordId);
+      const known = plan.seen[r.recordId] ?? view.seen(r.recordId) ?? indexed;
+      if (known === undefined) continue;
+      delete plan.removed[r.recordId];
+      plan.seen[r.recordId] = entryOf(r);
+      pageSourceRecord.set(r.sourceId, r.recordId);
+      if (hashOfEntry(known) === r.hash && writeAt.get(r.recordId) === undefined) continue;
+      const at = writeAt.get(r.recordId);
+      if (at !== undefined) plan.writes[at] = r;
+      else {
+        writeAt.set(r.recordId, plan.writes.length);
+        plan.writes.push(r);
+      }
+      continue;
+    }
     if (outcome.kind !== 'record') {
       if (outcome.kind === 'out_of_scope') plan.counts.outOfScope++;
       else plan.counts.skipped++;

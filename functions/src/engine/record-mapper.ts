@@ -1,5 +1,5 @@
-import { entityOf } from '../../../shared/mapping.js';
-import type { MappingInput } from '../../../shared/mapping.js';
+import { entityOf, loginUsersOwner } from '../../../shared/mapping.js';
+import type { LoginUsersCandidate, MappingInput } from '../../../shared/mapping.js';
 import { personRecordId } from '../people/person-record-id.js';
 import { contentHash } from './content-hash.js';
 import { recordIdFor } from './record-id.js';
@@ -15,12 +15,19 @@ export interface MappedRecord {
   /** The record body as written (without the bookkeeping `_sync` block). */
   data: Record<string, unknown>;
   hash: string;
+  /**
+   * The mapping the record is written for when that is not the running one: a login user that another
+   * login-users mapping owns, written as that mapping would write it (see mapLoginUser).
+   */
+  mappingId?: string;
 }
 
 export type MapOutcome =
   | { kind: 'record'; record: MappedRecord }
   | { kind: 'out_of_scope' }
-  | { kind: 'skipped'; reason: string; sourceId: string };
+  | { kind: 'skipped'; reason: string; sourceId: string }
+  /** A login user that a more specific login-users mapping owns; `record` is as that mapping maps it. */
+  | { kind: 'claimed'; by: string; record: MappedRecord };
 
 type MappingForSync = Pick<MappingInput, 'entity' | 'identifier' | 'target' | 'fieldMap' | 'orgUnitScope'> &
   Partial<Pick<MappingInput, 'source'>>;
@@ -93,4 +100,27 @@ export function mapSourceObject(mapping: MappingForSync, src: Record<string, unk
     kind: 'record',
     record: { recordId, sourceId, identifierValue, status, inactiveReason, data, hash },
   };
+}
+
+/** The tenant's login-users mappings a login-users sync weighs a user against (shared/mapping.ts loginUsersOwner). */
+export interface LoginUsersOwnership {
+  selfId: string;
+  mappings: ReadonlyArray<LoginUsersCandidate & MappingForSync>;
+}
+
+/**
+ * Maps a user for a login-users mapping that shares login users with others: the user is this mapping's when it
+ * is the most specific one taking the user in; another's (`claimed`, mapped as that mapping maps it) when a more
+ * specific one does; out of scope when none does. Pure.
+ */
+export function mapLoginUser(
+  mapping: MappingForSync,
+  ownership: LoginUsersOwnership,
+  src: Record<string, unknown>,
+): MapOutcome {
+  const owner = loginUsersOwner(ownership.mappings, src.orgUnitPath);
+  if (!owner || owner.id === ownership.selfId) return mapSourceObject(mapping, src);
+  const outcome = mapSourceObject(owner, src);
+  if (outcome.kind !== 'record') return outcome;
+  return { kind: 'claimed', by: owner.id, record: { ...outcome.record, mappingId: owner.id } };
 }

@@ -1,5 +1,6 @@
 import type { Db as Firestore } from '../store/firestore.js';
 import { markRecordsRemoved, replaceRecords } from '../store/records.js';
+import { markOwnLoginUsersRemoved } from '../store/login-users.js';
 import { objectIdOf, type Mapping } from '../../../shared/mapping.js';
 import { PeopleStore, type ApplyResult } from '../store/people.js';
 import type { Clock } from '../platform/clock.js';
@@ -83,7 +84,8 @@ export function collectionSink(ctx: SinkContext): RecordSink {
             _sync: {
               source: mapping.source,
               entity: mapping.entity,
-              mappingId: mapping.id,
+              // A login user handed over to the login-users mapping that owns it is written as that one's.
+              mappingId: r.mappingId ?? mapping.id,
               sourceId: r.sourceId,
               identifier: { field: mapping.identifier, value: r.identifierValue },
               status: r.status,
@@ -104,6 +106,27 @@ export function collectionSink(ctx: SinkContext): RecordSink {
     },
     async markRemoved(removals) {
       const removedAt = new Date(clock.now()).toISOString();
+      if (mapping.target.kind === 'loginUsers') {
+        // Login users are shared by the tenant's login-users mappings: only this mapping's own are marked.
+        const { marked, keptForOthers } = await markOwnLoginUsersRemoved(
+          db,
+          tenantId,
+          mapping.id,
+          removals.map(({ recordId, reason }) => ({
+            id: recordId,
+            body: {
+              _sync: { status: 'removed', removedAt, removedRunId: runId, removedReason: reason },
+              active: false,
+            },
+          })),
+        );
+        meter.recordWrites += marked;
+        if (keptForOthers > 0)
+          ctx.log.info('login users another login-users mapping wrote since were left to it', {
+            keptForOthers,
+          });
+        return marked;
+      }
       // Marked, never deleted: the host product decides what a removal means (retire an asset, keep history).
       // Read into a local first: `+= await` would add to the value read before the await, losing the writes
       // of pages written concurrently (a partitioned pass overlaps them).

@@ -3,7 +3,14 @@ import { FieldPath, type DocumentData, type Firestore, type Transaction } from '
 import { z } from 'zod';
 import { SOURCE_KINDS, type SourceKind } from '../../../shared/entities.js';
 import { paths } from '../../../shared/firestore-paths.js';
-import { mappingInputSchema, objectIdOf, type Mapping, type MappingInput } from '../../../shared/mapping.js';
+import {
+  loginUsersConflict,
+  mappingInputSchema,
+  objectIdOf,
+  type LoginUsersConflict,
+  type Mapping,
+  type MappingInput,
+} from '../../../shared/mapping.js';
 
 /**
  * `tenants/{t}/mappings/{mappingId}`: what a tenant syncs, and where to. Every write names the version it was
@@ -41,6 +48,18 @@ export async function readMapping(
 export async function listEnabledMappings(db: Firestore, tenantId: string): Promise<Mapping[]> {
   const snap = await db.collection(paths.mappings(tenantId)).where('enabled', '==', true).get();
   return snap.docs.flatMap((d) => parseStoredMapping(tenantId, d.id, d.data()) ?? []);
+}
+
+/**
+ * The tenant's enabled login-users mappings: a login-users sync gives each user to the most specific of them
+ * (shared/mapping.ts loginUsersOwner), so it needs to know them all.
+ */
+export async function listEnabledLoginUsersMappings(db: Firestore, tenantId: string): Promise<Mapping[]> {
+  const snap = await db.collection(paths.mappings(tenantId)).where('target.kind', '==', 'loginUsers').get();
+  return snap.docs.flatMap((d) => {
+    const m = parseStoredMapping(tenantId, d.id, d.data());
+    return m?.enabled ? [m] : [];
+  });
 }
 
 /** What the fan-out needs of a mapping to decide whether it syncs (engine/tenant-syncs.ts). */
@@ -190,10 +209,17 @@ export interface TargetTaken {
   clash: { id: string; name: string };
 }
 
+/** Another login-users mapping claims the same org unit, or keys login users by another identifier. */
+export interface LoginUsersTaken extends LoginUsersConflict {
+  kind: 'login_users_conflict';
+}
+
 /**
  * The clashing mapping, or the number of mappings when the target is free (read in the transaction). Two
  * mappings writing one target would remove each other's records in their sweeps; merged people are the
- * exception by design: each source's mapping removes only its own source's part of a person.
+ * exception by design: each source's mapping removes only its own source's part of a person. Login users are
+ * the other exception: several mappings share them, one per org unit (shared/mapping.ts loginUsersOwner), as
+ * long as no two claim one org unit and all key them by one identifier.
  */
 async function findTargetClash(
   db: Firestore,
@@ -201,8 +227,19 @@ async function findTargetClash(
   tenantId: string,
   input: MappingInput,
   selfId: string | null,
-): Promise<TargetTaken | { kind: 'free'; count: number }> {
+): Promise<TargetTaken | LoginUsersTaken | { kind: 'free'; count: number }> {
   const snap = await tx.get(db.collection(paths.mappings(tenantId)));
+  if (input.target.kind === 'loginUsers') {
+    const others = snap.docs.flatMap((d) => {
+      if (d.id === selfId) return [];
+      // A login-users mapping that no longer validates still claims what it names, as far as it can be read.
+      const parsed = parseStoredMapping(tenantId, d.id, d.data());
+      return parsed ? [parsed] : [];
+    });
+    const conflict = loginUsersConflict(input, others);
+    if (conflict) return { kind: 'login_users_conflict', ...conflict };
+    return { kind: 'free', count: snap.size };
+  }
   const objectId = objectIdOf(input.target);
   const clash = snap.docs.find(
     (d) =>
@@ -227,7 +264,8 @@ interface WriteMeta {
   by: string;
 }
 
-export type CreateMappingOutcome = { kind: 'created'; mapping: Mapping } | TargetTaken | { kind: 'too_many' };
+export type CreateMappingOutcome =
+  { kind: 'created'; mapping: Mapping } | TargetTaken | LoginUsersTaken | { kind: 'too_many' };
 
 /** Creates a mapping at version 1, unless its target is taken or the tenant has `maxPerTenant` already. */
 export async function createMapping(
@@ -248,7 +286,7 @@ export async function createMapping(
   };
   return db.runTransaction(async (tx): Promise<CreateMappingOutcome> => {
     const target = await findTargetClash(db, tx, tenantId, input, null);
-    if (target.kind === 'target_taken') return target;
+    if (target.kind !== 'free') return target;
     if (target.count >= meta.maxPerTenant) return { kind: 'too_many' };
     tx.create(db.doc(paths.mapping(tenantId, id)), mapping);
     return { kind: 'created', mapping };
@@ -262,7 +300,11 @@ export interface StaleVersion {
 }
 
 export type UpdateMappingOutcome =
-  { kind: 'updated'; mapping: Mapping } | { kind: 'not_found' } | StaleVersion | TargetTaken;
+  | { kind: 'updated'; mapping: Mapping }
+  | { kind: 'not_found' }
+  | StaleVersion
+  | TargetTaken
+  | LoginUsersTaken;
 
 /** Replaces the mapping with `input` as version expectedVersion + 1, if it is still at expectedVersion. */
 export async function updateMapping(
@@ -279,11 +321,16 @@ export async function updateMapping(
     if (!snap.exists) return { kind: 'not_found' };
     const current = Number(snap.get('version') ?? 1);
     if (current !== expectedVersion) return { kind: 'stale', current };
-    // Only a changed target needs the tenant-wide check (which reads, and so locks, every mapping).
+    // Only a changed target needs the tenant-wide check (which reads, and so locks, every mapping); a
+    // login-users mapping's scope and identifier can clash with its siblings', so it is checked on every write.
     const currentTarget = snap.get('target') as Mapping['target'] | undefined;
-    if (!currentTarget || objectIdOf(currentTarget) !== objectIdOf(input.target)) {
+    if (
+      !currentTarget ||
+      objectIdOf(currentTarget) !== objectIdOf(input.target) ||
+      input.target.kind === 'loginUsers'
+    ) {
       const target = await findTargetClash(db, tx, tenantId, input, mappingId);
-      if (target.kind === 'target_taken') return target;
+      if (target.kind !== 'free') return target;
     }
     const next: Mapping = {
       ...input,

@@ -1,19 +1,26 @@
 import {
+  FIELD_LABELS,
   ENTITIES,
   ENTITY_KINDS,
   REQUIRED_SCOPES,
   SOURCE_ENTITIES,
   SOURCE_KINDS,
   type EntityDescriptor,
+  type SourceKind,
 } from '../../../../shared/entities.js';
 import { WRITABLE_CHROMEOS_FIELDS } from '../../../../shared/mapping.js';
 import { json, type ApiResult } from '../http.js';
 import type { RouteContext } from '../route-context.js';
 import type { Route } from '../router.js';
 
-/** An entity as the console sees it: Chrome OS devices also name the fields a write-back may send to Google. */
-const withWritable = (e: EntityDescriptor, source: string) =>
-  source === 'google' && e.kind === 'chromeos' ? { ...e, writable: WRITABLE_CHROMEOS_FIELDS } : e;
+/**
+ * An entity as the console sees it: Chrome OS devices also name the fields a write-back may send to Google, and
+ * every entity carries the labels its identifiers and fields are shown by (shared/entities.ts FIELD_LABELS).
+ */
+const withWritable = (e: EntityDescriptor, source: SourceKind) => ({
+  ...(source === 'google' && e.kind === 'chromeos' ? { ...e, writable: WRITABLE_CHROMEOS_FIELDS } : e),
+  labels: FIELD_LABELS[source][e.kind] ?? {},
+});
 
 /** Each source's entities in the one order the console lists them. */
 const bySource = Object.fromEntries(

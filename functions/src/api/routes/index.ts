@@ -14,6 +14,7 @@ import { removalReviewRoutes } from './removal-review-routes.js';
 import { runRoutes } from './run-routes.js';
 import { syncWebhookRoutes } from './sync-webhook.js';
 import { tenantRoutes } from './tenant-routes.js';
+import { hostListRoutes } from './host-list-routes.js';
 
 export const API_ROUTES: Array<Route<RouteContext>> = [
   ...authRoutes,
@@ -30,4 +31,5 @@ export const API_ROUTES: Array<Route<RouteContext>> = [
   ...deviceActionRoutes,
   ...pushRoutes,
   ...removalReviewRoutes,
+  ...hostListRoutes,
 ];

@@ -1,11 +1,13 @@
 import { z } from 'zod';
 import { mappingInputSchema, type MappingInput } from '../../../../shared/mapping.js';
+import { readHostList } from '../../store/host-lists.js';
 import {
   createMapping,
   deleteMapping,
   listMappings,
   readStoredMapping,
   updateMapping,
+  type LoginUsersTaken,
   type StoredMapping,
   type TargetTaken,
 } from '../../store/mappings.js';
@@ -34,7 +36,37 @@ function targetTaken({ clash, objectId }: TargetTaken): ApiError {
     'conflict',
     `mapping "${clash.name}" already writes to ${objectId}; each target can have one mapping`,
     [{ path: 'target', message: `${objectId} is already a target of mapping ${clash.id}` }],
+    {},
+    { conflictsWith: { id: clash.id, name: clash.name } },
   );
+}
+
+/**
+ * Two login-users mappings claiming one org unit would give its users two roles; keyed by different identifiers
+ * they would make one person two login users. The message says which mapping and what to do.
+ */
+function loginUsersTaken(conflict: LoginUsersTaken): ApiError {
+  return new ApiError(
+    'conflict',
+    conflict.message,
+    [{ path: conflict.path, message: conflict.message }],
+    {},
+    { conflictsWith: conflict.with },
+  );
+}
+
+/**
+ * While the host product lists its login roles (PUT /login-roles), a login-users mapping's role must be one of
+ * them: a role the product does not know would let nobody sign in as intended.
+ */
+async function requireKnownRole(ctx: RouteContext, tenantId: string, input: MappingInput): Promise<void> {
+  const { target } = input;
+  if (target.kind !== 'loginUsers') return;
+  const { items } = await readHostList(ctx.app.db, tenantId, 'loginRoles');
+  if (items.length === 0 || items.some((r) => r.id === target.role)) return;
+  const offered = items.map((r) => (r.label && r.label !== r.id ? `${r.id} (${r.label})` : r.id)).join(', ');
+  const message = `${target.role} is not a role your product offers; choose one of ${offered}`;
+  throw new ApiError('invalid_argument', message, [{ path: 'target.role', message }]);
 }
 
 async function list(ctx: RouteContext): Promise<ApiResult> {
@@ -46,12 +78,14 @@ async function list(ctx: RouteContext): Promise<ApiResult> {
 async function create(ctx: RouteContext): Promise<ApiResult> {
   const { tenantId } = requireTenant(ctx);
   const input = parseBody(ctx.req, mappingInputSchema, { emptyAllowed: false });
+  await requireKnownRole(ctx, tenantId, input);
   const outcome = await createMapping(ctx.app.db, tenantId, input, {
     now: new Date(ctx.app.clock.now()).toISOString(),
     by: actorOf(ctx.caller),
     maxPerTenant: MAX_MAPPINGS_PER_TENANT,
   });
   if (outcome.kind === 'target_taken') throw targetTaken(outcome);
+  if (outcome.kind === 'login_users_conflict') throw loginUsersTaken(outcome);
   if (outcome.kind === 'too_many')
     throw new ApiError('conflict', `a tenant can have at most ${MAX_MAPPINGS_PER_TENANT} mappings`);
   const { mapping } = outcome;
@@ -74,6 +108,7 @@ async function replace(ctx: RouteContext): Promise<ApiResult> {
   const id = ctx.params.mappingId!;
   const expected = requiredIfMatch(ctx.req);
   const input = parseBody(ctx.req, mappingInputSchema, { emptyAllowed: false });
+  await requireKnownRole(ctx, tenantId, input);
   const identifierChange = await refuseSilentIdentifierChange(ctx, tenantId, id, expected, input);
   const outcome = await updateMapping(ctx.app.db, tenantId, id, input, expected, {
     now: new Date(ctx.app.clock.now()).toISOString(),
@@ -82,6 +117,7 @@ async function replace(ctx: RouteContext): Promise<ApiResult> {
   if (outcome.kind === 'not_found') throw notFound('mapping not found');
   if (outcome.kind === 'stale') throw staleVersion(outcome.current);
   if (outcome.kind === 'target_taken') throw targetTaken(outcome);
+  if (outcome.kind === 'login_users_conflict') throw loginUsersTaken(outcome);
   const updated = outcome.mapping;
   ctx.log.info('mapping updated', {
     tenantId,
