@@ -176,6 +176,27 @@ async function main() {
     await open('/records/directory-users?status=removed', 'Records');
     await shot('08-records-removed');
 
+    // The held Chromebooks run, reviewed: search, keep one, see what the rest would be.
+    const heldRun = (await api(`/runs?mappingId=${encodeURIComponent(chromebooks.id)}&limit=1`)).runs[0] as {
+      runId: string;
+    };
+    const reviewRoute = `/runs/${encodeURIComponent(heldRun.runId)}/review`;
+    await open(reviewRoute, 'Review removals');
+    await page.locator('table.review tbody tr').first().waitFor();
+    await page.locator('table.review tbody input[type="checkbox"]').first().check();
+    await shot('22-removal-review', true);
+
+    // A next-run preview of an identifier change, and the warning before saving it (cancelled).
+    await open(`/mappings/${encodeURIComponent(people.id)}`, people.name);
+    await page.locator('#identifier').selectOption('id');
+    await page.getByRole('button', { name: 'Preview next run' }).click();
+    await page.locator('#next-run-preview').waitFor();
+    await shot('23-next-run-preview', true);
+    await page.getByRole('button', { name: 'Save changes' }).click();
+    await page.getByRole('dialog').waitFor();
+    await shot('24-identifier-change-warning');
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
+
     // Field errors from the API, next to their inputs.
     await open('/mappings/new', 'New mapping');
     await page.getByLabel('Name', { exact: true }).fill('Badges');
@@ -287,6 +308,9 @@ async function main() {
     await shot('20-narrow-device-records');
     await open('/devices/actions', 'Device actions');
     await shot('21-narrow-device-actions');
+    await open(reviewRoute, 'Review removals');
+    await page.locator('table.review tbody tr').first().waitFor();
+    await shot('25-narrow-removal-review', true);
     await page.setViewportSize({ width: 1280, height: 800 });
 
     // The team, with a colleague and a viewer added.

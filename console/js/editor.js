@@ -33,7 +33,7 @@ export async function renderEditor(route, el) {
 
   const form = h('form', { novalidate: true, 'aria-label': 'Mapping' });
   const errors = errorReport(form);
-  const preview = mappingPreview(tenantId, () => mappingBody(draft), errors);
+  const preview = mappingPreview(tenantId, () => mappingBody(draft), errors, saved?.id ?? null);
   const onConflict = () => reloadAfterConflict(el, () => renderEditor(route, el));
 
   /** Renders every section from the draft, then focuses `focusId` (the control that changed the layout). */
@@ -44,7 +44,7 @@ export async function renderEditor(route, el) {
       form,
       errors.summary,
       SECTIONS.map((section) => section(ctx)),
-      saveBar({ tenantId, isNew: !stored, onPreview: preview.run }),
+      saveBar({ tenantId, isNew: !stored, onPreview: preview.run, onPreviewNextRun: preview.runNext }),
     );
     if (focusId) document.getElementById(focusId)?.focus();
   };

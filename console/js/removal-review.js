@@ -18,7 +18,7 @@ import {
   uid,
 } from './dom.js';
 import { navigate } from './router.js';
-import { loadTenant, notify, showError, state } from './shell.js';
+import { flashNext, loadTenant, notify, showError, state } from './shell.js';
 
 const PAGE = 25;
 /** Record fields shown as columns; the rest stay in the record's detail page. */
@@ -181,10 +181,11 @@ export async function renderRemovalReview(route, el) {
         const res = await post(tenantPath(t, `/runs/${encodeURIComponent(runId)}/removals/confirm`), {
           exclude: [...keep],
         });
-        notify(
+        const said =
           res.message ??
-            `Confirmed: ${fmtNum(res.review.approved)} records will be removed by the sync now running${res.review.excluded ? `, ${fmtNum(res.review.excluded)} kept` : ''}.`,
-        );
+          `Confirmed: ${fmtNum(res.review.approved)} records will be removed by the sync now running${res.review.excluded ? `, ${fmtNum(res.review.excluded)} kept` : ''}.`;
+        // Said on the page it opens: a navigation clears the messages of the page it leaves.
+        flashNext(() => notify(said));
         navigate(`/t/${t}/runs?mappingId=${encodeURIComponent(run.mappingId)}`);
       } catch (err) {
         showError(

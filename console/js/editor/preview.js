@@ -8,7 +8,7 @@ import { badge, busy, card, cellValue, h, replace, table } from '../dom.js';
  * @param {() => object} currentBody the mapping input body to preview
  * @param {ReturnType<typeof import('./error-report.js').errorReport>} errors
  */
-export function mappingPreview(tenantId, currentBody, errors) {
+export function mappingPreview(tenantId, currentBody, errors, mappingId = null) {
   const output = h('div', { 'aria-live': 'polite' });
   const element = card('Preview', [
     h(
@@ -57,5 +57,92 @@ export function mappingPreview(tenantId, currentBody, errors) {
       }
     });
 
-  return { element, run };
+  /** What the next sync would do with the draft instead of the stored mapping (stored mappings only). */
+  const runNext = (btn) =>
+    busy(btn, async () => {
+      errors.clear();
+      replace(output, h('p', { class: 'muted' }, 'Comparing the draft with the records this mapping holds…'));
+      try {
+        const r = await post(
+          tenantPath(tenantId, `/mappings/${encodeURIComponent(mappingId)}/preview-next-run`),
+          {
+            mapping: currentBody(),
+          },
+        );
+        replace(output, nextRunSummary(r));
+      } catch (err) {
+        output.replaceChildren();
+        errors.report(err, 'The next-run preview could not run');
+      }
+    });
+
+  return { element, run, runNext: mappingId ? runNext : null };
+}
+
+const NEXT_RUN_BUCKETS = [
+  ['created', 'Created'],
+  ['updated', 'Updated'],
+  ['rekeyed', 'Moved to a new id'],
+  ['removed', 'Removed'],
+  ['unchanged', 'Unchanged'],
+];
+
+/** Counts and samples of a next-run preview, saying plainly when it is only a sample. */
+function nextRunSummary(r) {
+  const c = r.counts ?? {};
+  const sampleRows = (key) =>
+    (r.samples?.[key] ?? []).map((x) =>
+      h(
+        'li',
+        null,
+        h('code', null, x.identifier ?? decodeURIComponent(x.recordId)),
+        x.from ? [' ← ', h('code', null, decodeURIComponent(x.from))] : '',
+        x.changes?.length
+          ? ` (${x.changes.map((ch) => `${ch.field}: ${JSON.stringify(ch.from)} → ${JSON.stringify(ch.to)}`).join('; ')})`
+          : '',
+      ),
+    );
+  return h(
+    'div',
+    { class: 'next-run', id: 'next-run-preview' },
+    r.identifierChange &&
+      h(
+        'div',
+        { class: 'alert t-warn' },
+        h(
+          'p',
+          null,
+          h('strong', null, 'The unique identifier changes '),
+          `from ${r.identifierChange.from} to ${r.identifierChange.to}. Saving asks you to confirm; the next sync moves each record to its new id instead of creating duplicates.`,
+        ),
+      ),
+    h(
+      'p',
+      { class: r.complete ? 'muted' : 'alert t-info' },
+      r.complete ? `Complete: ${r.message}.` : `Only a sample: ${r.message}.`,
+    ),
+    h(
+      'dl',
+      { class: 'counts' },
+      NEXT_RUN_BUCKETS.map(([k, label]) =>
+        h(
+          'div',
+          { 'data-count': k },
+          h('dt', null, label),
+          h('dd', null, c[k] == null ? 'unknown' : String(c[k])),
+        ),
+      ),
+    ),
+    r.wouldHold &&
+      h(
+        'p',
+        { class: 'alert t-warn' },
+        'The removals would be over the safety threshold: the run would be held for review.',
+      ),
+    NEXT_RUN_BUCKETS.slice(0, 4).map(([k, label]) =>
+      r.samples?.[k]?.length
+        ? [h('h3', null, `${label}, for example`), h('ul', { class: 'samples' }, sampleRows(k))]
+        : '',
+    ),
+  );
 }

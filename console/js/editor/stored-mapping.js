@@ -48,7 +48,11 @@ export const submitMapping = (btn, { tenantId, stored, body, errors, onSaved, on
         return navigate(`/t/${tenantId}/mappings/${encodeURIComponent(created.id)}`);
       }
       const saved = stored.mapping;
-      const res = await request('PUT', mappingPath(tenantId, saved.id), { body, ifMatch: stored.etag });
+      // A new unique identifier gives every record a new id: the API refuses it unless acknowledged.
+      const identifierChanged = saved.identifier !== body.identifier;
+      if (identifierChanged && !(await confirmIdentifierChange(saved.identifier, body.identifier))) return;
+      const path = `${mappingPath(tenantId, saved.id)}${identifierChanged ? '?acknowledgeIdentifierChange=true' : ''}`;
+      const res = await request('PUT', path, { body, ifMatch: stored.etag });
       Object.assign(saved, mappingOf(res));
       stored.etag = etagOf(res, saved);
       onSaved(saved);
@@ -57,6 +61,25 @@ export const submitMapping = (btn, { tenantId, stored, body, errors, onSaved, on
       if (isStale(err)) return onConflict();
       errors.report(err, 'The mapping could not be saved');
     }
+  });
+
+/** The warning before an identifier change is saved. */
+const confirmIdentifierChange = (from, to) =>
+  confirmDialog({
+    title: 'Change the unique identifier?',
+    message: [
+      h(
+        'p',
+        null,
+        `Records are keyed by ${from} today. Keyed by ${to}, every record gets a new id: the next sync moves each record to its new id, matched by its Google Workspace id, so nothing is duplicated or held for removal.`,
+      ),
+      h(
+        'p',
+        null,
+        `Objects without a ${to} cannot be keyed and are judged for removal as usual. Use “Preview next run” to see the numbers first.`,
+      ),
+    ],
+    confirm: 'Change identifier and save',
   });
 
 /**
