@@ -56,6 +56,25 @@ async function get(ctx: RouteContext): Promise<ApiResult> {
 
 const base = '/api/tenants/:tenantId/objects/:objectId/records';
 export const recordRoutes: Array<Route<RouteContext>> = [
-  { method: 'GET', pattern: base, access: { kind: 'tenant', need: 'read' }, handle: list },
-  { method: 'GET', pattern: `${base}/:recordId`, access: { kind: 'tenant', need: 'read' }, handle: get },
+  {
+    method: 'GET',
+    pattern: base,
+    access: { kind: 'tenant', need: 'read' },
+    handle: list,
+    doc: {
+      summary: 'Records synced into a target object, a page at a time',
+      query: recordsQuery,
+      responses: { 200: { description: '`{records, nextPageToken}` (null on the last page).' } },
+    },
+  },
+  {
+    method: 'GET',
+    pattern: `${base}/:recordId`,
+    access: { kind: 'tenant', need: 'read' },
+    handle: get,
+    doc: {
+      summary: 'One record, with where it came from (`sync`) and, if removed, when and why',
+      responses: { 200: { description: '`{recordId, objectId, data, sync}`.' } },
+    },
+  },
 ];
