@@ -22,6 +22,7 @@ import { renderRuns } from './js/runs.js';
 import { renderRecords } from './js/records.js';
 import { renderTeam } from './js/team.js';
 import { renderAction, renderActionHistory, renderRecord } from './js/device-views.js';
+import { renderApiReference } from './js/api-reference.js';
 
 const EXPIRED = 'Your session has expired. Sign in again to continue.';
 
@@ -39,6 +40,7 @@ defineRoutes([
   ['/t/:t/devices/actions', renderActionHistory],
   ['/t/:t/devices/actions/:actionId', renderAction],
   ['/t/:t/team', renderTeam],
+  ['/t/:t/api', renderApiReference],
 ]);
 
 /** Reads what the sign-in and connect redirects left in the query string, then tidies the URL. */

@@ -13,7 +13,7 @@ import type { Route } from '../router.js';
  */
 export const MAX_MEMBERS_PER_TENANT = 100;
 
-const memberBody = z.strictObject({ role: z.enum(ROLES) });
+export const memberBody = z.strictObject({ role: z.enum(ROLES) });
 
 const ROLE_ORDER: Record<Role, number> = { owner: 0, admin: 1, viewer: 2 };
 

@@ -11,7 +11,7 @@ import { admitRefresh, requestRefresh } from '../request-refresh.js';
 import { actorOf, requireTenant, type RouteContext } from '../route-context.js';
 import type { Route } from '../router.js';
 
-const syncBody = z.strictObject({
+export const syncBody = z.strictObject({
   mappingId: PARAM_SCHEMAS.mappingId.optional(),
   confirmRemovals: z.boolean().optional(),
 });

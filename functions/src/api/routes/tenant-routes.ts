@@ -11,7 +11,7 @@ import type { Route } from '../router.js';
 import { runSummary } from '../run-views.js';
 import { syncSchedule } from '../schedule.js';
 
-const createTenantBody = z.strictObject({
+export const createTenantBody = z.strictObject({
   tenantId: z
     .string()
     .regex(
