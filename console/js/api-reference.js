@@ -1,6 +1,6 @@
 // API reference: GET /api/openapi.json (generated from the routes and their zod schemas), made readable.
 import { get } from './api.js';
-import { card, h, pageHeader, table } from './dom.js';
+import { append, card, h, pageHeader, table } from './dom.js';
 import { loadTenant } from './shell.js';
 
 const METHODS = ['get', 'post', 'put', 'delete'];
@@ -74,7 +74,7 @@ export async function renderApiReference(route, el) {
     }
   }
   const schemes = Object.entries(doc.components?.securitySchemes ?? {});
-  el.append(
+  append(el, [
     pageHeader(
       'API reference',
       h('a', { class: 'btn', href: '/api/openapi.json', download: 'openapi.json' }, 'OpenAPI 3.1 (JSON)'),
@@ -106,6 +106,6 @@ export async function renderApiReference(route, el) {
         ops.map(({ method, path, op }) => operationDetails(method, path, op)),
       ]),
     ),
-  );
+  ]);
   return 'API reference';
 }
