@@ -4,6 +4,8 @@ import { append, card, h, pageHeader, table } from './dom.js';
 import { loadTenant } from './shell.js';
 
 const METHODS = ['get', 'post', 'put', 'delete'];
+/** Descriptions mark code with backticks, as Markdown does: shown as <code>. */
+const prose = (text) => (text ?? '').split('`').map((part, i) => (i % 2 ? h('code', null, part) : part));
 const SCHEME_LABELS = {
   googleIdToken: 'Admin (Google ID token)',
   hostSignature: 'Host product (ws-hmac-v2)',
@@ -37,7 +39,7 @@ function operationDetails(method, path, op) {
     'details',
     { class: 'api-op' },
     h('summary', null, h('code', null, `${method.toUpperCase()} ${path}`), ' — ', op.summary),
-    op.description && h('p', { class: 'muted api-desc' }, op.description),
+    op.description && h('p', { class: 'muted api-desc' }, prose(op.description)),
     params.length > 0 &&
       table(
         `Parameters of ${method.toUpperCase()} ${path}`,
@@ -55,7 +57,7 @@ function operationDetails(method, path, op) {
       h(
         'ul',
         { class: 'api-answers' },
-        answers.map(([status, r]) => h('li', null, h('strong', null, status), ' ', r.description)),
+        answers.map(([status, r]) => h('li', null, h('strong', null, status), ' ', prose(r.description))),
       ),
   );
 }
@@ -87,7 +89,7 @@ export async function renderApiReference(route, el) {
         { class: 'api-schemes' },
         schemes.flatMap(([name, s]) => [
           h('dt', null, SCHEME_LABELS[name] ?? name),
-          h('dd', null, s.description ?? ''),
+          h('dd', null, prose(s.description)),
         ]),
       ),
     ),
