@@ -23,6 +23,7 @@ import { renderRemovalReview } from './js/removal-review.js';
 import { renderRecords } from './js/records.js';
 import { renderTeam } from './js/team.js';
 import { renderAction, renderActionHistory, renderRecord } from './js/device-views.js';
+import { renderApiReference } from './js/api-reference.js';
 
 const EXPIRED = 'Your session has expired. Sign in again to continue.';
 
@@ -41,6 +42,7 @@ defineRoutes([
   ['/t/:t/devices/actions', renderActionHistory],
   ['/t/:t/devices/actions/:actionId', renderAction],
   ['/t/:t/team', renderTeam],
+  ['/t/:t/api', renderApiReference],
 ]);
 
 /** Reads what the sign-in and connect redirects left in the query string, then tidies the URL. */

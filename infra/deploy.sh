@@ -3,7 +3,8 @@
 # Functions (gen2), Pub/Sub + Cloud Scheduler (through infra/cli.ts, from shared/topology.ts), and the
 # Firestore rules/indexes and console hosting. See infra/README.md.
 #
-#   infra/deploy.sh --project P --region R [--env prod] [--project-number N] [--only step,step] [--dry-run]
+#   infra/deploy.sh --project P --region R [--env prod] [--project-number N] [--console-origin URL]
+#                   [--only step,step] [--dry-run]
 #
 # Steps, in order: apis service-accounts project-iam functions invokers messaging resource-iam firebase
 # The first run needs a project owner (IAM steps); routine deploys can run as the deployer account with
@@ -45,11 +46,15 @@ PROJECT="${GOOGLE_CLOUD_PROJECT:-}"
 REGION="${INFRA_REGION:-}"
 ENV_NAME="${INFRA_ENV:-prod}"
 PROJECT_NUMBER="${PROJECT_NUMBER:-}"
+# Where Firebase Hosting serves the console (the default site of a Firebase project is named after it). The api
+# function needs it twice: as its CORS origin, and as the origin of the OAuth redirect URIs, which reach the api
+# through the hosting rewrites of firebase.json.
+CONSOLE_ORIGIN=""
 ONLY=""
 DRY_RUN=0
 
 usage() {
-  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 while [[ $# -gt 0 ]]; do
@@ -58,6 +63,7 @@ while [[ $# -gt 0 ]]; do
     --region) REGION="$2"; shift 2 ;;
     --env) ENV_NAME="$2"; shift 2 ;;
     --project-number) PROJECT_NUMBER="$2"; shift 2 ;;
+    --console-origin) CONSOLE_ORIGIN="$2"; shift 2 ;;
     --only) ONLY="$2"; shift 2 ;;
     --dry-run) DRY_RUN=1; shift ;;
     -h|--help) usage; exit 0 ;;
@@ -72,6 +78,8 @@ if [[ -z "$PROJECT" || -z "$REGION" ]]; then
 fi
 
 REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+CONSOLE_ORIGIN="${CONSOLE_ORIGIN:-https://${PROJECT}.web.app}"
+
 RUNTIME_SA="${RUNTIME_SA_ID}@${PROJECT}.iam.gserviceaccount.com"
 PUSH_SA="${PUSH_SA_ID}@${PROJECT}.iam.gserviceaccount.com"
 DEPLOYER_SA="${DEPLOYER_SA_ID}@${PROJECT}.iam.gserviceaccount.com"
@@ -162,22 +170,25 @@ step_project_iam() {
     --role roles/iam.serviceAccountTokenCreator --quiet --format none
 }
 
-deploy_function() { # name extra-flags...
-  local name="$1"
-  shift
+deploy_function() { # name extra-env extra-flags...
+  local name="$1" extra_env="$2"
+  shift 2
   run gcloud functions deploy "$name" --gen2 --runtime "$RUNTIME" --project "$PROJECT" --region "$REGION" \
     --source "$REPO_ROOT" --entry-point "$name" --service-account "$RUNTIME_SA" \
-    --set-env-vars "GOOGLE_CLOUD_PROJECT=${PROJECT},WS_ENV=${ENV_NAME},NODE_ENV=production" "$@"
+    --set-env-vars "GOOGLE_CLOUD_PROJECT=${PROJECT},WS_ENV=${ENV_NAME},NODE_ENV=production${extra_env}" "$@"
 }
 
 step_functions() {
-  deploy_function tick --trigger-http --no-allow-unauthenticated --timeout "$TICK_TIMEOUT"
-  deploy_function syncEntity --trigger-http --no-allow-unauthenticated --timeout "$SYNC_TIMEOUT" \
+  deploy_function tick "" --trigger-http --no-allow-unauthenticated --timeout "$TICK_TIMEOUT"
+  deploy_function syncEntity "" --trigger-http --no-allow-unauthenticated --timeout "$SYNC_TIMEOUT" \
     --memory 512Mi --max-instances "$SYNC_MAX_INSTANCES"
-  deploy_function deadLetter --trigger-http --no-allow-unauthenticated --timeout "$DEAD_LETTER_TIMEOUT"
+  deploy_function deadLetter "" --trigger-http --no-allow-unauthenticated --timeout "$DEAD_LETTER_TIMEOUT"
+  # The console and both OAuth callbacks reach the api through Hosting (same origin), so its CORS origin and
+  # redirect URIs are the hosting origin. Hosting invokes the function as an anonymous caller, hence public.
   local fn
   for fn in "${HTTP_FUNCTIONS[@]}"; do
-    deploy_function "$fn" --trigger-http --allow-unauthenticated --timeout "$HTTP_TIMEOUT"
+    deploy_function "$fn" ",CONSOLE_ORIGIN=${CONSOLE_ORIGIN},OAUTH_REDIRECT_URI=${CONSOLE_ORIGIN}/oauth/callback" \
+      --trigger-http --allow-unauthenticated --timeout "$HTTP_TIMEOUT"
   done
 }
 
@@ -216,8 +227,23 @@ step_resource_iam() {
   done
 }
 
+# The firebase.json deployed: the checked-in one with its hosting rewrites (/api/**, /oauth/** -> api) pointed at
+# --region, so the console always reaches the api this script deployed (infra/hosting-config.ts; it refuses a
+# rewrite to a function that is not deployed here). It sits next to firebase.json because firebase-tools
+# resolves the paths in it from the config file's folder; hidden, so Hosting would not upload it.
+DEPLOY_FIREBASE_JSON=.firebase-deploy.json
+
 step_firebase() {
-  (cd "$REPO_ROOT" && run npx firebase deploy --only firestore:rules,firestore:indexes,hosting --project "$PROJECT" --non-interactive)
+  # After the functions step: for a `function` rewrite, firebase-tools looks the deployed 2nd-gen function up and
+  # points Hosting at its Cloud Run service.
+  (
+    cd "$REPO_ROOT"
+    run npx tsx infra/hosting-config.ts --region "$REGION" --functions "$(IFS=,; echo "${HTTP_FUNCTIONS[*]}")" \
+      --out "$DEPLOY_FIREBASE_JSON"
+    run npx firebase deploy --config "$DEPLOY_FIREBASE_JSON" --only firestore:rules,firestore:indexes,hosting \
+      --project "$PROJECT" --non-interactive
+    run rm -f "$DEPLOY_FIREBASE_JSON"
+  )
 }
 
 if [[ -n "$ONLY" ]]; then

@@ -1,7 +1,7 @@
-import { hostSignatureHeaders } from '../functions/src/api/host-hmac.js';
 import { SimulatorControl } from '../emulators/workspace-simulator/index.js';
 import type { App } from '../functions/src/app.js';
 import { newOAuthClient } from '../functions/src/sources/google/workspace-auth.js';
+import { HostApiError, HostClient } from '../shared/host-client.js';
 
 export const LOCAL_HMAC_KEY = { keyId: 'local', secret: 'local-host-product-hmac-secret' };
 
@@ -87,8 +87,11 @@ async function json<T>(res: Response, what: string): Promise<T> {
   return (await res.json()) as T;
 }
 
-/** Signs the admin in at the (simulated) Google, as the console's sign-in does, for an ID token. */
-export async function signInAs(app: App, email: string): Promise<string> {
+/**
+ * Signs the admin in at the (simulated) Google, as the console's sign-in does, for an ID token. With `approveAt`
+ * the script answers the simulator's consent page itself (a scripted "Allow"), for a simulator that shows it.
+ */
+export async function signInAs(app: App, email: string, approveAt?: SimulatorControl): Promise<string> {
   const client = newOAuthClient(app.config);
   const { codeVerifier, codeChallenge } = await client.generateCodeVerifierAsync();
   const url = client.generateAuthUrl({
@@ -98,6 +101,7 @@ export async function signInAs(app: App, email: string): Promise<string> {
     code_challenge: codeChallenge!,
     code_challenge_method: 'S256' as never,
   });
+  await approveAt?.setNextConsentDecision({ decision: 'approve' });
   const res = await fetch(url, { redirect: 'manual' });
   const code = new URL(res.headers.get('location') ?? 'http://x/').searchParams.get('code');
   if (!code) throw new Error('sign-in at the Workspace simulator returned no code');
@@ -118,16 +122,17 @@ export async function provisionDemoTenant(ctx: Ctx): Promise<DemoTenant> {
     `workspace simulator: ${ws.domain} (${size.users} users, ${size.chromeos} Chromebooks, ${size.mobile} mobiles)`,
   );
 
-  const body = JSON.stringify({ tenantId: DEMO.tenantId, name: DEMO.name, ownerEmail: ws.adminEmail });
-  const created = await call(ctx.consoleUrl, '/api/tenants', {
-    method: 'POST',
-    body,
-    headers: hostSignatureHeaders(LOCAL_HMAC_KEY, { method: 'POST', path: '/api/tenants', rawBody: body }),
-  });
-  if (!created.ok && created.status !== 409)
-    throw new Error(`creating the demo tenant: ${created.status} ${await created.text()}`);
+  // The host product's part, through the client host products use (shared/host-client.ts).
+  const host = new HostClient({ baseUrl: ctx.consoleUrl, key: LOCAL_HMAC_KEY });
+  await host
+    .createTenant({ tenantId: DEMO.tenantId, name: DEMO.name, ownerEmail: ws.adminEmail })
+    .catch((err: unknown) => {
+      // Already there from an earlier start against the same emulator data, with another owner.
+      if (!(err instanceof HostApiError && err.status === 409)) throw err;
+    });
 
-  const idToken = await signInAs(ctx.app, ws.adminEmail);
+  // The admin's consents are scripted here, so `npm start` can keep the consent page for people (local-stack.ts).
+  const idToken = await signInAs(ctx.app, ws.adminEmail, control);
   const existing = await json<{ mappings: unknown[] }>(
     await call(ctx.consoleUrl, `/api/tenants/${DEMO.tenantId}/mappings`, { idToken }),
     'listing mappings',
@@ -156,6 +161,7 @@ export async function provisionDemoTenant(ctx: Ctx): Promise<DemoTenant> {
     .map((c) => c.split(';')[0])
     .join('; ');
   const { authorizationUrl } = await json<{ authorizationUrl: string }>(authorize, 'starting authorization');
+  await control.setNextConsentDecision({ decision: 'approve' });
   const consent = await fetch(authorizationUrl, { redirect: 'manual' });
   const callback = consent.headers.get('location');
   if (!callback) throw new Error(`Google consent did not redirect (${consent.status})`);

@@ -108,10 +108,9 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
 
     // The console's port goes into the OAuth redirect URI, so it listens before the app is configured.
     let apiUrl = '';
-    const consoleServer = createConsoleServer(
-      fileURLToPath(new URL('../console', import.meta.url)),
-      () => apiUrl,
-    );
+    const consoleServer = createConsoleServer(fileURLToPath(new URL('../console', import.meta.url)), {
+      api: () => apiUrl,
+    });
     const consolePort = await listen(consoleServer, port('console'));
     cleanups.push(() => close(consoleServer));
     const consoleUrl = `http://127.0.0.1:${consolePort}`;

@@ -5,6 +5,9 @@ const stack = await startLocalStack({
   ports: 'config',
   demo: true,
   scheduler: true,
+  // People see the simulated Google consent page at each sign-in and connect; only tests auto-approve. The demo
+  // tenant's own sign-in and connect are approved by its script (scripts/demo-tenant.ts).
+  autoApprove: false,
   log: (l) => console.log(l),
 }).catch((err: unknown) => {
   console.error(`local stack failed to start: ${err instanceof Error ? err.message : String(err)}`);
@@ -12,7 +15,7 @@ const stack = await startLocalStack({
 });
 console.log(`
 workspace-sync is running
-  console            ${stack.consoleUrl}   (sign in as ${stack.demo?.adminEmail ?? 'an admin of a simulated workspace'})
+  console            ${stack.consoleUrl}   (sign in as ${stack.demo?.adminEmail ?? 'an admin of a simulated workspace'}: "Allow" on the simulated Google consent page)
   api                ${stack.apiUrl}
   workspace simulator ${stack.simulatorUrl}
   graph simulator    ${stack.graphSimulatorUrl}

@@ -1,7 +1,10 @@
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { extname, join, normalize, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -13,14 +16,79 @@ const TYPES: Record<string, string> = {
   '.json': 'application/json',
 };
 
+export const FIREBASE_JSON = fileURLToPath(new URL('../firebase.json', import.meta.url));
+
 /**
- * Local stand-in for Firebase Hosting: serves the console's static files and rewrites /api/** and /oauth/** to
- * the api function, as the hosting rewrites do in the cloud, so the console and its API share one origin.
+ * The hosting rewrites of firebase.json that send a path to a backend: a function (`functionId`, the form
+ * Firebase documents for 2nd-gen functions) or a Cloud Run service. Other rewrite kinds are refused here rather
+ * than silently ignored, so the local server never routes differently from the deployed site.
  */
-export function createConsoleServer(root: string, apiOrigin: () => string): Server {
+const backendRewrite = z.union([
+  z.strictObject({
+    source: z.string().min(1),
+    function: z.strictObject({
+      functionId: z.string().min(1),
+      region: z.string().min(1).optional(),
+      pinTag: z.boolean().optional(),
+    }),
+  }),
+  z.strictObject({
+    source: z.string().min(1),
+    run: z.strictObject({
+      serviceId: z.string().min(1),
+      region: z.string().min(1).optional(),
+      pinTag: z.boolean().optional(),
+    }),
+  }),
+]);
+export type HostingRewrite = z.infer<typeof backendRewrite>;
+
+const firebaseJsonHosting = z.object({
+  hosting: z.object({ rewrites: z.array(backendRewrite).default([]) }).loose(),
+});
+
+/** The rewrites deployed with the console (firebase.json `hosting.rewrites`), in their order of precedence. */
+export function readHostingRewrites(path = FIREBASE_JSON): HostingRewrite[] {
+  return firebaseJsonHosting.parse(JSON.parse(readFileSync(path, 'utf8'))).hosting.rewrites;
+}
+
+export const backendOf = (rewrite: HostingRewrite): string =>
+  'function' in rewrite ? rewrite.function.functionId : rewrite.run.serviceId;
+
+/**
+ * Firebase Hosting's own glob matching: superstatic (the open-source core of the hosting emulator that
+ * firebase-tools ships) matches `source` globs with minimatch. Reusing it keeps `**`, `*` and braces meaning
+ * exactly what they mean in the cloud, instead of a hand-written approximation.
+ */
+const { configMatcher } = createRequire(import.meta.url)('superstatic/lib/utils/patterns.js') as {
+  configMatcher(path: string, config: { source: string }): boolean;
+};
+
+/** The first rewrite whose source matches the path (Hosting applies the first match), if any. */
+export function rewriteFor(
+  pathname: string,
+  rewrites: readonly HostingRewrite[],
+): HostingRewrite | undefined {
+  return rewrites.find((r) => configMatcher(pathname, { source: r.source }));
+}
+
+/**
+ * Local stand-in for Firebase Hosting: serves the console's static files and sends the paths firebase.json's
+ * hosting rewrites name to the local backend of the function they name, as Hosting does in the cloud, so the
+ * console and its API share one origin. `backends` maps a function id to the origin serving it locally.
+ */
+export function createConsoleServer(
+  root: string,
+  backends: Record<string, () => string>,
+  rewrites: readonly HostingRewrite[] = readHostingRewrites(),
+): Server {
+  for (const r of rewrites) {
+    if (!backends[backendOf(r)])
+      throw new Error(`no local backend for hosting rewrite ${r.source} -> ${backendOf(r)}`);
+  }
   const base = resolve(root);
-  const proxy = (req: IncomingMessage, res: ServerResponse) => {
-    const target = new URL(req.url ?? '/', apiOrigin());
+  const proxy = (origin: string, req: IncomingMessage, res: ServerResponse) => {
+    const target = new URL(req.url ?? '/', origin);
     const upstream = request(
       target,
       { method: req.method, headers: { ...req.headers, host: target.host } },
@@ -37,7 +105,8 @@ export function createConsoleServer(root: string, apiOrigin: () => string): Serv
   };
   return createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://local');
-    if (url.pathname.startsWith('/api/') || url.pathname.startsWith('/oauth/')) return proxy(req, res);
+    const rewrite = rewriteFor(url.pathname, rewrites);
+    if (rewrite) return proxy(backends[backendOf(rewrite)]!(), req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405).end();
       return;

@@ -98,7 +98,7 @@ describe('infra/deploy.sh', () => {
       `npx tsx infra/cli.ts apply --project ${PROJECT} --region europe-west1 --functions-base-url https://europe-west1-${PROJECT}.cloudfunctions.net --push-sa ws-sync-push@${PROJECT}.iam.gserviceaccount.com --env prod `,
     );
     expect(lines).toContain(
-      `npx firebase deploy --only firestore:rules,firestore:indexes,hosting --project ${PROJECT} --non-interactive `,
+      `npx firebase deploy --config .firebase-deploy.json --only firestore:rules,firestore:indexes,hosting --project ${PROJECT} --non-interactive `,
     );
   });
 

@@ -18,6 +18,7 @@ describe('local stack (npm start)', () => {
       emulators: emulatorEnv(),
       demo: true,
       demoSize: { users: 150, chromeos: 60, mobile: 20 },
+      autoApprove: false, // as scripts/start.ts: people see the consent page
     });
   }, 180_000);
   afterAll(async () => {
@@ -35,6 +36,18 @@ describe('local stack (npm start)', () => {
     // The refresh token went to Secret Manager, not Firestore.
     expect(await stack.app.secrets.getRefreshToken('demo')).toBeTruthy();
     expect(JSON.stringify(tenant)).not.toMatch(/refresh_token|1\/\//);
+  });
+
+  it('shows a person signing in to the console the simulated Google consent page, not an automatic approval', async () => {
+    const login = await fetch(`${stack.consoleUrl}/api/auth/login?returnTo=%2F`, { redirect: 'manual' });
+    expect(login.status).toBe(302);
+    const google = new URL(login.headers.get('location')!);
+    expect(google.origin).toBe(new URL(stack.simulatorUrl).origin);
+    const page = await fetch(google, { redirect: 'manual' });
+    expect(page.status).toBe(200);
+    const html = await page.text();
+    expect(html).toContain(stack.demo!.adminEmail);
+    expect(html).toMatch(/<button[^>]*value="?approve/);
   });
 
   it('a scheduler tick fans out to every mapping and each sync finds nothing changed', async () => {

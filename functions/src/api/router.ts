@@ -1,3 +1,4 @@
+import type { ZodType } from 'zod';
 import { ApiError, type ErrorDetail } from './api-error.js';
 import type { ApiRequest, ApiResult } from './http.js';
 import type { RoleNeed } from './membership.js';
@@ -19,10 +20,31 @@ export type Access =
   | { kind: 'tenant'; need: RoleNeed; allowHost?: boolean }
   | { kind: 'host' };
 
+/**
+ * A route's entry in the API reference (GET /api/openapi.json, built by api/openapi/openapi-document.ts). The
+ * schemas are the very zod schemas the route validates with, so the reference cannot drift from the checks; path
+ * parameters come from path-params.ts and security from `access`. test/api/openapi.test.ts names every route
+ * without one.
+ */
+export interface RouteDoc {
+  summary: string;
+  description?: string;
+  /** Query string, a zod object (its input side is documented: defaults and coercion included). */
+  query?: ZodType;
+  /** JSON request body. `bodyOptional`: an empty body is accepted too (parseBody's emptyAllowed). */
+  body?: ZodType;
+  bodyOptional?: boolean;
+  /** Request headers the route reads besides authentication, e.g. If-Match or Idempotency-Key. */
+  headers?: Array<{ name: string; required?: boolean; description: string; schema?: ZodType }>;
+  /** Successful answers by status; error answers follow from `access` and the API's error shape. */
+  responses: Record<number, { description: string; schema?: ZodType; contentType?: string }>;
+}
+
 export interface Route<Ctx> {
   method: HttpMethod;
   pattern: string;
   access: Access;
+  doc?: RouteDoc;
   /**
    * Optional admission before a host signature is spent (access-control.ts): it may wait or refuse (throw), and
    * must change nothing, since a replayed signature gets this far. Every write belongs in `handle`, which always

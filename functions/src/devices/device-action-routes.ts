@@ -76,23 +76,50 @@ export const deviceActionRoutes: Array<Route<RouteContext>> = [
     pattern: '/api/tenants/:tenantId/devices/actions',
     access: { kind: 'tenant', need: 'write', allowHost: true },
     handle: act,
+    doc: {
+      summary:
+        'Act on devices at Google: disable, re-enable, wipe, move… (destructive actions need `confirm`)',
+      body: deviceActionRequestSchema,
+      headers: [
+        {
+          name: 'Idempotency-Key',
+          description: 'Makes a retry return the first answer (with `Idempotent-Replayed: true`).',
+          schema: idempotencyKeySchema,
+        },
+      ],
+      responses: { 200: { description: '`{action}`: the recorded action and its outcome per device.' } },
+    },
   },
   {
     method: 'POST',
     pattern: '/api/tenants/:tenantId/objects/:objectId/records/:recordId/write-back',
     access: { kind: 'tenant', need: 'write', allowHost: true },
     handle: writeBack,
+    doc: {
+      summary:
+        'Write annotations of a synced Chrome OS device back to Google (asset id, location, user, notes)',
+      body: writeBackRequestSchema,
+      responses: { 200: { description: '`{action}`: the recorded write-back.' } },
+    },
   },
   {
     method: 'GET',
     pattern: '/api/tenants/:tenantId/devices/actions',
     access: { kind: 'tenant', need: 'read' },
     handle: list,
+    doc: {
+      summary: 'The device-action audit trail, newest first',
+      query: listQuery,
+      responses: {
+        200: { description: '`{actions, next}` (`next`: the `after` of the next page, or null).' },
+      },
+    },
   },
   {
     method: 'GET',
     pattern: '/api/tenants/:tenantId/devices/actions/:actionId',
     access: { kind: 'tenant', need: 'read' },
     handle: get,
+    doc: { summary: 'One device action', responses: { 200: { description: '`{action}`.' } } },
   },
 ];

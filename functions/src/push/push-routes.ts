@@ -26,5 +26,15 @@ async function googleNotification(ctx: RouteContext): Promise<ApiResult> {
 }
 
 export const pushRoutes: Array<Route<RouteContext>> = [
-  { method: 'POST', pattern: '/api/push/google', access: { kind: 'public' }, handle: googleNotification },
+  {
+    method: 'POST',
+    pattern: '/api/push/google',
+    access: { kind: 'public' },
+    handle: googleNotification,
+    doc: {
+      summary: "Google's Directory push notifications (users.watch); for Google, not for clients",
+      description: 'Authenticated by the channel id and token Google echoes (`X-Goog-Channel-*` headers).',
+      responses: { 200: { description: '`{received}`: what the receiver did with it.' } },
+    },
+  },
 ];

@@ -143,7 +143,53 @@ async function me(ctx: RouteContext): Promise<ApiResult> {
 }
 
 export const authRoutes: Array<Route<RouteContext>> = [
-  { method: 'GET', pattern: '/api/auth/login', access: { kind: 'public' }, handle: login },
-  { method: 'GET', pattern: '/api/auth/callback', access: { kind: 'public' }, handle: callback },
-  { method: 'GET', pattern: '/api/me', access: { kind: 'signedIn' }, handle: me },
+  {
+    method: 'GET',
+    pattern: '/api/auth/login',
+    access: { kind: 'public' },
+    handle: login,
+    doc: {
+      summary:
+        "Sign in: redirects to Google's sign-in (state, PKCE, nonce, bound to this browser by a cookie)",
+      query: loginQuery,
+      responses: { 302: { description: "To Google's sign-in page." } },
+    },
+  },
+  {
+    method: 'GET',
+    pattern: '/api/auth/callback',
+    access: { kind: 'public' },
+    handle: callback,
+    doc: {
+      summary: "Google's sign-in redirect: hands the verified ID token to the console page",
+      description: 'Failures return to the console with `?signinError=<code>`.',
+      responses: {
+        200: {
+          description: 'An HTML page that stores the ID token for the console and returns to `returnTo`.',
+        },
+        302: { description: 'Back to the console with `signinError`.' },
+      },
+    },
+  },
+  {
+    method: 'GET',
+    pattern: '/api/me',
+    access: { kind: 'signedIn' },
+    handle: me,
+    doc: {
+      summary: 'Who is signed in, and the tenants they are a member of',
+      responses: {
+        200: {
+          description: 'The admin and their tenants, by name.',
+          schema: z.object({
+            email: z.string(),
+            name: z.string().optional(),
+            tenants: z.array(
+              z.object({ tenantId: z.string(), name: z.string(), role: z.string(), status: z.string() }),
+            ),
+          }),
+        },
+      },
+    },
+  },
 ];

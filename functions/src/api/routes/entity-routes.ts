@@ -43,5 +43,17 @@ async function entities(): Promise<ApiResult> {
 }
 
 export const entityRoutes: Array<Route<RouteContext>> = [
-  { method: 'GET', pattern: '/api/entities', access: { kind: 'signedIn' }, handle: entities },
+  {
+    method: 'GET',
+    pattern: '/api/entities',
+    access: { kind: 'signedIn' },
+    handle: entities,
+    doc: {
+      summary:
+        "What can be mapped: each source's entities, their fields and identifiers, and the scopes needed",
+      responses: {
+        200: { description: '`entities` (Google Workspace), `sources` (every source), `requiredScopes`.' },
+      },
+    },
+  },
 ];

@@ -6,6 +6,7 @@ import { deviceActionRoutes } from '../../devices/device-action-routes.js';
 import { entityRoutes } from './entity-routes.js';
 import { entraRoutes } from '../../sources/entra/entra-routes.js';
 import { mappingRoutes } from './mapping-routes.js';
+import { openApiRoutes } from '../openapi/openapi-route.js';
 import { memberRoutes } from './member-routes.js';
 import { previewRoutes } from '../../sources/google/preview-route.js';
 import { pushRoutes } from '../../push/push-routes.js';
@@ -32,4 +33,5 @@ export const API_ROUTES: Array<Route<RouteContext>> = [
   ...pushRoutes,
   ...removalReviewRoutes,
   ...hostListRoutes,
+  ...openApiRoutes,
 ];

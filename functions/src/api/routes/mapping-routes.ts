@@ -182,19 +182,71 @@ async function remove(ctx: RouteContext): Promise<ApiResult> {
 
 const base = '/api/tenants/:tenantId/mappings';
 export const mappingRoutes: Array<Route<RouteContext>> = [
-  { method: 'GET', pattern: base, access: { kind: 'tenant', need: 'read' }, handle: list },
-  { method: 'POST', pattern: base, access: { kind: 'tenant', need: 'write' }, handle: create },
-  { method: 'GET', pattern: `${base}/:mappingId`, access: { kind: 'tenant', need: 'read' }, handle: get },
+  {
+    method: 'GET',
+    pattern: base,
+    access: { kind: 'tenant', need: 'read' },
+    handle: list,
+    doc: {
+      summary: "The tenant's mappings",
+      description: 'A stored mapping that no longer validates is listed with `valid: false`.',
+      responses: { 200: { description: '`{mappings}`.' } },
+    },
+  },
+  {
+    method: 'POST',
+    pattern: base,
+    access: { kind: 'tenant', need: 'write' },
+    handle: create,
+    doc: {
+      summary: 'Create a mapping',
+      description: 'Each target can have one mapping (409); at most 50 per tenant (409).',
+      body: mappingInputSchema,
+      responses: { 201: { description: 'The mapping, version 1; `ETag` and `Location` headers.' } },
+    },
+  },
+  {
+    method: 'GET',
+    pattern: `${base}/:mappingId`,
+    access: { kind: 'tenant', need: 'read' },
+    handle: get,
+    doc: { summary: 'A mapping', responses: { 200: { description: 'The mapping; `ETag: "<version>"`.' } } },
+  },
   {
     method: 'PUT',
     pattern: `${base}/:mappingId`,
     access: { kind: 'tenant', need: 'write' },
     handle: replace,
+    doc: {
+      summary: 'Replace a mapping',
+      body: mappingInputSchema,
+      headers: [
+        {
+          name: 'If-Match',
+          required: true,
+          description:
+            'The version it is based on, `"<version>"` (the ETag of GET); 412 when stale, 428 when missing.',
+        },
+      ],
+      responses: { 200: { description: 'The mapping with its new version; `ETag`.' } },
+    },
   },
   {
     method: 'DELETE',
     pattern: `${base}/:mappingId`,
     access: { kind: 'tenant', need: 'write' },
     handle: remove,
+    doc: {
+      summary: 'Delete a mapping: it stops syncing; the records it synced and its runs are kept',
+      headers: [
+        {
+          name: 'If-Match',
+          required: true,
+          description:
+            'The version it is based on, `"<version>"` (the ETag of GET); 412 when stale, 428 when missing.',
+        },
+      ],
+      responses: { 200: { description: '`{id, deleted: true, recordsKept: true, message}`.' } },
+    },
   },
 ];

@@ -13,7 +13,7 @@ import type { Route } from '../router.js';
  */
 export const MAX_MEMBERS_PER_TENANT = 100;
 
-const memberBody = z.strictObject({ role: z.enum(ROLES) });
+export const memberBody = z.strictObject({ role: z.enum(ROLES) });
 
 const ROLE_ORDER: Record<Role, number> = { owner: 0, admin: 1, viewer: 2 };
 
@@ -62,17 +62,51 @@ async function remove(ctx: RouteContext): Promise<ApiResult> {
 
 const base = '/api/tenants/:tenantId/members';
 export const memberRoutes: Array<Route<RouteContext>> = [
-  { method: 'GET', pattern: base, access: { kind: 'tenant', need: 'read', allowHost: true }, handle: list },
+  {
+    method: 'GET',
+    pattern: base,
+    access: { kind: 'tenant', need: 'read', allowHost: true },
+    handle: list,
+    doc: {
+      summary: "The tenant's team, owners first",
+      responses: {
+        200: {
+          description: '`members`, `you` (the caller, null for the host product) and `maxMembers`.',
+          schema: z.object({
+            members: z.array(z.object({ email: z.string(), role: z.enum(ROLES) }).loose()),
+            you: z.string().nullable(),
+            maxMembers: z.number(),
+          }),
+        },
+      },
+    },
+  },
   {
     method: 'PUT',
     pattern: `${base}/:memberEmail`,
     access: { kind: 'tenant', need: 'owner', allowHost: true },
     handle: put,
+    doc: {
+      summary: "Add a member, or change a member's role",
+      description: 'The last owner cannot be demoted (409 `failed_precondition`); at most 100 members (409).',
+      body: memberBody,
+      responses: {
+        201: { description: 'Added (`result: "added"`).' },
+        200: { description: 'Role changed or unchanged (`result: "changed"` / `"unchanged"`).' },
+      },
+    },
   },
   {
     method: 'DELETE',
     pattern: `${base}/:memberEmail`,
     access: { kind: 'tenant', need: 'owner', allowHost: true },
     handle: remove,
+    doc: {
+      summary: 'Remove a member',
+      description: 'The last owner cannot be removed (409 `failed_precondition`).',
+      responses: {
+        200: { description: 'Removed.', schema: z.object({ email: z.string(), removed: z.literal(true) }) },
+      },
+    },
   },
 ];

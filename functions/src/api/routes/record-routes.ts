@@ -351,8 +351,53 @@ const objectBase = '/api/tenants/:tenantId/objects/:objectId';
 const base = `${objectBase}/records`;
 const read = { kind: 'tenant', need: 'read', allowHost: true } as const;
 export const recordRoutes: Array<Route<RouteContext>> = [
-  { method: 'GET', pattern: base, access: read, handle: list },
-  { method: 'GET', pattern: `${base}/:recordId`, access: read, handle: get },
-  { method: 'GET', pattern: `${objectBase}/record-totals`, access: read, handle: totals },
-  { method: 'GET', pattern: `${objectBase}/records.csv`, access: read, handle: exportCsv },
+  {
+    method: 'GET',
+    pattern: base,
+    access: read,
+    handle: list,
+    doc: {
+      summary:
+        'Records synced into a target object, a page at a time: filtered by status, a field value or an identifier prefix, or as a change feed (`updatedSince`, in update order)',
+      query: listQuery,
+      responses: { 200: { description: '`{records, nextPageToken}` (null on the last page).' } },
+    },
+  },
+  {
+    method: 'GET',
+    pattern: `${base}/:recordId`,
+    access: read,
+    handle: get,
+    doc: {
+      summary:
+        'One record with its provenance (source, mapping, run, Directory id), its last changes per field and, for merged people, each field with its source',
+      responses: {
+        200: {
+          description: '`{recordId, objectId, data, sync, provenance, history, fieldHistory, people?}`.',
+        },
+      },
+    },
+  },
+  {
+    method: 'GET',
+    pattern: `${objectBase}/record-totals`,
+    access: read,
+    handle: totals,
+    doc: {
+      summary: 'How many records of the object there are, by status',
+      responses: { 200: { description: '`{objectId, <status>: n, total}`.' } },
+    },
+  },
+  {
+    method: 'GET',
+    pattern: `${objectBase}/records.csv`,
+    access: read,
+    handle: exportCsv,
+    doc: {
+      summary:
+        'The records as CSV, up to 1,000 rows a page (`X-Next-Page-Token` names the next; only the first page has the header row)',
+      query: exportQuery,
+      responses: { 200: { description: 'text/csv' } },
+    },
+  },
 ];

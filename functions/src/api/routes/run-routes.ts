@@ -59,11 +59,19 @@ export const runRoutes: Array<Route<RouteContext>> = [
     pattern: '/api/tenants/:tenantId/runs',
     access: { kind: 'tenant', need: 'read' },
     handle: list,
+    doc: {
+      summary: 'Sync history, newest first',
+      query: runsQuery,
+      responses: {
+        200: { description: '`{runs}`: status, counts, pages, errors, removal decision of each run.' },
+      },
+    },
   },
   {
     method: 'GET',
     pattern: '/api/tenants/:tenantId/runs/:runId',
     access: { kind: 'tenant', need: 'read' },
     handle: get,
+    doc: { summary: 'One run', responses: { 200: { description: 'The run.' } } },
   },
 ];

@@ -11,7 +11,7 @@ import { admitRefresh, requestRefresh } from '../request-refresh.js';
 import { actorOf, requireTenant, type RouteContext } from '../route-context.js';
 import type { Route } from '../router.js';
 
-const syncBody = z.strictObject({
+export const syncBody = z.strictObject({
   mappingId: PARAM_SCHEMAS.mappingId.optional(),
   confirmRemovals: z.boolean().optional(),
 });
@@ -78,5 +78,15 @@ export const syncWebhookRoutes: Array<Route<RouteContext>> = [
     // Before the host signature is spent: a call refused for a full window has no effect, so it costs no write.
     admit: (ctx) => admitRefresh(ctx, requireTenant(ctx).tenantId),
     handle: syncNow,
+    doc: {
+      summary: 'Sync now: one mapping, or every sync the tenant has',
+      description:
+        "A run already going or queued is joined. 429 `rate_limited` with `Retry-After` once the tenant's window " +
+        'is full (such a refusal spends no host signature). `confirmRemovals` releases a run held by the removal ' +
+        'threshold.',
+      body: syncBody,
+      bodyOptional: true,
+      responses: { 202: { description: '`{runs}`: a run id per mapping.' } },
+    },
   },
 ];

@@ -11,7 +11,7 @@ import type { Route } from '../router.js';
 import { runSummary } from '../run-views.js';
 import { syncSchedule } from '../schedule.js';
 
-const createTenantBody = z.strictObject({
+export const createTenantBody = z.strictObject({
   tenantId: z
     .string()
     .regex(
@@ -47,6 +47,14 @@ async function createTenant(ctx: RouteContext): Promise<ApiResult> {
     created,
   });
 }
+
+const createdTenant = z.object({
+  tenantId: z.string(),
+  name: z.string(),
+  status: z.literal('pending'),
+  ownerEmail: z.string(),
+  created: z.boolean(),
+});
 
 const CONNECTION_FIELDS = [
   'state',
@@ -134,11 +142,31 @@ function scheduleFor(status: string, now: number) {
 }
 
 export const tenantRoutes: Array<Route<RouteContext>> = [
-  { method: 'POST', pattern: '/api/tenants', access: { kind: 'host' }, handle: createTenant },
+  {
+    method: 'POST',
+    pattern: '/api/tenants',
+    access: { kind: 'host' },
+    handle: createTenant,
+    doc: {
+      summary: 'Create a tenant and its first owner (pending until an admin connects Google Workspace)',
+      description:
+        'Repeating the same request is harmless (200); a different one for an existing id is a 409.',
+      body: createTenantBody,
+      responses: {
+        201: { description: 'Created.', schema: createdTenant },
+        200: { description: 'The same tenant already existed.', schema: createdTenant },
+      },
+    },
+  },
   {
     method: 'GET',
     pattern: '/api/tenants/:tenantId',
     access: { kind: 'tenant', need: 'read' },
     handle: tenantStatus,
+    doc: {
+      summary:
+        'The tenant: status, your role, connections, mappings with their last run, next scheduled sync',
+      responses: { 200: { description: 'The tenant as the console overview shows it.' } },
+    },
   },
 ];

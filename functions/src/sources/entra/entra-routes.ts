@@ -106,12 +106,41 @@ export const entraRoutes: Array<Route<RouteContext>> = [
     pattern: '/api/tenants/:tenantId/entra/authorize',
     access: { kind: 'tenant', need: 'write' },
     handle: authorize,
+    doc: {
+      summary: "Connect Microsoft Entra: the URL of Microsoft's admin consent",
+      description:
+        'Without `domainHint`, the Google Workspace domain is the hint. 409 when Entra is not configured ' +
+        '(ENTRA_CLIENT_ID unset). Admins only.',
+      body: authorizeBody,
+      bodyOptional: true,
+      responses: {
+        200: { description: 'Where to send the browser.', schema: z.object({ authorizationUrl: z.url() }) },
+      },
+    },
   },
-  { method: 'GET', pattern: '/oauth/entra/callback', access: { kind: 'public' }, handle: entraCallback },
+  {
+    method: 'GET',
+    pattern: '/oauth/entra/callback',
+    access: { kind: 'public' },
+    handle: entraCallback,
+    doc: {
+      summary:
+        "Microsoft's admin-consent redirect (browser only): records the connection, returns to the console",
+      query: callbackQuery,
+      responses: { 302: { description: 'To the console, with the outcome in the query.' } },
+    },
+  },
   {
     method: 'POST',
     pattern: '/api/tenants/:tenantId/entra/disconnect',
     access: { kind: 'tenant', need: 'write' },
     handle: disconnect,
+    doc: {
+      summary: 'Disconnect Microsoft Entra',
+      description: '409 when Entra is not connected.',
+      body: z.strictObject({}),
+      bodyOptional: true,
+      responses: { 200: { description: '`{tenantId, entra: {state: "disconnected", disconnectedAt}}`.' } },
+    },
   },
 ];

@@ -123,24 +123,72 @@ export const connectionRoutes: Array<Route<RouteContext>> = [
     pattern: '/api/tenants/:tenantId/connection/authorize',
     access: { kind: 'tenant', need: 'write' },
     handle: authorize,
+    doc: {
+      summary: "Connect Google Workspace: the URL of Google's consent for the read-only Admin SDK scopes",
+      description:
+        'The browser goes there; Google returns it to GET /oauth/callback. Admins only (not the host).',
+      body: authorizeBody,
+      bodyOptional: true,
+      responses: {
+        200: { description: 'Where to send the browser.', schema: z.object({ authorizationUrl: z.url() }) },
+      },
+    },
   },
   {
     method: 'POST',
     pattern: '/api/tenants/:tenantId/connection/device-management',
     access: { kind: 'tenant', need: 'write' },
     handle: deviceManagement,
+    doc: {
+      summary:
+        'Turn device management on or off: the URL of the Google consent that widens or narrows the grant',
+      description: 'Nothing changes until the consent comes back on GET /oauth/callback.',
+      body: deviceManagementBody,
+      responses: {
+        200: { description: 'Where to send the browser.', schema: z.object({ authorizationUrl: z.url() }) },
+      },
+    },
   },
-  { method: 'GET', pattern: '/oauth/callback', access: { kind: 'public' }, handle: oauthCallback },
+  {
+    method: 'GET',
+    pattern: '/oauth/callback',
+    access: { kind: 'public' },
+    handle: oauthCallback,
+    doc: {
+      summary:
+        "Google's OAuth redirect after consent (browser only): stores the grant, returns to the console",
+      query: googleRedirectQuery,
+      responses: {
+        302: {
+          description:
+            'To the console: `?tenant=<t>&connected=1`, or `&connectError=&connectMessage=[&missingScopes=]`.',
+        },
+      },
+    },
+  },
   {
     method: 'POST',
     pattern: '/api/tenants/:tenantId/connection/test',
     access: { kind: 'tenant', need: 'write' },
     handle: test,
+    doc: {
+      summary: 'Check the Google Workspace connection with a live call',
+      body: z.strictObject({}),
+      bodyOptional: true,
+      responses: { 200: { description: 'What the check found.' } },
+    },
   },
   {
     method: 'POST',
     pattern: '/api/tenants/:tenantId/connection/revoke',
     access: { kind: 'tenant', need: 'write' },
     handle: revoke,
+    doc: {
+      summary: "Disconnect Google Workspace: revokes Google's grant and pauses the tenant",
+      description: '503 `unavailable` when Google does not confirm; nothing changes then.',
+      body: z.strictObject({}),
+      bodyOptional: true,
+      responses: { 200: { description: '`{tenantId, status: "paused", connection, googleGrant}`.' } },
+    },
   },
 ];

@@ -283,6 +283,11 @@ export const previewRoutes: Array<Route<RouteContext>> = [
     pattern: '/api/tenants/:tenantId/mappings/preview',
     access: { kind: 'tenant', need: 'read' },
     handle: preview,
+    doc: {
+      summary: 'What a mapping would write for the first N source objects, read live; writes nothing',
+      body: previewBody,
+      responses: { 200: { description: '`{entity, seen, records, skipped, outOfScope}`.' } },
+    },
   },
   {
     method: 'POST',
