@@ -25,6 +25,10 @@ describe('several login-users mappings, one per org unit', () => {
     for (const id of ids) expect((await h.sync(id)).status).toBe('completed');
   };
 
+  /** Two /Staff/IT users the second test moves; the first ends in /Staff/Teachers, handed over by Staff. */
+  let first: { primaryEmail: string } | undefined;
+  let second: { primaryEmail: string } | undefined;
+
   beforeAll(async () => {
     h = await startSyncHarness({ users: 160, chromeos: 0, mobile: 0 });
     await h.addMapping('staff', loginMapping('Staff', 'G1', ['/Staff']));
@@ -70,7 +74,7 @@ describe('several login-users mappings, one per org unit', () => {
 
   it('moves a user’s login to the mapping of the org unit they move to, in either order of syncs', async () => {
     const users = await h.ws.listUsers();
-    const [first, second] = users.filter((u) => u.orgUnitPath === '/Staff/IT' && !u.suspended && !u.archived);
+    [first, second] = users.filter((u) => u.orgUnitPath === '/Staff/IT' && !u.suspended && !u.archived);
     expect(first && second).toBeTruthy();
 
     // Into the deeper scope; the mapping losing the user syncs first and hands the login user over.
@@ -118,8 +122,21 @@ describe('several login-users mappings, one per org unit', () => {
     )!;
     await h.ws.updateUser(teacher.primaryEmail, { orgUnitPath: '/Contractors' });
     await h.ws.updateUser(worker.primaryEmail, { orgUnitPath: '/Contractors' });
-    await syncAll('staff', 'teachers');
-    for (const u of [teacher, worker]) {
+    // The first moved user is in Staff's index since Staff handed them over, but Teachers wrote them last: Staff
+    // finds them gone from its scope and must not mark them removed; that is Teachers' to do.
+    await h.ws.updateUser(first!.primaryEmail, { orgUnitPath: '/Contractors' });
+    await syncAll('staff');
+    expect(await loginUser(first!.primaryEmail)).toMatchObject({
+      role: 'G2',
+      active: true,
+      _sync: { mappingId: 'teachers', status: 'active', removedAt: null },
+    });
+    expect(await loginUser(worker.primaryEmail)).toMatchObject({
+      active: false,
+      _sync: { status: 'removed' },
+    });
+    await syncAll('teachers');
+    for (const u of [teacher, worker, first!]) {
       const r = await loginUser(u.primaryEmail);
       expect(r).toMatchObject({ active: false, _sync: { status: 'removed' } });
       expect(String(r!._sync.removedReason)).not.toBe('');
