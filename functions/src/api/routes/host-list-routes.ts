@@ -136,29 +136,53 @@ export const hostListRoutes: Array<Route<RouteContext>> = [
     pattern: `${tenantBase}/login-roles`,
     access: { kind: 'tenant', need: 'read', allowHost: true },
     handle: readList('loginRoles'),
+    doc: {
+      summary: 'The login-user roles the host product offers (the role picker of login-users mappings)',
+      responses: { 200: { description: '`{roles, updatedAt, updatedBy}`.' } },
+    },
   },
   {
     method: 'PUT',
     pattern: `${tenantBase}/login-roles`,
     access: { kind: 'tenant', need: 'owner', allowHost: true },
     handle: replaceList('loginRoles'),
+    doc: {
+      summary:
+        'Sets the login-user roles the host product offers; while a list exists, a login-users mapping must use one of them',
+      body: LISTS.loginRoles.body,
+      responses: { 200: { description: 'The stored list.' } },
+    },
   },
   {
     method: 'GET',
     pattern: `${tenantBase}/product-objects`,
     access: { kind: 'tenant', need: 'read', allowHost: true },
     handle: readList('objects'),
+    doc: {
+      summary: "The host product's objects a mapping may write to (suggested by the mapping editor)",
+      responses: { 200: { description: '`{objects, updatedAt, updatedBy}`.' } },
+    },
   },
   {
     method: 'PUT',
     pattern: `${tenantBase}/product-objects`,
     access: { kind: 'tenant', need: 'owner', allowHost: true },
     handle: replaceList('objects'),
+    doc: {
+      summary: "Sets the host product's objects offered to mappings",
+      body: LISTS.objects.body,
+      responses: { 200: { description: 'The stored list.' } },
+    },
   },
   {
     method: 'GET',
     pattern: `${tenantBase}/org-units`,
     access: { kind: 'tenant', need: 'read' },
     handle: orgUnits,
+    doc: {
+      summary:
+        "The tenant's org unit tree for pickers: from the synced org-unit records when the tenant syncs them, otherwise one orgunits.list at Google",
+      responses: { 200: { description: '`{orgUnits, source}`.' } },
+    },
   },
 ];

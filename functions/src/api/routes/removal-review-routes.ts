@@ -207,11 +207,24 @@ export const removalReviewRoutes: Array<Route<RouteContext>> = [
     pattern: '/api/tenants/:tenantId/runs/:runId/held-removals',
     access: { kind: 'tenant', need: 'read' },
     handle: listHeld,
+    doc: {
+      summary:
+        'The records a held run would remove, a page at a time, searchable (case-insensitive, over record id, identifier and field values; at most 500 held records looked at per page)',
+      query: heldQuery,
+      responses: { 200: { description: '`{removals, scanned, nextPageToken}`.' } },
+    },
   },
   {
     method: 'POST',
     pattern: '/api/tenants/:tenantId/runs/:runId/removals/confirm',
     access: { kind: 'tenant', need: 'write', allowHost: true },
     handle: confirm,
+    doc: {
+      summary:
+        "Confirms a held run's removals except the records named in `exclude` (kept, and not held again while the source keeps not returning them), records who confirmed, and starts a sync that applies it",
+      body: confirmBody,
+      bodyOptional: true,
+      responses: { 202: { description: '`{review, runs}`.' } },
+    },
   },
 ];

@@ -294,5 +294,11 @@ export const previewRoutes: Array<Route<RouteContext>> = [
     pattern: '/api/tenants/:tenantId/mappings/:mappingId/preview-next-run',
     access: { kind: 'tenant', need: 'read' },
     handle: previewNextRun,
+    doc: {
+      summary:
+        'What the next run would do if the draft mapping replaced the stored one: created, updated (changed fields), unchanged, re-keyed and removed, with samples; reads at most `maxPages` Directory pages (a sample when the listing did not end: `complete: false`, `removed: null`)',
+      body: nextRunBody,
+      responses: { 200: { description: '`{complete, counts, samples, held, note}`; writes nothing.' } },
+    },
   },
 ];
