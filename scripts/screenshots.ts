@@ -195,7 +195,7 @@ async function main() {
     await shot('23-record-detail-history', true);
 
     // A sync started elsewhere (here: through the API), watched live with a percentage and the time left.
-    await cs.control.setFaults({ faults: [{ kind: 'latency', latencyMs: 900, rate: 1 }] });
+    await cs.control.setFaults({ faults: [{ kind: 'latency', latencyMs: 4000, rate: 1 }] });
     await open('/runs', 'Sync runs');
     await api('/sync', { method: 'POST', body: JSON.stringify({ mappingId: people.id }) });
     await page.locator('#sync-progress progress[value]').waitFor({ timeout: 30_000 });
