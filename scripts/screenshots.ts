@@ -6,7 +6,9 @@
  *   run history with a held run, records with removed records, re-authorization banner, field errors, and the
  *   overview and editor at a phone's width; device management: a Chromebook's page, the disable confirmation and
  *   result, the typed deprovision phrase, the action history, and those at a phone's width; login users per org
- *   unit: the role and org unit pickers with a conflict explained, the mappings list, the editor at a phone's width.
+ *   unit: the role and org unit pickers with a conflict explained, the mappings list, the editor at a phone's width;
+ *   records: a search with its total, a record's provenance and last changes, a sync started elsewhere with its
+ *   percentage on the runs page and the overview, and the records screens at a phone's width.
  */
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -197,6 +199,38 @@ async function main() {
     await shot('24-identifier-change-warning');
     await page.getByRole('dialog').getByRole('button', { name: 'Cancel' }).click();
 
+    // Records: a search with its total, and one record's provenance and last changes (records.js).
+    const [renamed] = (await api('/objects/directory-users/records?status=active&limit=1')).records as Array<{
+      recordId: string;
+      data: { email: string };
+    }>;
+    await cs.control.updateUser(cs.workspace.domain, renamed!.data.email, {
+      name: { givenName: 'Alexandra' },
+    });
+    await syncAndWait(people.id);
+    const searchRoute = `/records/directory-users?q=${encodeURIComponent(renamed!.data.email.slice(0, 2))}`;
+    await open(searchRoute, 'Records');
+    await shot('40-records-search');
+    const renamedRoute = `/records/directory-users/${encodeURIComponent(renamed!.recordId)}`;
+    await open(renamedRoute, decodeURIComponent(renamed!.recordId));
+    await page.locator('#record-history table').waitFor();
+    await shot('41-record-detail-history', true);
+
+    // A sync started elsewhere (here: through the API), watched live with a percentage and the time left.
+    await cs.control.setFaults({ faults: [{ kind: 'latency', latencyMs: 4000, rate: 1 }] });
+    await open('/runs', 'Sync runs');
+    await api('/sync', { method: 'POST', body: JSON.stringify({ mappingId: people.id }) });
+    await page.locator('#sync-progress progress[value]').waitFor({ timeout: 30_000 });
+    await waitFor(
+      async () => !/estimating/.test((await page.locator('.progress-eta').first().textContent()) ?? ''),
+    );
+    await shot('42-sync-progress-percent');
+    await open('', cs.tenantName);
+    await page.locator('#syncing-now progress[value]').waitFor({ timeout: 30_000 });
+    await shot('43-overview-syncing');
+    await cs.control.clearFaults();
+    await waitFor(async () => (await page.locator('#syncing-now').isHidden()) === true, 60_000);
+
     // Field errors from the API, next to their inputs.
     await open('/mappings/new', 'New mapping');
     await page.getByLabel('Name', { exact: true }).fill('Badges');
@@ -311,6 +345,11 @@ async function main() {
     await open(reviewRoute, 'Review removals');
     await page.locator('table.review tbody tr').first().waitFor();
     await shot('25-narrow-removal-review', true);
+
+    await open(searchRoute, 'Records');
+    await shot('44-narrow-records-search');
+    await open(renamedRoute, decodeURIComponent(renamed!.recordId));
+    await shot('45-narrow-record-detail', true);
     await page.setViewportSize({ width: 1280, height: 800 });
 
     // The team, with a colleague and a viewer added.

@@ -301,6 +301,57 @@ describe('detail view', () => {
   });
 });
 
+describe('merged people', () => {
+  it('come as fields with the source of each, never as a raw _people column', async () => {
+    const m = await h.request('POST', `/api/tenants/${T}/mappings`, {
+      token: owner,
+      body: {
+        name: 'People',
+        entity: 'users',
+        identifier: 'primaryEmail',
+        target: { kind: 'people' },
+        fieldMap: [
+          { source: 'name.givenName', target: 'givenName' },
+          { source: 'orgUnitPath', target: 'orgUnit' },
+        ],
+      },
+    });
+    expect(m.status, m.text).toBe(201);
+    const out = await runSync(h.app.syncDeps(), {
+      kind: 'sync',
+      tenantId: T,
+      mappingId: m.body.id as string,
+      requestId: `records-api-people-${++requestSeq}`,
+      trigger: 'manual',
+    });
+    if (out.status !== 'completed') throw new Error(out.status);
+    const list = await get(`/api/tenants/${T}/objects/people/records?q=at.person`);
+    expect(list.status, list.text).toBe(200);
+    const [person] = list.body.records as Array<Rec & { fieldSources: Record<string, string> }>;
+    expect(person!.data).not.toHaveProperty('_people');
+    expect(person!.data).not.toHaveProperty('_history');
+    expect(person!.fieldSources).toMatchObject({ givenName: 'google', orgUnit: 'google' });
+
+    const detail = await get(
+      `/api/tenants/${T}/objects/people/records/${encodeURIComponent(person!.recordId)}`,
+    );
+    expect(detail.status, detail.text).toBe(200);
+    const user = (await h.control.getUser(h.ws.customerId, 'at.person@school.example')) as { id: string };
+    expect(detail.body.people.fields).toContainEqual({
+      name: 'givenName',
+      value: '@SUM(A1)',
+      source: 'google',
+    });
+    expect(detail.body.people.sources.google).toMatchObject({
+      directoryId: user.id,
+      active: true,
+      removedAt: null,
+    });
+    expect(detail.body.provenance).toMatchObject({ source: 'people', runId: out.runId });
+    expect(detail.body.history.map((e: Change) => e.kind)).toEqual(['created']);
+  });
+});
+
 describe('change feed', () => {
   type FeedRecord = {
     recordId: string;
