@@ -1,5 +1,5 @@
 import type { Db as Firestore } from '../store/firestore.js';
-import { markRecordsRemoved, replaceRecords } from '../store/records.js';
+import { markRecordsRemoved, objectHasRecords, replaceRecords } from '../store/records.js';
 import { markOwnLoginUsersRemoved } from '../store/login-users.js';
 import { objectIdOf, type Mapping } from '../../../shared/mapping.js';
 import { PeopleStore, type ApplyResult } from '../store/people.js';
@@ -67,8 +67,16 @@ export function pacedSink(sink: RecordSink, pacer: WritePacer): RecordSink {
 export function collectionSink(ctx: SinkContext): RecordSink {
   const { db, clock, tenantId, mapping, runId, meter } = ctx;
   const objectId = objectIdOf(mapping.target);
+  // Asked once, before this invocation's first write: a first sync into an empty object creates every record it
+  // writes, so it skips reading them for their history (a resumed or later invocation finds records and reads).
+  let emptyAtStart: Promise<boolean> | null = null;
   return {
     async write(records) {
+      emptyAtStart ??= objectHasRecords(db, tenantId, objectId).then((has) => {
+        meter.reads += 1;
+        return !has;
+      });
+      const knownNew = await emptyAtStart;
       const now = new Date(clock.now()).toISOString();
       // Read into a local first: `+= await` would add to the value read before the await, losing the writes
       // of pages written concurrently (a partitioned pass overlaps them). Each written record is read first, for
@@ -99,6 +107,7 @@ export function collectionSink(ctx: SinkContext): RecordSink {
           },
         })),
         { source: mapping.source, runId, mappingId: mapping.id, at: now },
+        { knownNew },
       );
       meter.recordWrites += written;
       meter.reads += reads;

@@ -200,6 +200,15 @@ function originOf(body: DocumentData): ChangeOrigin {
 }
 
 /**
+ * Whether the object holds any record document at all (one document read at most). A first sync into an empty
+ * object creates every record it writes, so it need not read them first for their history.
+ */
+export async function objectHasRecords(db: Firestore, tenantId: string, objectId: string): Promise<boolean> {
+  const snap = await db.collection(paths.records(tenantId, objectId)).select().limit(1).get();
+  return !snap.empty;
+}
+
+/**
  * Writes whole record documents, each with its history: the documents are read first (one `getAll` per 500) to
  * know the values they replace, and the new `_history` goes into the same write (store/record-history.ts).
  * Returns how many documents were written and read.
@@ -210,16 +219,19 @@ export async function replaceRecords(
   objectId: string,
   docs: ReadonlyArray<{ id: string; body: DocumentData }>,
   origin?: Omit<ChangeOrigin, 'at'> & { at?: string },
+  /** The caller knows none of these documents exist yet (see objectHasRecords): nothing to read first. */
+  opts: { knownNew?: boolean } = {},
 ): Promise<{ written: number; reads: number }> {
   let reads = 0;
   for (let i = 0; i < docs.length; i += BATCH_LIMIT) {
     const chunk = docs.slice(i, i + BATCH_LIMIT);
     const refs = chunk.map(({ id }) => db.doc(paths.record(tenantId, objectId, id)));
-    const previous = await db.getAll(...refs);
-    reads += previous.length;
+    const previous = opts.knownNew ? null : await db.getAll(...refs);
+    reads += previous?.length ?? 0;
     const batch = db.batch();
     chunk.forEach(({ body }, k) => {
-      const before = previous[k]!.exists ? storedRecord(previous[k]!.id, previous[k]!.data()!) : null;
+      const prior = previous?.[k];
+      const before = prior?.exists ? storedRecord(prior.id, prior.data()!) : null;
       const fields: DocumentData = {};
       for (const [key, v] of Object.entries(body)) if (!BOOKKEEPING.has(key)) fields[key] = v;
       const from = originOf(body);
@@ -228,7 +240,7 @@ export async function replaceRecords(
         before && { fields: before.fields, status: before.sync ? statusOf({ _sync: before.sync }) : null },
         { fields, status: statusOf(body) },
       );
-      const history = before ? appendHistory(previous[k]!.get(HISTORY_FIELD), entry) : [entry];
+      const history = before ? appendHistory(prior!.get(HISTORY_FIELD), entry) : [entry];
       batch.set(refs[k]!, { ...body, [HISTORY_FIELD]: history });
     });
     await batch.commit();
