@@ -15,6 +15,7 @@ import {
   time,
 } from './dom.js';
 import { connectButton, loadTenant, notify, showError } from './shell.js';
+import { connectionOptionsCard } from './connection.js';
 
 const SCOPES = {
   user: 'Users',
@@ -178,6 +179,7 @@ export async function renderOverview(route, el) {
   );
 
   const entra = entraCard(route, el, tenant);
+  const more = connectionOptionsCard(t, tenant);
 
   const s = tenant.schedule;
   const schedule = card(
@@ -242,7 +244,7 @@ export async function renderOverview(route, el) {
           done(false, 'Sync.', 'Run the first sync now; after that it runs on the schedule.'),
         ),
       ),
-    h('div', { class: 'grid-2' }, h('div', null, connection, entra), h('div', null, schedule, list)),
+    h('div', { class: 'grid-2' }, h('div', null, connection, more, entra), h('div', null, schedule, list)),
   ]);
   return tenant.name || t;
 }

@@ -112,8 +112,7 @@ export class ServiceAccounts {
 }
 
 export type JwtBearerOutcome =
-  | { ok: true; access: AccessTokenRecord }
-  | { ok: false; status: number; error: string; description: string };
+  { ok: true; access: AccessTokenRecord } | { ok: false; status: number; error: string; description: string };
 
 const refuse = (status: number, error: string, description: string): JwtBearerOutcome => ({
   ok: false,
@@ -161,7 +160,9 @@ export async function jwtBearerGrant(
   const account = typeof iss === 'string' ? state.serviceAccounts.get(iss) : undefined;
   if (!account) return refuse(400, 'invalid_grant', 'Invalid grant: account not found');
   // A key deleted at Google (rotation) stops verifying at once.
-  const candidates = kid ? [account.keys.get(kid)].filter((k) => k !== undefined) : [...account.keys.values()];
+  const candidates = kid
+    ? [account.keys.get(kid)].filter((k) => k !== undefined)
+    : [...account.keys.values()];
   let claims: Record<string, unknown> | undefined;
   for (const key of candidates) {
     try {
