@@ -72,8 +72,11 @@ const heldScopes = (granted: readonly string[]) =>
 export interface ConnectDeps {
   app: App;
   consoleOrigin: string;
-  /** Verifies an id_token from Google's token endpoint (signature, issuer, audience, expiry). */
-  verifyIdToken(token: string): Promise<{ email: string; sub: string }>;
+  /**
+   * Verifies an id_token from Google's token endpoint (signature, issuer, audience, expiry). `audience`: the
+   * OAuth client the token was issued to (the tenant's own client); default the service's.
+   */
+  verifyIdToken(token: string, audience?: string): Promise<{ email: string; sub: string }>;
   /** Whether the email is still an owner or admin of the tenant when the callback arrives. */
   canManageTenant(tenantId: string, email: string): Promise<boolean>;
 }
@@ -336,7 +339,7 @@ async function exchangeAndRecord(
   let authorizedBy: string | null = null;
   if (tokens.idToken) {
     try {
-      authorizedBy = (await deps.verifyIdToken(tokens.idToken)).email;
+      authorizedBy = (await deps.verifyIdToken(tokens.idToken, client.clientId)).email;
     } catch {
       return abandon(new ConnectError('google_error', tenantId, [], 'the identity token did not verify'));
     }

@@ -8,6 +8,7 @@ import { googleRedirectQuery } from './google-oauth.js';
 import { ApiError } from '../../api/api-error.js';
 import { json, redirect, type ApiResult } from '../../api/http.js';
 import { canManageTenant } from '../../api/membership.js';
+import { IdTokenVerifier } from '../../api/id-token-verifier.js';
 import { parseBody, queryObject } from '../../api/request-body.js';
 import { actorOf, requireAdmin, requireTenant, type RouteContext } from '../../api/route-context.js';
 import type { Route } from '../../api/router.js';
@@ -19,11 +20,33 @@ import { connectServiceAccount } from '../../connection/service-account-connect.
 import { tenantOAuthClientBody, testAndSaveTenantClient } from '../../connection/tenant-oauth-client.js';
 import { parseCredentialHealth, parseGoogleAccess, parseGoogleAuth } from '../../store/tenants.js';
 
+/** ID token verifiers for tenants' own OAuth clients (the audience differs), kept per client for their cert cache. */
+const tenantVerifiers = new Map<string, IdTokenVerifier>();
+function tenantClientVerifier(ctx: RouteContext, audience: string): IdTokenVerifier {
+  const { google } = ctx.app.config;
+  const key = `${google.pemCertsUrl} ${audience}`;
+  let verifier = tenantVerifiers.get(key);
+  if (!verifier) {
+    if (tenantVerifiers.size >= 1000) tenantVerifiers.clear();
+    verifier = new IdTokenVerifier({
+      pemCertsUrl: google.pemCertsUrl,
+      issuers: google.issuers,
+      audience,
+      clock: ctx.app.clock,
+    });
+    tenantVerifiers.set(key, verifier);
+  }
+  return verifier;
+}
+
 function connectDeps(ctx: RouteContext): ConnectDeps {
   return {
     app: ctx.app,
     consoleOrigin: ctx.api.consoleOrigin,
-    verifyIdToken: (token) => ctx.services.idTokens.verify(token),
+    verifyIdToken: (token, audience) =>
+      audience === undefined || audience === ctx.app.config.oauthClient.clientId
+        ? ctx.services.idTokens.verify(token)
+        : tenantClientVerifier(ctx, audience).verify(token),
     canManageTenant: (tenantId, email) => canManageTenant(ctx.app.db, tenantId, email),
   };
 }
