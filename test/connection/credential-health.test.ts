@@ -72,6 +72,8 @@ describe('credential health', () => {
     await h.control.suspendUser(h.ws.customerId, erin);
     h.clock.offsetMs = HEALTH_CHECK_INTERVAL_MS + 60_000;
     await tick();
+    // Back to now: the console's ID token would be expired on the moved clock.
+    h.clock.offsetMs = 0;
     const after = await h.request('GET', `/api/tenants/${t}`, { token: owner });
     expect(after.body.status).toBe('needs_reauth');
     expect(after.body.credentialHealth).toMatchObject({ state: 'failing', admin: { email: erin } });
