@@ -145,7 +145,7 @@ describe('service account + domain-wide delegation', () => {
     const newKey = await h.control.createServiceAccountKey(SA_EMAIL);
     const rotated = await connect(t, newKey);
     expect(rotated.status, rotated.text).toBe(200);
-    expect(rotated.body.keyId).toBe(newKey.private_key_id);
+    expect(rotated.body).toMatchObject({ keyId: newKey.private_key_id, initialSyncs: 0 });
     await h.control.deleteServiceAccountKey(SA_EMAIL, key.private_key_id);
     h.app.auth.forget(t);
     const afterRotation = await h.request('POST', `/api/tenants/${t}/connection/test`, { token: owner });

@@ -8,6 +8,7 @@ import { newServiceAccountClient } from '../sources/google/workspace-auth.js';
 import {
   readConnectedCustomerId,
   readGoogleAuth,
+  readTenant,
   setGoogleAuthMode,
   setTenantConnection,
   type TenantServiceAccount,
@@ -182,6 +183,9 @@ export async function connectServiceAccount(
   }
 
   const previous = await readGoogleAuth(app.db, tenantId);
+  // A new key for a working service-account connection is a rotation: no initial sync is due.
+  const rotation =
+    previous.mode === 'service_account' && (await readTenant(app.db, tenantId))?.status === 'active';
   await app.secrets.putRefreshToken(tenantId, storedKeyJson(key), 'google_sa');
   if (previous.mode !== 'service_account') {
     // A clean switch from an OAuth connection: its grant ends at Google and its refresh token is destroyed.
@@ -214,11 +218,11 @@ export async function connectServiceAccount(
     },
     now,
   );
-  const rotated =
-    previous.mode === 'service_account' && previous.serviceAccount?.keyId !== key.private_key_id;
-  const started = await startInitialSync(app, tenantId, `sa-${randomBytes(12).toString('base64url')}`);
+  const started = rotation
+    ? []
+    : await startInitialSync(app, tenantId, `sa-${randomBytes(12).toString('base64url')}`);
   app.log.info(
-    rotated ? 'service account key rotated' : 'Google Workspace connected with a service account',
+    rotation ? 'service account key rotated' : 'Google Workspace connected with a service account',
     {
       tenantId,
       clientEmail: key.client_email,
