@@ -17,6 +17,7 @@ import {
   time,
 } from './dom.js';
 import { connectButton, loadTenant, notify, showError } from './shell.js';
+import { connectionOptionsCard } from './connection.js';
 
 const SCOPES = {
   user: 'Users',
@@ -180,6 +181,7 @@ export async function renderOverview(route, el) {
   );
 
   const entra = entraCard(route, el, tenant);
+  const more = connectionOptionsCard(t, tenant);
 
   const s = tenant.schedule;
   const schedule = card(
@@ -255,7 +257,7 @@ export async function renderOverview(route, el) {
     h(
       'div',
       { class: 'grid-2' },
-      h('div', null, connection, entra),
+      h('div', null, connection, more, entra),
       h('div', null, syncingCard(t), schedule, list),
     ),
   ]);

@@ -21,6 +21,7 @@ import { renderChromeOs, renderMobile } from './device-resources.js';
 import { renderOrgUnit } from './directory-handlers.js';
 import { GROUP_ROUTES } from './control-group-routes.js';
 import { WATCH_CONTROL_ROUTES } from './watch-control-routes.js';
+import { SERVICE_ACCOUNT_CONTROL_ROUTES } from './service-account-control-routes.js';
 import type { Route } from './control-http.js';
 import { ControlError, parseBody, requireWorkspace, SEG } from './control-http.js';
 import { isLoopbackAddress, sendJson } from './http-util.js';
@@ -69,6 +70,7 @@ function summarize(ws: Workspace): WorkspaceSummary {
 const ROUTES: Route[] = [
   ...GROUP_ROUTES,
   ...WATCH_CONTROL_ROUTES,
+  ...SERVICE_ACCOUNT_CONTROL_ROUTES,
   {
     method: 'POST',
     pattern: /^workspaces$/,

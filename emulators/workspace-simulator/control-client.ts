@@ -29,6 +29,8 @@ import type {
 } from './model.js';
 import type { SeedSpec } from './seed.js';
 import type { StatsSnapshot } from './stats.js';
+import type { ServiceAccountKeyFile } from './service-accounts.js';
+import type { DelegationInput, ServiceAccountInput } from './service-account-control-routes.js';
 
 export type { WorkspaceSummary };
 
@@ -255,6 +257,26 @@ export class SimulatorControl {
   }
   async registerOAuthClient(client: OAuthClientInput): Promise<void> {
     await this.call('POST', '/oauth/clients', client);
+  }
+
+  // service accounts and domain-wide delegation (service-account-control-routes.ts)
+  /** Creates the service account (or returns the existing one): its numeric client id. */
+  createServiceAccount(input: ServiceAccountInput): Promise<{ clientEmail: string; clientId: string }> {
+    return this.call('POST', '/service-accounts', input);
+  }
+  /** A new key, as the Cloud console's JSON key download; the simulator keeps only its public half. */
+  createServiceAccountKey(clientEmail: string): Promise<ServiceAccountKeyFile> {
+    return this.call('POST', `/service-accounts/${encodeURIComponent(clientEmail)}/keys`, {});
+  }
+  async deleteServiceAccountKey(clientEmail: string, keyId: string): Promise<void> {
+    await this.call(
+      'DELETE',
+      `/service-accounts/${encodeURIComponent(clientEmail)}/keys/${encodeURIComponent(keyId)}`,
+    );
+  }
+  /** The Admin console's domain-wide delegation entry for a client id (empty scopes remove it). */
+  setDomainWideDelegation(workspace: string, input: DelegationInput): Promise<DelegationInput> {
+    return this.call('PUT', `${this.ws(workspace)}/domain-wide-delegation`, input);
   }
 
   // push channels (watch-control-routes.ts)

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ADMIN_PRIVILEGES } from './admin-privileges.js';
 
 /** Request bodies of the `/_control` API. Shared by the server (validation) and SimulatorControl (types). */
 
@@ -65,6 +66,8 @@ export const newUserSchema = z.strictObject({
   orgUnitPath: ouPath.optional(),
   isAdmin: z.boolean().optional(),
   isDelegatedAdmin: z.boolean().optional(),
+  /** The delegated admin's custom role: exactly these privileges (admin-privileges.ts). */
+  adminPrivileges: z.array(z.enum(ADMIN_PRIVILEGES)).optional(),
   suspended: z.boolean().optional(),
   archived: z.boolean().optional(),
   isEnrolledIn2Sv: z.boolean().optional(),
@@ -83,6 +86,8 @@ export const userUpdateSchema = z.strictObject({
   orgUnitPath: ouPath.optional(),
   isAdmin: z.boolean().optional(),
   isDelegatedAdmin: z.boolean().optional(),
+  /** The delegated admin's custom role: exactly these privileges (admin-privileges.ts). */
+  adminPrivileges: z.array(z.enum(ADMIN_PRIVILEGES)).optional(),
   isEnrolledIn2Sv: z.boolean().optional(),
   isEnforcedIn2Sv: z.boolean().optional(),
   changePasswordAtNextLogin: z.boolean().optional(),

@@ -36,6 +36,7 @@ import { BodyTooLargeError, readBody, sendBody, sendJson } from './http-util.js'
 import type { AccessTokenRecord } from './oauth-state.js';
 import type { RequestContext, RouteHandler } from './request-context.js';
 import type { DirectoryMethod } from './scopes.js';
+import { mayCall } from './admin-privileges.js';
 import { hasAnyScope, METHOD_SCOPES, RPC_METHOD_NAMES } from './scopes.js';
 
 const PREFIX = '/admin/directory/v1/';
@@ -212,7 +213,7 @@ export const handleDirectory: RouteHandler = async (ctx) => {
     const ws = state.workspace(token.customerId);
     const principal = ws?.findUser(token.userId);
     if (!ws || !principal) throw unauthenticated();
-    if (!principal.isAdmin && !principal.isDelegatedAdmin) throw forbidden();
+    if (!mayCall(principal, route.method)) throw forbidden();
 
     const fieldsParam = query.get('fields');
     const mask = fieldsParam ? parseFieldMask(fieldsParam) : undefined;

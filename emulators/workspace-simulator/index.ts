@@ -24,3 +24,5 @@ export type {
 } from './control-schemas.js';
 export type { FaultState } from './faults.js';
 export type { StatsSnapshot, RouteStats, LatencyStats } from './stats.js';
+export type { ServiceAccountKeyFile } from './service-accounts.js';
+export { ADMIN_PRIVILEGES, type AdminPrivilege } from './admin-privileges.js';

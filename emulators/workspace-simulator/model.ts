@@ -55,6 +55,8 @@ export interface UserRecord {
   role: UserRole;
   isAdmin: boolean;
   isDelegatedAdmin: boolean;
+  /** A delegated admin's custom role (admin-privileges.ts); undefined: every privilege. */
+  adminPrivileges?: string[] | undefined;
   suspended: boolean;
   suspensionReason: string | undefined;
   suspensionTime: number | undefined;

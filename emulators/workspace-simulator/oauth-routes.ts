@@ -7,6 +7,7 @@ import type { AccessTokenRecord, OAuthClient, PendingAuthRequest } from './oauth
 import { ACCESS_TOKEN_TTL_SECONDS } from './oauth-state.js';
 import type { RequestContext, RouteHandler } from './request-context.js';
 import { isBasicScope, isKnownScope, normalizeScope, SCOPES } from './scopes.js';
+import { JWT_BEARER_GRANT, jwtBearerGrant } from './service-accounts.js';
 
 const NO_STORE = { 'cache-control': 'no-cache, no-store, max-age=0, must-revalidate', pragma: 'no-cache' };
 
@@ -278,6 +279,16 @@ async function token(ctx: RequestContext): Promise<void> {
   const { state } = ctx;
   if (state.faults.takeTokenFailure()) return oauthError(ctx, 500, 'internal_failure', 'Backend Error');
   const form = await readFormOrJson(ctx.req);
+  if (form.get('grant_type') === JWT_BEARER_GRANT) {
+    // A service account authenticates by the assertion's signature, not with a client id and secret.
+    const outcome = await jwtBearerGrant(state, form.get('assertion'));
+    if (!outcome.ok) return oauthError(ctx, outcome.status, outcome.error, outcome.description);
+    return oauthJson(ctx, 200, {
+      access_token: outcome.access.token,
+      expires_in: ACCESS_TOKEN_TTL_SECONDS,
+      token_type: 'Bearer',
+    });
+  }
   const auth = authenticateClient(ctx, form);
   if (!('client' in auth)) return oauthError(ctx, auth.status, auth.error, auth.description);
   const { client } = auth;
@@ -422,7 +433,7 @@ function openIdConfiguration(ctx: RequestContext) {
     scopes_supported: ['openid', 'email', 'profile'],
     token_endpoint_auth_methods_supported: ['client_secret_post', 'client_secret_basic'],
     code_challenge_methods_supported: ['plain', 'S256'],
-    grant_types_supported: ['authorization_code', 'refresh_token'],
+    grant_types_supported: ['authorization_code', 'refresh_token', JWT_BEARER_GRANT],
   });
 }
 

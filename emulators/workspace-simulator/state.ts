@@ -9,6 +9,7 @@ import type { SeedSpec } from './seed.js';
 import { generateCustomerId, generateWorkspace } from './seed.js';
 import { hash32, mulberry32 } from './prng.js';
 import { RequestStats } from './stats.js';
+import { ServiceAccounts } from './service-accounts.js';
 import { WatchChannels } from './watch-channels.js';
 import { Workspace, WorkspaceError } from './workspace.js';
 
@@ -24,6 +25,8 @@ export class SimulatorState {
   readonly pageTokens = new PageTokenCodec(randomBytes(32));
   /** users.watch channels and their notifications. */
   readonly watch = new WatchChannels();
+  /** Service accounts, their keys and each customer's domain-wide delegation (service-accounts.ts). */
+  readonly serviceAccounts = new ServiceAccounts();
   /** Public base URL, known once the server listens; also the id_token issuer. */
   url = '';
 
@@ -110,5 +113,6 @@ export class SimulatorState {
     this.quotas.reset();
     this.stats.reset();
     this.watch.reset();
+    this.serviceAccounts.reset();
   }
 }

@@ -293,6 +293,7 @@ export class Workspace {
       role: 'other',
       isAdmin: input.isAdmin ?? false,
       isDelegatedAdmin: input.isDelegatedAdmin ?? false,
+      adminPrivileges: input.adminPrivileges,
       suspended: input.suspended ?? false,
       suspensionReason: input.suspended ? 'ADMIN' : undefined,
       suspensionTime: input.suspended ? now : undefined,
@@ -352,6 +353,7 @@ export class Workspace {
     const madeAdmin = input.isAdmin === true && !user.isAdmin;
     if (input.isAdmin !== undefined) user.isAdmin = input.isAdmin;
     if (input.isDelegatedAdmin !== undefined) user.isDelegatedAdmin = input.isDelegatedAdmin;
+    if (input.adminPrivileges !== undefined) user.adminPrivileges = input.adminPrivileges;
     if (input.isEnrolledIn2Sv !== undefined) user.isEnrolledIn2Sv = input.isEnrolledIn2Sv;
     if (input.isEnforcedIn2Sv !== undefined) user.isEnforcedIn2Sv = input.isEnforcedIn2Sv;
     if (input.changePasswordAtNextLogin !== undefined)

@@ -16,6 +16,7 @@ import { googleSource } from './sources/google/google-source.js';
 import { directoryWatchClient } from './push/directory-watch.js';
 import { notifiedChangesReader } from './push/notified-changes.js';
 import { openFirestore, type Db } from './store/firestore.js';
+import { readGoogleAuth } from './store/tenants.js';
 
 /**
  * The composition root: real clients built once per instance from the one validated configuration (a bad
@@ -49,7 +50,8 @@ export function createApp(overrides: Partial<Omit<App, 'syncDeps' | 'publishTick
   let pubsub = overrides.pubsub;
   const pubsubClient = () => (pubsub ??= new (loadPubSub().PubSub)({ projectId: config.projectId }));
   const secrets = overrides.secrets ?? lazySecretStore(config.secrets);
-  const auth = overrides.auth ?? new WorkspaceAuth(config, secrets);
+  const auth =
+    overrides.auth ?? new WorkspaceAuth(config, secrets, (tenantId) => readGoogleAuth(db, tenantId));
   const clock = overrides.clock ?? systemClock;
   // The level is the process-wide logger's; an injected logger's owner has set its own (tests capture DEBUG).
   if (!overrides.log) setLogLevel(config.log.level);

@@ -6,6 +6,7 @@ import { fanOutTick } from './engine/fan-out.js';
 import { decodeJsonPayload } from './engine/messages.js';
 import { runSync, type SyncOutcome } from './engine/engine.js';
 import { maintainPushChannelsOnTick } from './push/tick.js';
+import { checkCredentialHealthOnTick } from './connection/credential-health.js';
 
 const pubsubEventSchema = z.object({
   message: z
@@ -43,6 +44,7 @@ export async function handleTickEvent(app: App, event: CloudEvent<unknown>): Pro
     messageId,
   );
   await maintainPushChannelsOnTick(app, payload);
+  await checkCredentialHealthOnTick(app, payload);
 }
 
 /** Resolving acks the message; throwing (RetryLaterError, transient failures) makes Pub/Sub redeliver it. */

@@ -154,3 +154,94 @@ it('no token, code, verifier or secret reaches a log line or an HTTP answer', as
     for (const s of [...refreshTokens, ...codes]) expect(json.includes(s), path).toBe(false);
   }
 });
+
+/**
+ * The two other connection modes' secrets: the tenant's own OAuth client secret (right and wrong ones) and the
+ * service account's private keys (refused, accepted, rotated), through every route that handles them.
+ */
+it('no tenant client secret, service-account key, or token of either mode reaches a log line, an HTTP answer or Firestore', async () => {
+  const token = await h.signIn(h.ws.adminEmail);
+  const t = 'hyg-modes';
+  const answers: string[] = [];
+  const keep = (...texts: string[]) => answers.push(...texts);
+  await h.createTenant(t, h.ws.adminEmail);
+  keep((await h.request('POST', `/api/tenants/${t}/mappings`, { token, body: usersMapping() })).text);
+
+  // Mode 2: the tenant's own client: a wrong secret first, then the right one, then a connection with it.
+  const tenantClient = {
+    clientId: '555000111222-hygiene.apps.googleusercontent.com',
+    clientSecret: 'GOCSPX-hygiene-tenant-secret-77',
+  };
+  const wrongSecret = 'GOCSPX-hygiene-wrong-secret-78';
+  await h.control.registerOAuthClient({ ...tenantClient, redirectUris: [`${h.url}/oauth/callback`] });
+  const put = (body: unknown) =>
+    h.request('PUT', `/api/tenants/${t}/connection/oauth-client`, { token, body });
+  const refused = await put({ ...tenantClient, clientSecret: wrongSecret });
+  expect(refused.status).toBe(400);
+  keep(refused.text, (await put(tenantClient)).text);
+  const auth = await h.request('POST', `/api/tenants/${t}/connection/authorize`, {
+    token,
+    body: { oauthClient: 'tenant', loginHint: h.ws.adminEmail },
+  });
+  keep(auth.text, auth.headers.get('set-cookie') ?? '');
+  const back = await h.consent(auth.body.authorizationUrl as string);
+  const code = new URL(back).searchParams.get('code')!;
+  const done = await h.callback(back, (auth.headers.get('set-cookie') ?? '').split(';')[0]);
+  keep(done.location);
+  expect(new URL(done.location).searchParams.get('connected')).toBe('1');
+  const tenantRefreshToken = (await h.secrets.getRefreshToken(t))!;
+  for (const path of ['test', 'health-check']) {
+    keep((await h.request('POST', `/api/tenants/${t}/connection/${path}`, { token })).text);
+  }
+  keep((await h.request('GET', `/api/tenants/${t}/connection`, { token })).text);
+  keep((await h.request('GET', `/api/tenants/${t}`, { token })).text);
+
+  // Mode 3: a service account: refused (no delegation), accepted, rotated, checked, revoked.
+  const saEmail = 'hygiene-bot@hygiene-project.iam.gserviceaccount.com';
+  const { clientId } = await h.control.createServiceAccount({ clientEmail: saEmail });
+  const key = await h.control.createServiceAccountKey(saEmail);
+  const newKey = await h.control.createServiceAccountKey(saEmail);
+  const connectSa = (k: unknown) =>
+    h.request('POST', `/api/tenants/${t}/connection/service-account`, {
+      token,
+      body: { key: k, subject: h.ws.adminEmail },
+    });
+  keep((await connectSa(key)).text);
+  await h.control.setDomainWideDelegation(h.ws.customerId, { clientId, scopes: [...REQUIRED_SCOPES] });
+  const accepted = await connectSa(JSON.stringify(key));
+  expect(accepted.status, accepted.text).toBe(200);
+  keep(accepted.text);
+  keep((await h.request('POST', `/api/tenants/${t}/connection/test`, { token })).text);
+  keep((await connectSa(newKey)).text);
+  await h.control.deleteServiceAccountKey(saEmail, key.private_key_id);
+  keep((await connectSa(key)).text);
+  keep((await h.request('POST', `/api/tenants/${t}/connection/health-check`, { token })).text);
+  keep((await h.request('GET', `/api/tenants/${t}/connection`, { token })).text);
+  keep(
+    (
+      await h.hostRequest('POST', `/api/tenants/${t}/connection/service-account`, {
+        key: newKey,
+        subject: h.ws.adminEmail,
+      })
+    ).text,
+  );
+  keep((await h.request('POST', `/api/tenants/${t}/connection/revoke`, { token })).text);
+
+  // A distinctive line of each private key's base64 body, besides the PEM armour.
+  const keyLines = [key, newKey].map((k) => k.private_key.trim().split('\n')[3]!);
+  const secrets = [tenantClient.clientSecret, wrongSecret, tenantRefreshToken, code, ...keyLines];
+  const logs = h.logLines.join('\n');
+  for (const s of secrets) {
+    expect(logs.includes(s), `log contains a secret (${s.slice(0, 6)}…)`).toBe(false);
+    for (const a of answers)
+      expect(a.includes(s), `HTTP answer contains a secret (${s.slice(0, 6)}…)`).toBe(false);
+  }
+  for (const text of [logs, ...answers]) {
+    expect(text).not.toContain('PRIVATE KEY');
+    expect(text).not.toMatch(/ya29\.|1\/\/0|4\/0A/);
+  }
+  for (const [path, json] of await h.dump()) {
+    for (const s of secrets) expect(json.includes(s), path).toBe(false);
+    expect(json.includes('PRIVATE KEY'), path).toBe(false);
+  }
+});

@@ -28,6 +28,13 @@ export const CONNECT_ERRORS = {
     'This tenant is connected to a different Google Workspace organization. Sign in with an administrator of that organization.',
   storage_failed: 'The authorization could not be stored safely, so nothing was connected. Try again.',
   internal: 'Something went wrong on our side while connecting. Try again.',
+  client_changed:
+    "The tenant's OAuth client was changed while you were on Google's consent screen. Start the connection again.",
+  no_tenant_client: "Save your OAuth client's Client ID and Client Secret first, then authorize with it.",
+  invalid_client:
+    "Google refused the OAuth client's Client ID or Client Secret (invalid_client). In the Google Cloud console, open APIs & Services > Credentials, copy the client's ID and secret again and save them here.",
+  redirect_uri_mismatch:
+    'Google refused the redirect URI (redirect_uri_mismatch). In the Google Cloud console, add the redirect URI the console shows under the OAuth client\'s "Authorized redirect URIs".',
 } as const;
 
 export type ConnectErrorCode = keyof typeof CONNECT_ERRORS;

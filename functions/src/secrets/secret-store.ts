@@ -1,6 +1,12 @@
-export const IDENTITY_PROVIDERS = ['google', 'entra'] as const;
+/**
+ * `google` and `entra` name an identity source's stored credential (Google's refresh token, Entra's client
+ * secret). The Google connection modes of functions/src/connection/google-credentials.ts add two more:
+ * `google_client`, the client secret of the tenant's own OAuth client, and `google_sa`, the tenant's service
+ * account key (JSON). The underscore keeps every secret id unambiguous: tenant ids never contain one.
+ */
+export const IDENTITY_PROVIDERS = ['google', 'entra', 'google_client', 'google_sa'] as const;
 
-/** The identity source whose OAuth refresh token is stored; each gets its own secret per tenant. */
+/** Which of a tenant's stored credentials; each gets its own secret per tenant. */
 export type IdentityProvider = (typeof IDENTITY_PROVIDERS)[number];
 
 export interface SecretStore {

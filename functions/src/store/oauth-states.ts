@@ -33,6 +33,7 @@ const storedStateSchema = z
     nonce: z.string().nullable(),
     returnTo: z.string().nullable(),
     codeVerifier: z.string().optional(),
+    oauthClientId: z.string().nullish(),
     expiresAtMs: z.number(),
     usedAt: z.string().nullable(),
   })
@@ -47,6 +48,8 @@ export interface NewState {
   bindingHash?: string;
   nonce?: string;
   returnTo?: string;
+  /** The OAuth client the consent was asked for (Google connect flows: the service's or the tenant's own). */
+  oauthClientId?: string;
 }
 
 export interface ConsumedState {
@@ -59,6 +62,7 @@ export interface ConsumedState {
   nonce: string | null;
   returnTo: string | null;
   codeVerifier: string;
+  oauthClientId: string | null;
 }
 
 export type ConsumeResult =
@@ -88,6 +92,7 @@ export async function createOAuthState(
     nonce: input.nonce ?? null,
     returnTo: input.returnTo ?? null,
     codeVerifier,
+    oauthClientId: input.oauthClientId ?? null,
     createdAt: new Date(now).toISOString(),
     expiresAtMs: now + STATE_TTL_MS,
     // A Firestore TTL policy on this field deletes old states.
@@ -133,6 +138,7 @@ export async function consumeOAuthState(
         nonce: s.nonce,
         returnTo: s.returnTo,
         codeVerifier: s.codeVerifier,
+        oauthClientId: s.oauthClientId ?? null,
       },
     };
   });

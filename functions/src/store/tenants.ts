@@ -1,4 +1,4 @@
-import type { DocumentData, Firestore } from '@google-cloud/firestore';
+import { FieldValue, type DocumentData, type Firestore } from '@google-cloud/firestore';
 import { z } from 'zod';
 import { paths, TENANT_ID_PATTERN } from '../../../shared/firestore-paths.js';
 
@@ -357,5 +357,186 @@ export async function markEntraDisconnected(
       'entra.disconnectedBy': actor,
     });
     return { kind: 'disconnected', disconnectedAt: now };
+  });
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// How the tenant authorizes Google (`googleAuth`), what the authorizing admin may read (`googleAccess`) and the
+// credential's health (`credentialHealth`). Never a secret: client secrets and keys live in Secret Manager.
+
+/**
+ * `service_client`: the service's own OAuth client (the default, also when `googleAuth` is absent);
+ * `tenant_client`: an OAuth client the tenant created in its own Google Cloud project;
+ * `service_account`: a service account with domain-wide delegation, impersonating a named admin.
+ */
+export const GOOGLE_AUTH_MODES = ['service_client', 'tenant_client', 'service_account'] as const;
+export type GoogleAuthMode = (typeof GOOGLE_AUTH_MODES)[number];
+
+const tenantClientSchema = z.object({
+  clientId: z.string().min(1),
+  redirectUri: z.string().min(1),
+  savedAt: z.string(),
+  savedBy: z.string(),
+});
+export type TenantOAuthClient = z.infer<typeof tenantClientSchema>;
+
+const serviceAccountSchema = z.object({
+  clientEmail: z.string().min(1),
+  /** The numeric client id the Admin console's domain-wide delegation entry names. */
+  clientId: z.string().min(1),
+  keyId: z.string().min(1),
+  /** The admin the service account impersonates (`sub`). */
+  subject: z.string().min(1),
+  /** Who supplied the key: an admin in the console, or the host product through its signed API. */
+  source: z.enum(['uploaded', 'host']),
+  savedAt: z.string(),
+  savedBy: z.string(),
+});
+export type TenantServiceAccount = z.infer<typeof serviceAccountSchema>;
+
+export const googleAuthSchema = z
+  .object({
+    mode: z.enum(GOOGLE_AUTH_MODES).default('service_client'),
+    tenantClient: tenantClientSchema.nullish(),
+    serviceAccount: serviceAccountSchema.nullish(),
+  })
+  .loose();
+export type GoogleAuthSettings = z.infer<typeof googleAuthSchema>;
+
+/** The stored settings, or the default (the service's client) when none or unreadable. */
+export function parseGoogleAuth(value: unknown): GoogleAuthSettings {
+  const parsed = googleAuthSchema.safeParse(value ?? {});
+  return parsed.success ? parsed.data : { mode: 'service_client' };
+}
+
+export async function readGoogleAuth(db: Firestore, tenantId: string): Promise<GoogleAuthSettings> {
+  return parseGoogleAuth((await db.doc(paths.tenant(tenantId)).get()).get('googleAuth'));
+}
+
+/** Records the tenant's own OAuth client (its secret went to Secret Manager); the mode is unchanged. */
+export async function saveTenantOAuthClient(
+  db: Firestore,
+  tenantId: string,
+  client: TenantOAuthClient,
+): Promise<void> {
+  await db.doc(paths.tenant(tenantId)).set({ googleAuth: { tenantClient: client } }, { merge: true });
+}
+
+/** The connection now authorizes with `mode` (set when a connection of that mode completes). */
+export async function setGoogleAuthMode(
+  db: Firestore,
+  tenantId: string,
+  mode: GoogleAuthMode,
+  serviceAccount?: TenantServiceAccount,
+): Promise<void> {
+  await db.doc(paths.tenant(tenantId)).set(
+    {
+      googleAuth: {
+        mode,
+        // A service account is recorded only while it is the mode: switching away forgets it (its key is destroyed).
+        serviceAccount: mode === 'service_account' ? (serviceAccount ?? null) : null,
+      },
+    },
+    { merge: true },
+  );
+}
+
+/** What the authorizing admin may read, per entity: the last answer Google gave for that entity. */
+export const entityAccessSchema = z.object({
+  permitted: z.boolean(),
+  /** The Admin console privilege the admin's role lacks, when not permitted. */
+  missingPrivilege: z.string().nullish(),
+  reason: z.string().nullish(),
+  checkedAt: z.string(),
+});
+export type EntityAccess = z.infer<typeof entityAccessSchema>;
+
+export function parseGoogleAccess(value: unknown): Record<string, EntityAccess> {
+  const parsed = z.record(z.string(), entityAccessSchema).safeParse(value ?? {});
+  return parsed.success ? parsed.data : {};
+}
+
+/** Sets (or, with null, forgets) what Google last said about the admin reading one entity. */
+export async function setEntityAccess(
+  db: Firestore,
+  tenantId: string,
+  entity: string,
+  access: EntityAccess | null,
+): Promise<void> {
+  await db
+    .doc(paths.tenant(tenantId))
+    .update({ [`googleAccess.${entity}`]: access === null ? FieldValue.delete() : access });
+}
+
+/** Replaces the whole access listing (a connection test probes every entity). */
+export async function setGoogleAccess(
+  db: Firestore,
+  tenantId: string,
+  access: Record<string, EntityAccess>,
+): Promise<void> {
+  await db.doc(paths.tenant(tenantId)).set({ googleAccess: access }, { mergeFields: ['googleAccess'] });
+}
+
+export const CREDENTIAL_HEALTH_STATES = ['healthy', 'failing', 'not_connected'] as const;
+export type CredentialHealthState = (typeof CREDENTIAL_HEALTH_STATES)[number];
+
+/** `suspended` and `not_admin` are what Google said of the authorizing admin; `unknown` when it could not tell. */
+export const ADMIN_STATUSES = ['active', 'suspended', 'not_admin', 'deleted', 'unknown'] as const;
+export type AdminStatus = (typeof ADMIN_STATUSES)[number];
+
+export const credentialHealthSchema = z.object({
+  state: z.enum(CREDENTIAL_HEALTH_STATES),
+  checkedAt: z.string(),
+  mode: z.enum(GOOGLE_AUTH_MODES),
+  reason: z.string().nullable(),
+  admin: z.object({ email: z.string().nullable(), status: z.enum(ADMIN_STATUSES) }),
+  lastHealthyAt: z.string().nullable(),
+  failingSince: z.string().nullable(),
+});
+export type CredentialHealth = z.infer<typeof credentialHealthSchema>;
+
+export function parseCredentialHealth(value: unknown): CredentialHealth | null {
+  const parsed = credentialHealthSchema.safeParse(value);
+  return parsed.success ? parsed.data : null;
+}
+
+/**
+ * Stores a health check's result and returns the one it replaced (in one transaction, so two instances checking
+ * at once agree on which of them saw the transition). With `needsReauth`, the tenant's syncs stop as an
+ * invalid_grant during a sync would stop them.
+ */
+export async function recordCredentialHealth(
+  db: Firestore,
+  tenantId: string,
+  health: Omit<CredentialHealth, 'lastHealthyAt' | 'failingSince'>,
+  needsReauth: string | null,
+): Promise<{ previous: CredentialHealth | null; current: CredentialHealth }> {
+  const ref = db.doc(paths.tenant(tenantId));
+  return db.runTransaction(async (tx) => {
+    const snap = await tx.get(ref);
+    const previous = parseCredentialHealth(snap.get('credentialHealth'));
+    const current: CredentialHealth = {
+      ...health,
+      lastHealthyAt: health.state === 'healthy' ? health.checkedAt : (previous?.lastHealthyAt ?? null),
+      failingSince:
+        health.state === 'failing'
+          ? previous?.state === 'failing'
+            ? (previous.failingSince ?? health.checkedAt)
+            : health.checkedAt
+          : null,
+    };
+    const update: Record<string, unknown> = { credentialHealth: current };
+    if (needsReauth !== null && snap.get('status') === 'active') {
+      Object.assign(update, {
+        status: 'needs_reauth',
+        statusReason: needsReauth,
+        statusChangedAt: health.checkedAt,
+        'connection.state': 'needs_reauth',
+        'connection.lastError': needsReauth,
+        'connection.lastErrorAt': health.checkedAt,
+      });
+    }
+    tx.update(ref, update);
+    return { previous, current };
   });
 }

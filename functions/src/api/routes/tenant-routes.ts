@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { createTenantWithOwner, TENANT_ID_PATTERN } from '../../store/tenants.js';
+import { parseCredentialHealth, parseGoogleAuth } from '../../store/tenants.js';
 import { listMappings } from '../../store/mappings.js';
 import { memberIdFor } from '../../store/members.js';
 import { listRuns } from '../../store/runs.js';
@@ -128,6 +129,9 @@ async function tenantStatus(ctx: RouteContext): Promise<ApiResult> {
     role: scope.role,
     connection: connectionView(scope.raw.connection),
     entra: entraView(scope.raw.entra),
+    // Issue 18: how Google is connected and whether its credential works (details: GET .../connection).
+    googleAuthMode: parseGoogleAuth(scope.raw.googleAuth).mode,
+    credentialHealth: parseCredentialHealth(scope.raw.credentialHealth),
     // Whether this service can connect Microsoft Entra at all (ENTRA_CLIENT_ID set).
     entraAvailable: ctx.api.entra !== null,
     mappings,

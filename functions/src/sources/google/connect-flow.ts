@@ -19,12 +19,16 @@ import {
   type ExchangedTokens,
 } from './google-oauth.js';
 import { startInitialSync } from './initial-sync.js';
+import { serviceClientOf, type OAuthClientCredentials } from './workspace-auth.js';
 import { createOAuthState, STATE_TTL_MS } from '../../store/oauth-states.js';
 import {
   markNarrowingFailed,
   readConnectedCustomerId,
+  readGoogleAuth,
   setDeviceManagement,
+  setGoogleAuthMode,
   setTenantConnection,
+  type GoogleAuthSettings,
 } from '../../store/tenants.js';
 
 /**
@@ -68,8 +72,11 @@ const heldScopes = (granted: readonly string[]) =>
 export interface ConnectDeps {
   app: App;
   consoleOrigin: string;
-  /** Verifies an id_token from Google's token endpoint (signature, issuer, audience, expiry). */
-  verifyIdToken(token: string): Promise<{ email: string; sub: string }>;
+  /**
+   * Verifies an id_token from Google's token endpoint (signature, issuer, audience, expiry). `audience`: the
+   * OAuth client the token was issued to (the tenant's own client); default the service's.
+   */
+  verifyIdToken(token: string, audience?: string): Promise<{ email: string; sub: string }>;
   /** Whether the email is still an owner or admin of the tenant when the callback arrives. */
   canManageTenant(tenantId: string, email: string): Promise<boolean>;
 }
@@ -81,6 +88,22 @@ export interface StartConnectInput {
   loginHint?: string;
   /** Default `connect`. */
   kind?: GoogleConsentKind;
+  /**
+   * Which OAuth client asks for consent: the service's or the tenant's own (saved beforehand). Default: the one
+   * the connection uses now. Connecting with the other one switches the connection over (see exchangeAndRecord).
+   */
+  oauthClient?: 'service' | 'tenant';
+}
+
+/** The client id a consent of this tenant is asked for; the tenant's own must have been saved. */
+async function consentClientId(deps: ConnectDeps, input: StartConnectInput): Promise<string> {
+  const { app } = deps;
+  const settings = await readGoogleAuth(app.db, input.tenantId);
+  const which = input.oauthClient ?? (settings.mode === 'tenant_client' ? 'tenant' : 'service');
+  if (which === 'service') return app.config.oauthClient.clientId;
+  const clientId = settings.tenantClient?.clientId;
+  if (!clientId) throw new ConnectError('no_tenant_client', input.tenantId);
+  return clientId;
 }
 
 export async function startConnect(
@@ -90,6 +113,7 @@ export async function startConnect(
   const { app } = deps;
   const kind = input.kind ?? 'connect';
   const plan = CONSENTS[kind];
+  const clientId = await consentClientId(deps, input);
   const { secret, hash } = newBindingSecret();
   const { stateId, codeChallenge } = await createOAuthState(app.db, app.clock, {
     purpose: kind,
@@ -97,9 +121,11 @@ export async function startConnect(
     adminEmail: input.adminEmail,
     adminSub: input.adminSub,
     bindingHash: hash,
+    oauthClientId: clientId,
   });
   const redirectUri = app.config.oauthClient.redirectUri;
   const url = authorizationUrl(app.config, {
+    clientId,
     redirectUri,
     scopes: plan.scopes,
     state: stateId,
@@ -110,7 +136,12 @@ export async function startConnect(
     includeGrantedScopes: plan.includeGrantedScopes,
     ...(input.loginHint ? { loginHint: input.loginHint } : {}),
   });
-  app.log.info('connection authorization started', { tenantId: input.tenantId, by: input.adminEmail, kind });
+  app.log.info('connection authorization started', {
+    tenantId: input.tenantId,
+    by: input.adminEmail,
+    kind,
+    oauthClient: clientId === app.config.oauthClient.clientId ? 'service' : 'tenant',
+  });
   return {
     authorizationUrl: url,
     setCookie: bindingCookie(CONNECT_COOKIE, `${input.tenantId}.${secret}`, redirectUri, STATE_TTL_MS / 1000),
@@ -258,21 +289,32 @@ async function exchangeAndRecord(
     admin: string;
     kind: GoogleConsentKind;
     code: string;
-    state: { stateId: string; codeVerifier: string };
+    state: { stateId: string; codeVerifier: string; oauthClientId: string | null };
   },
 ): Promise<void> {
   const { app } = deps;
   const { tenantId, admin, kind, state } = input;
   const plan = CONSENTS[kind];
+  const previousAuth = await readGoogleAuth(app.db, tenantId);
+  const client = await callbackClient(deps, tenantId, state.oauthClientId);
   let tokens: ExchangedTokens;
   try {
-    tokens = await exchangeCode(app.config, {
-      code: input.code,
-      codeVerifier: state.codeVerifier,
-      redirectUri: app.config.oauthClient.redirectUri,
-    });
+    tokens = await exchangeCode(
+      app.config,
+      {
+        code: input.code,
+        codeVerifier: state.codeVerifier,
+        redirectUri: app.config.oauthClient.redirectUri,
+      },
+      client,
+    );
   } catch (err) {
-    if (err instanceof GoogleOAuthError) throw new ConnectError('exchange_failed', tenantId, [], err.reason);
+    if (err instanceof GoogleOAuthError) {
+      if (err.reason === 'invalid_client' || err.reason === 'unauthorized_client')
+        throw new ConnectError('invalid_client', tenantId);
+      if (err.reason === 'redirect_uri_mismatch') throw new ConnectError('redirect_uri_mismatch', tenantId);
+      throw new ConnectError('exchange_failed', tenantId, [], err.reason);
+    }
     throw err;
   }
 
@@ -297,7 +339,7 @@ async function exchangeAndRecord(
   let authorizedBy: string | null = null;
   if (tokens.idToken) {
     try {
-      authorizedBy = (await deps.verifyIdToken(tokens.idToken)).email;
+      authorizedBy = (await deps.verifyIdToken(tokens.idToken, client.clientId)).email;
     } catch {
       return abandon(new ConnectError('google_error', tenantId, [], 'the identity token did not verify'));
     }
@@ -316,6 +358,8 @@ async function exchangeAndRecord(
       : previous !== customer.customerId;
   if (mismatch) return abandon(new ConnectError('customer_mismatch', tenantId));
 
+  // The credential this one replaces, read before the new token overwrites it.
+  const replacedToken = kind === 'connect' ? await app.secrets.getRefreshToken(tenantId) : null;
   try {
     await app.secrets.putRefreshToken(tenantId, refreshToken);
   } catch {
@@ -342,6 +386,7 @@ async function exchangeAndRecord(
     return;
   }
 
+  await switchMode(deps, tenantId, previousAuth, client, replacedToken, refreshToken);
   await recordConnected(deps, tenantId, admin, customer, tokens.scopes, authorizedBy);
   const started = await startInitialSync(app, tenantId, state.stateId);
   app.log.info('Google Workspace connected', {
@@ -375,4 +420,59 @@ async function recordConnected(
     },
     new Date(app.clock.now()),
   );
+}
+
+/**
+ * The client the code is exchanged with: the one the consent was asked for (recorded in the state). The tenant's
+ * own client must still be the one saved, with its secret, or the callback stops: its secret was replaced or
+ * removed while the admin was at Google.
+ */
+async function callbackClient(
+  deps: ConnectDeps,
+  tenantId: string,
+  oauthClientId: string | null,
+): Promise<OAuthClientCredentials> {
+  const { app } = deps;
+  const service = serviceClientOf(app.config);
+  if (oauthClientId === null || oauthClientId === service.clientId) return service;
+  const settings = await readGoogleAuth(app.db, tenantId);
+  const clientSecret = await app.secrets.getRefreshToken(tenantId, 'google_client');
+  if (settings.tenantClient?.clientId !== oauthClientId || !clientSecret)
+    throw new ConnectError('client_changed', tenantId);
+  return { clientId: oauthClientId, clientSecret };
+}
+
+/**
+ * A connection made with another client (or mode) than before is a clean re-connect: the previous credential
+ * ends. Google keeps one grant per user and client, so a refresh token of ANOTHER client is another grant, and
+ * revoking it leaves the one just issued alone; a previous service account's key is destroyed. Reconnecting with
+ * the same client keeps Google's grant as it is (revoking would end the new token too).
+ */
+async function switchMode(
+  deps: ConnectDeps,
+  tenantId: string,
+  previous: GoogleAuthSettings,
+  client: OAuthClientCredentials,
+  replacedToken: string | null,
+  newToken: string,
+): Promise<void> {
+  const { app } = deps;
+  const mode = client.clientId === app.config.oauthClient.clientId ? 'service_client' : 'tenant_client';
+  const previousClientId =
+    previous.mode === 'service_client'
+      ? app.config.oauthClient.clientId
+      : previous.mode === 'tenant_client'
+        ? (previous.tenantClient?.clientId ?? null)
+        : null;
+  if (previous.mode === 'service_account') {
+    await app.secrets.destroyRefreshToken(tenantId, 'google_sa');
+  } else if (previousClientId !== client.clientId && replacedToken && replacedToken !== newToken) {
+    const outcome = await revokeAtGoogle(app.config, replacedToken);
+    if (outcome === 'failed')
+      app.log.warn("could not revoke the previous client's grant at Google", { tenantId });
+  }
+  if (previous.mode !== mode) {
+    app.log.info('Google connection mode switched', { tenantId, from: previous.mode, to: mode });
+  }
+  await setGoogleAuthMode(app.db, tenantId, mode);
 }

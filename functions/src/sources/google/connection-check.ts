@@ -2,19 +2,31 @@ import { directoryClient } from './directory-client.js';
 import { classifyDirectoryError } from './directory-errors.js';
 import { NotConnectedError } from './workspace-auth.js';
 import type { App } from '../../app.js';
-import { markNeedsReauthorization } from '../../store/tenants.js';
+import { markNeedsReauthorization, setGoogleAccess, type EntityAccess } from '../../store/tenants.js';
 import { fetchCustomer } from './google-oauth.js';
+import { probeEntityAccess } from '../../connection/entity-access.js';
 
 export type ConnectionCheck =
-  | { ok: true; domain: string; customerId: string; checkedAt: string }
+  | {
+      ok: true;
+      domain: string;
+      customerId: string;
+      checkedAt: string;
+      /** What the authorizing admin can read, per entity (kept on the tenant as `googleAccess`). */
+      access: Record<string, EntityAccess>;
+    }
   | { ok: false; reason: string; needsReauthorization: boolean; checkedAt: string };
 
 async function probe(app: App, tenantId: string) {
   const auth = await app.auth.clientFor(tenantId);
   const customer = await fetchCustomer(app.config, auth);
-  const admin = await directoryClient(app.config, auth);
-  await admin.users.list({ customer: 'my_customer', maxResults: 1, fields: 'users(id)' }, { retry: false });
-  return customer;
+  const access = await probeEntityAccess(app.config, auth, new Date(app.clock.now()).toISOString());
+  // An admin who may read nothing is no working connection (users are what every product maps first).
+  if (!access.users?.permitted) {
+    const admin = await directoryClient(app.config, auth);
+    await admin.users.list({ customer: 'my_customer', maxResults: 1, fields: 'users(id)' }, { retry: false });
+  }
+  return { customer, access };
 }
 
 const statusOf = (err: unknown) => (err as { response?: { status?: unknown } } | null)?.response?.status;
@@ -43,8 +55,9 @@ export const REAUTH_REASON =
 export async function checkConnection(app: App, tenantId: string): Promise<ConnectionCheck> {
   const checkedAt = new Date(app.clock.now()).toISOString();
   try {
-    const customer = await probeRefreshingOnce(app, tenantId);
-    return { ok: true, domain: customer.domain, customerId: customer.customerId, checkedAt };
+    const { customer, access } = await probeRefreshingOnce(app, tenantId);
+    await setGoogleAccess(app.db, tenantId, access);
+    return { ok: true, domain: customer.domain, customerId: customer.customerId, checkedAt, access };
   } catch (err) {
     if (err instanceof NotConnectedError) {
       return {

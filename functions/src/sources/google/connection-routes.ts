@@ -2,39 +2,184 @@ import { z } from 'zod';
 import { checkConnection } from './connection-check.js';
 import { revokeConnection } from './connection-revoke.js';
 import { completeConnect, startConnect, type ConnectDeps } from './connect-flow.js';
-import { DEVICE_MANAGEMENT_SCOPES } from '../../../../shared/entities.js';
+import { DEVICE_MANAGEMENT_SCOPES, REQUIRED_SCOPES } from '../../../../shared/entities.js';
 import { heldGoogleScopes } from './require-scopes.js';
 import { googleRedirectQuery } from './google-oauth.js';
 import { ApiError } from '../../api/api-error.js';
 import { json, redirect, type ApiResult } from '../../api/http.js';
 import { canManageTenant } from '../../api/membership.js';
+import { IdTokenVerifier } from '../../api/id-token-verifier.js';
 import { parseBody, queryObject } from '../../api/request-body.js';
 import { actorOf, requireAdmin, requireTenant, type RouteContext } from '../../api/route-context.js';
 import type { Route } from '../../api/router.js';
+import { ConnectError } from '../../connection/connect-errors.js';
+import { checkCredentialHealth } from '../../connection/credential-health.js';
+import { GOOGLE_ENTITY_KINDS } from '../../connection/entity-access.js';
+import { serviceAccountKeySchema } from '../../connection/google-credentials.js';
+import { connectServiceAccount } from '../../connection/service-account-connect.js';
+import { tenantOAuthClientBody, testAndSaveTenantClient } from '../../connection/tenant-oauth-client.js';
+import { parseCredentialHealth, parseGoogleAccess, parseGoogleAuth } from '../../store/tenants.js';
+
+/** ID token verifiers for tenants' own OAuth clients (the audience differs), kept per client for their cert cache. */
+const tenantVerifiers = new Map<string, IdTokenVerifier>();
+function tenantClientVerifier(ctx: RouteContext, audience: string): IdTokenVerifier {
+  const { google } = ctx.app.config;
+  const key = `${google.pemCertsUrl} ${audience}`;
+  let verifier = tenantVerifiers.get(key);
+  if (!verifier) {
+    if (tenantVerifiers.size >= 1000) tenantVerifiers.clear();
+    verifier = new IdTokenVerifier({
+      pemCertsUrl: google.pemCertsUrl,
+      issuers: google.issuers,
+      audience,
+      clock: ctx.app.clock,
+    });
+    tenantVerifiers.set(key, verifier);
+  }
+  return verifier;
+}
 
 function connectDeps(ctx: RouteContext): ConnectDeps {
   return {
     app: ctx.app,
     consoleOrigin: ctx.api.consoleOrigin,
-    verifyIdToken: (token) => ctx.services.idTokens.verify(token),
+    verifyIdToken: (token, audience) =>
+      audience === undefined || audience === ctx.app.config.oauthClient.clientId
+        ? ctx.services.idTokens.verify(token)
+        : tenantClientVerifier(ctx, audience).verify(token),
     canManageTenant: (tenantId, email) => canManageTenant(ctx.app.db, tenantId, email),
   };
 }
 
-const authorizeBody = z.strictObject({ loginHint: z.email().max(254).optional() });
+const authorizeBody = z.strictObject({
+  loginHint: z.email().max(254).optional(),
+  /** Which OAuth client to authorize with; default the one the connection uses now. */
+  oauthClient: z.enum(['service', 'tenant']).optional(),
+});
+
+/** startConnect's refusals before anything happened, as the API's errors. */
+async function started<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof ConnectError)
+      throw new ApiError('failed_precondition', err.message, [], {}, { reason: err.code });
+    throw err;
+  }
+}
 
 /** POST /api/tenants/:tenantId/connection/authorize -> {authorizationUrl}; the browser then goes to Google. */
 async function authorize(ctx: RouteContext): Promise<ApiResult> {
   const { identity } = requireAdmin(ctx);
   const { tenantId } = requireTenant(ctx);
   const body = parseBody(ctx.req, authorizeBody, { emptyAllowed: true });
-  const { authorizationUrl, setCookie } = await startConnect(connectDeps(ctx), {
-    tenantId,
-    adminEmail: identity.email,
-    adminSub: identity.sub,
-    ...(body.loginHint ? { loginHint: body.loginHint } : {}),
-  });
+  const { authorizationUrl, setCookie } = await started(() =>
+    startConnect(connectDeps(ctx), {
+      tenantId,
+      adminEmail: identity.email,
+      adminSub: identity.sub,
+      ...(body.loginHint ? { loginHint: body.loginHint } : {}),
+      ...(body.oauthClient ? { oauthClient: body.oauthClient } : {}),
+    }),
+  );
   return json(200, { authorizationUrl }, { 'set-cookie': setCookie });
+}
+
+/**
+ * GET /api/tenants/:tenantId/connection: how the tenant connects (mode, the redirect URI to register, its own
+ * client's id, its service account), what the authorizing admin can read, and the credential's health. Never a
+ * secret: the client secret and the key are write-only.
+ */
+async function connectionSettings(ctx: RouteContext): Promise<ApiResult> {
+  const { tenantId, raw } = requireTenant(ctx);
+  const settings = parseGoogleAuth(raw.googleAuth);
+  const access = parseGoogleAccess(raw.googleAccess);
+  const sa = settings.serviceAccount;
+  return json(200, {
+    tenantId,
+    mode: settings.mode,
+    redirectUri: ctx.app.config.oauthClient.redirectUri,
+    serviceClientId: ctx.app.config.oauthClient.clientId,
+    tenantClient: settings.tenantClient
+      ? {
+          clientId: settings.tenantClient.clientId,
+          savedAt: settings.tenantClient.savedAt,
+          savedBy: settings.tenantClient.savedBy,
+        }
+      : null,
+    serviceAccount: sa
+      ? {
+          clientEmail: sa.clientEmail,
+          clientId: sa.clientId,
+          keyId: sa.keyId,
+          subject: sa.subject,
+          source: sa.source,
+          savedAt: sa.savedAt,
+          savedBy: sa.savedBy,
+        }
+      : null,
+    delegationScopes: REQUIRED_SCOPES,
+    access: GOOGLE_ENTITY_KINDS.map((entity) => ({ entity, ...(access[entity] ?? { permitted: null }) })),
+    health: parseCredentialHealth(raw.credentialHealth),
+  });
+}
+
+/** PUT /api/tenants/:tenantId/connection/oauth-client {clientId, clientSecret}: test and save (owners). */
+async function saveOAuthClient(ctx: RouteContext): Promise<ApiResult> {
+  const { tenantId } = requireTenant(ctx);
+  const body = parseBody(ctx.req, tenantOAuthClientBody, { emptyAllowed: false });
+  const saved = await testAndSaveTenantClient(ctx.app, tenantId, body, actorOf(ctx.caller));
+  return json(200, { tenantId, ...saved });
+}
+
+const serviceAccountBody = z.strictObject({
+  /** The JSON key file, as an object or as the file's text. */
+  key: z.union([
+    serviceAccountKeySchema,
+    z
+      .string()
+      .max(20_000)
+      .transform((text, c) => {
+        try {
+          const parsed = serviceAccountKeySchema.safeParse(JSON.parse(text));
+          if (parsed.success) return parsed.data;
+        } catch {
+          // reported below
+        }
+        c.addIssue({ code: 'custom', message: 'not a service account JSON key file' });
+        return z.NEVER;
+      }),
+  ]),
+  /** The admin the service account impersonates. */
+  subject: z.email().max(254),
+});
+
+/**
+ * POST /api/tenants/:tenantId/connection/service-account {key, subject}: connect with a service account and
+ * domain-wide delegation, or rotate its key (the same call with the new key). Owners and admins upload a key;
+ * the host product may provision one through its signed API.
+ */
+async function serviceAccount(ctx: RouteContext): Promise<ApiResult> {
+  const { tenantId } = requireTenant(ctx);
+  // Never echoed: a body that fails to parse is reported by path only (parseBody), not by value.
+  const body = parseBody(ctx.req, serviceAccountBody, { emptyAllowed: false });
+  const result = await connectServiceAccount(ctx.app, tenantId, {
+    key: body.key,
+    subject: body.subject.toLowerCase(),
+    source: ctx.caller.kind === 'host' ? 'host' : 'uploaded',
+    by: actorOf(ctx.caller),
+  });
+  return json(200, { tenantId, status: 'active', mode: 'service_account', ...result });
+}
+
+/** POST /api/tenants/:tenantId/connection/health-check: the periodic credential check, now. */
+async function healthCheck(ctx: RouteContext): Promise<ApiResult> {
+  const { tenantId } = requireTenant(ctx);
+  parseBody(ctx.req, z.strictObject({}), { emptyAllowed: true });
+  const health = await checkCredentialHealth(ctx.app, tenantId);
+  if (!health)
+    throw new ApiError('unavailable', 'Google could not be reached to check the credential. Try again.');
+  return json(200, { tenantId, health });
 }
 
 const deviceManagementBody = z.strictObject({ enabled: z.boolean() });
@@ -50,6 +195,12 @@ async function deviceManagement(ctx: RouteContext): Promise<ApiResult> {
   const { identity } = requireAdmin(ctx);
   const { tenantId, raw } = requireTenant(ctx);
   const body = parseBody(ctx.req, deviceManagementBody, { emptyAllowed: false });
+  if (parseGoogleAuth(raw.googleAuth).mode === 'service_account') {
+    throw new ApiError(
+      'failed_precondition',
+      'This tenant connects with a service account: add the device-management scopes to its domain-wide delegation instead.',
+    );
+  }
   const connection = (raw.connection ?? {}) as {
     state?: unknown;
     adminEmail?: unknown;
@@ -69,13 +220,15 @@ async function deviceManagement(ctx: RouteContext): Promise<ApiResult> {
       'Device management is already off: the connection is read-only.',
     );
   }
-  const { authorizationUrl, setCookie } = await startConnect(connectDeps(ctx), {
-    tenantId,
-    adminEmail: identity.email,
-    adminSub: identity.sub,
-    kind: body.enabled ? 'devices-on' : 'devices-off',
-    ...(typeof connection.adminEmail === 'string' ? { loginHint: connection.adminEmail } : {}),
-  });
+  const { authorizationUrl, setCookie } = await started(() =>
+    startConnect(connectDeps(ctx), {
+      tenantId,
+      adminEmail: identity.email,
+      adminSub: identity.sub,
+      kind: body.enabled ? 'devices-on' : 'devices-off',
+      ...(typeof connection.adminEmail === 'string' ? { loginHint: connection.adminEmail } : {}),
+    }),
+  );
   return json(200, { authorizationUrl }, { 'set-cookie': setCookie });
 }
 
@@ -190,5 +343,29 @@ export const connectionRoutes: Array<Route<RouteContext>> = [
       bodyOptional: true,
       responses: { 200: { description: '`{tenantId, status: "paused", connection, googleGrant}`.' } },
     },
+  },
+  {
+    method: 'GET',
+    pattern: '/api/tenants/:tenantId/connection',
+    access: { kind: 'tenant', need: 'read' },
+    handle: connectionSettings,
+  },
+  {
+    method: 'PUT',
+    pattern: '/api/tenants/:tenantId/connection/oauth-client',
+    access: { kind: 'tenant', need: 'owner' },
+    handle: saveOAuthClient,
+  },
+  {
+    method: 'POST',
+    pattern: '/api/tenants/:tenantId/connection/service-account',
+    access: { kind: 'tenant', need: 'write', allowHost: true },
+    handle: serviceAccount,
+  },
+  {
+    method: 'POST',
+    pattern: '/api/tenants/:tenantId/connection/health-check',
+    access: { kind: 'tenant', need: 'write', allowHost: true },
+    handle: healthCheck,
   },
 ];

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { directoryClient } from './directory-client.js';
-import { newOAuthClient } from './workspace-auth.js';
+import { newOAuthClient, type OAuthClientCredentials } from './workspace-auth.js';
 import type { RuntimeConfig } from '../../platform/config.js';
 
 /**
@@ -32,13 +32,15 @@ export interface AuthorizationUrlParams {
   includeGrantedScopes?: boolean;
   loginHint?: string;
   nonce?: string;
+  /** The tenant's own OAuth client; default the service's. */
+  clientId?: string;
 }
 
 export function authorizationUrl(config: RuntimeConfig, p: AuthorizationUrlParams): string {
   const url = new URL(config.google.authUrl);
   const q = url.searchParams;
   q.set('response_type', 'code');
-  q.set('client_id', config.oauthClient.clientId);
+  q.set('client_id', p.clientId ?? config.oauthClient.clientId);
   q.set('redirect_uri', p.redirectUri);
   q.set('scope', p.scopes.join(' '));
   q.set('state', p.state);
@@ -96,8 +98,9 @@ function oauthErrorOf(err: unknown): GoogleOAuthError {
 export async function exchangeCode(
   config: RuntimeConfig,
   input: { code: string; codeVerifier: string; redirectUri: string },
+  oauthClient?: OAuthClientCredentials,
 ): Promise<ExchangedTokens> {
-  const client = newOAuthClient(config);
+  const client = newOAuthClient(config, oauthClient);
   let data: unknown;
   try {
     const { tokens } = await client.getToken({

@@ -2,11 +2,18 @@ import type { Db as Firestore } from '../../store/firestore.js';
 import type { Mapping } from '../../../../shared/mapping.js';
 import { ENTITIES } from '../../../../shared/entities.js';
 import { SourceError, type Source, type SourcePage, type SourceReader } from '../../engine/source.js';
+import type { TenantDoc } from '../../store/tenants.js';
 import type { Clock } from '../../platform/clock.js';
 import type { NotifiedChangesReader } from '../../push/notified-changes.js';
 import type { RuntimeConfig } from '../../platform/config.js';
 import type { RequestBudget } from '../../store/request-budget.js';
-import { markNeedsReauthorization } from '../../store/tenants.js';
+import {
+  markNeedsReauthorization,
+  parseGoogleAccess,
+  setEntityAccess,
+  type EntityAccess,
+} from '../../store/tenants.js';
+import { notPermitted } from '../../connection/entity-access.js';
 import { classifyDirectoryError } from './directory-errors.js';
 import { GoogleDirectoryLister, type DirectoryLister, type DirectoryPage } from './directory-lister.js';
 import { GROUP_MEMBERS_FIELD } from './field-mask.js';
@@ -53,7 +60,7 @@ export function googleSource(deps: GoogleSourceDeps): Source {
     // Push (functions/src/push): notified users only on push runs; every other run is the full backstop.
     incremental: deps.push !== undefined,
     incrementalOnlyOnPush: true,
-    async open(tenantId, mapping, _tenant, { budget }) {
+    async open(tenantId, mapping, tenant, { budget }) {
       let lister: DirectoryLister;
       try {
         lister = await listerFor(tenantId);
@@ -62,7 +69,13 @@ export function googleSource(deps: GoogleSourceDeps): Source {
           throw new SourceError('reauthorize', 'no stored Google authorization; connect Google Workspace');
         throw toSourceError(err, false);
       }
-      const reader = directoryReader(lister, mapping, budget, deps.config.sync);
+      const reader = directoryReader(
+        lister,
+        mapping,
+        budget,
+        deps.config.sync,
+        entityAccessRecorder(deps, tenantId, mapping, tenant),
+      );
       return deps.push && mapping.entity === 'users' ? deps.push(tenantId, mapping, reader, budget) : reader;
     },
     async markNeedsReauthorization(tenantId, reason) {
@@ -72,21 +85,74 @@ export function googleSource(deps: GoogleSourceDeps): Source {
   };
 }
 
+/**
+ * Per-entity permission: a 403 for this mapping's entity marks the entity "not permitted for this admin" on the
+ * tenant (`googleAccess.<entity>`, with the privilege named) and fails only this mapping's run; the tenant stays
+ * active and its other mappings keep syncing. The mark is cleared by the next call Google answers, so a privilege
+ * granted later shows up at the next sync.
+ */
+interface EntityAccessRecorder {
+  refused(err: SourceError, reason: string): Promise<SourceError>;
+  allowed(): Promise<void>;
+}
+
+function entityAccessRecorder(
+  deps: GoogleSourceDeps,
+  tenantId: string,
+  mapping: Mapping,
+  tenant: TenantDoc,
+): EntityAccessRecorder {
+  let denied =
+    parseGoogleAccess((tenant as { googleAccess?: unknown }).googleAccess)[mapping.entity]?.permitted ===
+    false;
+  const record = async (access: EntityAccess | null) => {
+    // Bookkeeping only: the run's outcome must not depend on it.
+    await setEntityAccess(deps.db, tenantId, mapping.entity, access).catch(() => undefined);
+  };
+  return {
+    async refused(err, reason) {
+      const at = new Date(deps.clock.now()).toISOString();
+      const { message, ...access } = notPermitted(mapping.entity, reason, at);
+      denied = true;
+      await record(access);
+      return new SourceError('not_permitted', `${ENTITIES[mapping.entity].label}: ${message}`);
+    },
+    async allowed() {
+      if (!denied) return;
+      denied = false;
+      await record({
+        permitted: true,
+        missingPrivilege: null,
+        reason: null,
+        checkedAt: new Date(deps.clock.now()).toISOString(),
+      });
+    },
+  };
+}
+
 function directoryReader(
   lister: DirectoryLister,
   mapping: Mapping,
   budget: RequestBudget,
   { pageSize, listingConcurrency }: { pageSize?: number; listingConcurrency: number },
+  access: EntityAccessRecorder,
 ): SourceReader {
   const sourcePaths = mapping.fieldMap.map((f) => f.source);
   const withMembers = mapping.entity === 'groups' && sourcePaths.includes(GROUP_MEMBERS_FIELD);
   const call = async <T>(fn: () => Promise<T>, hadPageToken: boolean): Promise<T> => {
     await budget.acquire();
+    let result: T;
     try {
-      return await fn();
+      result = await fn();
     } catch (err) {
-      throw toSourceError(err, hadPageToken);
+      const sourceError = toSourceError(err, hadPageToken);
+      const c = classifyDirectoryError(err);
+      if (sourceError.kind === 'not_permitted' && c.kind === 'forbidden' && c.status === 403)
+        throw await access.refused(sourceError, c.reason);
+      throw sourceError;
     }
+    await access.allowed();
+    return result;
   };
   const page = async (cursor: string | null, partition: string | null): Promise<SourcePage> => {
     const listed = await call(
