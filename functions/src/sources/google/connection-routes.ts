@@ -349,23 +349,47 @@ export const connectionRoutes: Array<Route<RouteContext>> = [
     pattern: '/api/tenants/:tenantId/connection',
     access: { kind: 'tenant', need: 'read' },
     handle: connectionSettings,
+    doc: {
+      summary:
+        "How the tenant connects to Google: the mode (service client, the tenant's own OAuth client, service account), the redirect URI to register, the client id or service account, the scopes to delegate, what the authorizing admin can read and the credential's health; never a secret",
+      responses: { 200: { description: 'The connection settings.' } },
+    },
   },
   {
     method: 'PUT',
     pattern: '/api/tenants/:tenantId/connection/oauth-client',
     access: { kind: 'tenant', need: 'owner' },
     handle: saveOAuthClient,
+    doc: {
+      summary:
+        "Test and save the tenant's own Google OAuth client: checked at Google before anything is stored; the secret goes to Secret Manager and is never shown again",
+      body: tenantOAuthClientBody,
+      responses: { 200: { description: 'The saved client (id only).' } },
+    },
   },
   {
     method: 'POST',
     pattern: '/api/tenants/:tenantId/connection/service-account',
     access: { kind: 'tenant', need: 'write', allowHost: true },
     handle: serviceAccount,
+    doc: {
+      summary:
+        'Connect (or rotate the key of) a service account with domain-wide delegation, impersonating `subject`; the delegated scopes are checked first and a missing one is named',
+      body: serviceAccountBody,
+      responses: { 200: { description: 'The connection, with the service account and scopes.' } },
+    },
   },
   {
     method: 'POST',
     pattern: '/api/tenants/:tenantId/connection/health-check',
     access: { kind: 'tenant', need: 'write', allowHost: true },
     handle: healthCheck,
+    doc: {
+      summary:
+        "Checks the tenant's Google credential now (a fresh token and one call) and the authorizing admin's status",
+      body: z.strictObject({}),
+      bodyOptional: true,
+      responses: { 200: { description: 'The credential health.' } },
+    },
   },
 ];
