@@ -17,13 +17,14 @@ set -euo pipefail
 # Invoked by Pub/Sub push subscriptions that infra/cli.ts manages (retry, dead-letter, ack deadline from
 # shared/topology.ts). They are HTTP-triggered on purpose: `--trigger-topic` would add a second, Eventarc-owned
 # subscription next to ours and every message would be delivered twice.
-PUSH_FUNCTIONS=(tick syncEntity deadLetter)
+PUSH_FUNCTIONS=(tick syncEntity deadLetter deliverNotifications)
 # Public HTTP endpoints; each authenticates its callers itself (OAuth state, Firebase ID token, webhook secret).
 HTTP_FUNCTIONS=(api)
 
 RUNTIME=nodejs20
 TICK_TIMEOUT=60          # = ack deadline of ws-sync-tick-push
 DEAD_LETTER_TIMEOUT=60   # = ack deadline of ws-sync-dead-letter-push
+NOTIFY_TIMEOUT=540       # below the 600 s ack deadline of ws-sync-notifications-push (bounded webhook retries)
 SYNC_TIMEOUT=540         # below the 600 s ack deadline of ws-sync-entity-push; the sync checkpoints well before
 SYNC_MAX_INSTANCES=20    # bounds concurrent Directory API load per project
 HTTP_TIMEOUT=60
@@ -175,6 +176,7 @@ step_functions() {
   deploy_function syncEntity --trigger-http --no-allow-unauthenticated --timeout "$SYNC_TIMEOUT" \
     --memory 512Mi --max-instances "$SYNC_MAX_INSTANCES"
   deploy_function deadLetter --trigger-http --no-allow-unauthenticated --timeout "$DEAD_LETTER_TIMEOUT"
+  deploy_function deliverNotifications --trigger-http --no-allow-unauthenticated --timeout "$NOTIFY_TIMEOUT"
   local fn
   for fn in "${HTTP_FUNCTIONS[@]}"; do
     deploy_function "$fn" --trigger-http --allow-unauthenticated --timeout "$HTTP_TIMEOUT"

@@ -23,6 +23,7 @@ export const FUNCTION_NAMES: Readonly<Record<FunctionTarget, string>> = {
   tick: 'tick',
   syncEntity: 'syncEntity',
   deadLetter: 'deadLetter',
+  deliverNotifications: 'deliverNotifications',
 };
 
 /**
@@ -81,6 +82,7 @@ export function pushEndpointsFor(functionsBaseUrl: string): Record<FunctionTarge
     tick: `${base}/${FUNCTION_NAMES.tick}`,
     syncEntity: `${base}/${FUNCTION_NAMES.syncEntity}`,
     deadLetter: `${base}/${FUNCTION_NAMES.deadLetter}`,
+    deliverNotifications: `${base}/${FUNCTION_NAMES.deliverNotifications}`,
   };
 }
 

@@ -12,6 +12,7 @@ const desired: ResourceSet = {
       tick: 'https://f.example/tick',
       syncEntity: 'https://f.example/syncEntity',
       deadLetter: 'https://f.example/deadLetter',
+      deliverNotifications: 'https://f.example/deliverNotifications',
     },
     pushServiceAccount: 'push@p.iam.gserviceaccount.com',
   }),

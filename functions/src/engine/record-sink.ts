@@ -7,6 +7,8 @@ import type { Logger } from '../platform/log.js';
 import type { FirestoreMeter } from './firestore-meter.js';
 import type { MappedRecord } from './record-mapper.js';
 import { rampPacer, unpaced, type WritePacer } from './write-pacer.js';
+import type { NotifyDeps } from '../notifications/emit.js';
+import { recordChangeNotifier } from '../notifications/record-changes.js';
 
 /**
  * Where a run puts its records. Change detection (hash index), paging, checkpoints and the removal threshold
@@ -40,6 +42,8 @@ export interface SinkContext {
   writeRamp?: boolean;
   /** Tests pass their own; otherwise made from writeRamp and the clock. */
   pacer?: WritePacer;
+  /** records.changed notifications (notifications/record-changes.ts); absent: none. */
+  notify?: NotifyDeps | undefined;
 }
 
 export function recordSinkFor(ctx: SinkContext): RecordSink {
@@ -66,9 +70,14 @@ export function pacedSink(sink: RecordSink, pacer: WritePacer): RecordSink {
 export function collectionSink(ctx: SinkContext): RecordSink {
   const { db, clock, tenantId, mapping, runId, meter } = ctx;
   const objectId = objectIdOf(mapping.target);
+  const notifier = ctx.notify
+    ? recordChangeNotifier(ctx.notify, { tenantId, mappingId: mapping.id, runId, objectId })
+    : null;
   return {
     async write(records) {
       const now = new Date(clock.now()).toISOString();
+      // Staged before the writes, published after: a crash in between redoes the page and stages the same event.
+      const published = await notifier?.beforeWrite(records);
       // Read into a local first: `+= await` would add to the value read before the await, losing the writes
       // of pages written concurrently (a partitioned pass overlaps them).
       const written = await replaceRecords(
@@ -97,10 +106,12 @@ export function collectionSink(ctx: SinkContext): RecordSink {
         })),
       );
       meter.recordWrites += written;
+      await published?.();
       return { failed: 0, errors: [] };
     },
     async markRemoved(removals) {
       const removedAt = new Date(clock.now()).toISOString();
+      const published = await notifier?.beforeRemove(removals);
       // Marked, never deleted: the host product decides what a removal means (retire an asset, keep history).
       // Read into a local first: `+= await` would add to the value read before the await, losing the writes
       // of pages written concurrently (a partitioned pass overlaps them).
@@ -117,6 +128,7 @@ export function collectionSink(ctx: SinkContext): RecordSink {
         })),
       );
       meter.recordWrites += written;
+      await published?.();
       return removals.length;
     },
   };
