@@ -21,6 +21,7 @@ import { renderEditor } from './js/editor.js';
 import { renderRuns } from './js/runs.js';
 import { renderRecords } from './js/records.js';
 import { renderTeam } from './js/team.js';
+import { renderNotifications } from './js/notifications.js';
 import { renderAction, renderActionHistory, renderRecord } from './js/device-views.js';
 
 const EXPIRED = 'Your session has expired. Sign in again to continue.';
@@ -39,6 +40,7 @@ defineRoutes([
   ['/t/:t/devices/actions', renderActionHistory],
   ['/t/:t/devices/actions/:actionId', renderAction],
   ['/t/:t/team', renderTeam],
+  ['/t/:t/notifications', renderNotifications],
 ]);
 
 /** Reads what the sign-in and connect redirects left in the query string, then tidies the URL. */

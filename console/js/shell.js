@@ -141,6 +141,7 @@ const NAV = [
   ['/runs', 'Sync runs'],
   ['/records', 'Records'],
   ['/team', 'Team'],
+  ['/notifications', 'Notifications'],
 ];
 
 export function renderNav() {

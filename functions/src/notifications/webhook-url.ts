@@ -38,12 +38,8 @@ export function webhookUrlProblem(raw: string, allowLoopback: boolean): string |
     return 'must be an absolute URL';
   }
   if (url.username || url.password) return 'must not carry credentials';
-  const loopback = LOOPBACK_HOSTS.has(url.hostname);
-  if (url.protocol === 'http:') {
-    return allowLoopback && loopback ? null : 'must be an https:// URL';
-  }
+  if (allowLoopback && LOOPBACK_HOSTS.has(url.hostname)) return null;
   if (url.protocol !== 'https:') return 'must be an https:// URL';
-  if (!allowLoopback && isInternalLiteral(url.hostname))
-    return 'must not point at a private or loopback address';
+  if (isInternalLiteral(url.hostname)) return 'must not point at a private or loopback address';
   return null;
 }
