@@ -299,7 +299,7 @@ function deliveryLog(t, log, labels) {
   if (deliveries.length === 0) {
     return card('Delivery log', h('p', { class: 'muted' }, 'Nothing has been sent yet.'));
   }
-  const body = table('Delivery log', heads, rows(deliveries));
+  const body = table('Delivery attempts', heads, rows(deliveries));
   let next = log.next;
   const more = button('Show older', {
     class: 'btn btn-small',

@@ -107,9 +107,9 @@ describe('admin console: notifications', () => {
     let rows = 0;
     for (let i = 0; i < 20 && rows < 2; i++) {
       await open();
-      rows = await page.getByRole('region', { name: 'Delivery log' }).locator('tbody tr').count();
+      rows = await page.getByRole('region', { name: 'Delivery attempts' }).locator('tbody tr').count();
     }
-    const log = page.getByRole('region', { name: 'Delivery log' });
+    const log = page.getByRole('region', { name: 'Delivery attempts' });
     expect(await log.locator('tbody tr').count()).toBe(2);
     expect(await log.locator('[data-status=delivered]').count()).toBe(2);
     expect(await log.textContent()).toContain('Webhook');
