@@ -33,7 +33,8 @@ HTTP_TIMEOUT=60
 TICK_TOPIC=ws-sync-tick
 SYNC_TOPIC=ws-sync-entity
 DEAD_LETTER_TOPIC=ws-sync-dead-letter
-DEAD_LETTER_SOURCES=(ws-sync-tick-push ws-sync-entity-push)
+NOTIFICATIONS_TOPIC=ws-sync-notifications
+DEAD_LETTER_SOURCES=(ws-sync-tick-push ws-sync-entity-push ws-sync-notifications-push)
 RUNTIME_SA_ID=ws-sync-runtime
 PUSH_SA_ID=ws-sync-push
 DEPLOYER_SA_ID=ws-sync-deployer
@@ -202,6 +203,9 @@ step_resource_iam() {
   local pubsub_agent="serviceAccount:service-${PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com"
   local scheduler_agent="serviceAccount:service-${PROJECT_NUMBER}@gcp-sa-cloudscheduler.iam.gserviceaccount.com"
   run gcloud pubsub topics add-iam-policy-binding "$SYNC_TOPIC" --project "$PROJECT" \
+    --member "serviceAccount:${RUNTIME_SA}" --role roles/pubsub.publisher
+  # Sync runs emit notification events; the tick re-publishes stalled ones (functions/src/notifications).
+  run gcloud pubsub topics add-iam-policy-binding "$NOTIFICATIONS_TOPIC" --project "$PROJECT" \
     --member "serviceAccount:${RUNTIME_SA}" --role roles/pubsub.publisher
   # The tick function publishes a tick's shards back on the tick topic (engine/fan-out.ts).
   run gcloud pubsub topics add-iam-policy-binding "$TICK_TOPIC" --project "$PROJECT" \

@@ -265,6 +265,12 @@ export function iamGrants(config: Pick<InfraConfig, 'projectId' | 'pushServiceAc
       resource: `topic:${TOPICS.tick}`,
       why: 'a scheduled tick publishes its shards on the tick topic, and a full shard what is left of its range',
     },
+    {
+      principal: runtime,
+      role: 'roles/pubsub.publisher',
+      resource: `topic:${TOPICS.notifications}`,
+      why: 'sync runs and the api emit notification events; the tick re-publishes stalled ones',
+    },
     ...Object.values(FUNCTION_NAMES).map((fn): IamGrant => ({
       principal: push,
       role: 'roles/run.invoker',
