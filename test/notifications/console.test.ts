@@ -116,4 +116,16 @@ describe('admin console: notifications', () => {
     expect(await log.textContent()).toContain('Email');
     expect(pageErrors).toEqual([]);
   });
+
+  it("fits a phone's width: the settings and the log stay inside the page at 390 px", async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await open();
+    const view = await page.evaluate(() => {
+      const el = document.getElementById('view')!;
+      return { scroll: el.scrollWidth, client: el.clientWidth };
+    });
+    expect(view.scroll).toBeLessThanOrEqual(view.client);
+    expect(await page.getByRole('button', { name: 'Save notification settings' }).isVisible()).toBe(true);
+    expect(pageErrors).toEqual([]);
+  });
 });
