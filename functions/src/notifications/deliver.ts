@@ -206,7 +206,7 @@ async function sendEmail(deps: DeliverDeps, event: OutboxEvent): Promise<Attempt
   const tenant = await readTenant(deps.db, event.tenantId);
   const mail = emailFor(
     JSON.parse(event.body) as EventBody,
-    tenant?.name ?? event.tenantId,
+    tenant?.name || event.tenantId,
     deps.consoleOrigin,
   );
   await deps.sendMail({ to: recipients, ...mail });
