@@ -22,6 +22,7 @@ import { renderRuns } from './js/runs.js';
 import { renderRemovalReview } from './js/removal-review.js';
 import { renderRecords } from './js/records.js';
 import { renderTeam } from './js/team.js';
+import { renderNotifications } from './js/notifications.js';
 import { renderAction, renderActionHistory, renderRecord } from './js/device-views.js';
 import { renderApiReference } from './js/api-reference.js';
 
@@ -43,6 +44,7 @@ defineRoutes([
   ['/t/:t/devices/actions/:actionId', renderAction],
   ['/t/:t/team', renderTeam],
   ['/t/:t/api', renderApiReference],
+  ['/t/:t/notifications', renderNotifications],
 ]);
 
 /** Reads what the sign-in and connect redirects left in the query string, then tidies the URL. */

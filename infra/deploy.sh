@@ -18,13 +18,14 @@ set -euo pipefail
 # Invoked by Pub/Sub push subscriptions that infra/cli.ts manages (retry, dead-letter, ack deadline from
 # shared/topology.ts). They are HTTP-triggered on purpose: `--trigger-topic` would add a second, Eventarc-owned
 # subscription next to ours and every message would be delivered twice.
-PUSH_FUNCTIONS=(tick syncEntity deadLetter)
+PUSH_FUNCTIONS=(tick syncEntity deadLetter deliverNotifications)
 # Public HTTP endpoints; each authenticates its callers itself (OAuth state, Firebase ID token, webhook secret).
 HTTP_FUNCTIONS=(api)
 
 RUNTIME=nodejs20
 TICK_TIMEOUT=60          # = ack deadline of ws-sync-tick-push
 DEAD_LETTER_TIMEOUT=60   # = ack deadline of ws-sync-dead-letter-push
+NOTIFY_TIMEOUT=540       # below the 600 s ack deadline of ws-sync-notifications-push (bounded webhook retries)
 SYNC_TIMEOUT=540         # below the 600 s ack deadline of ws-sync-entity-push; the sync checkpoints well before
 SYNC_MAX_INSTANCES=20    # bounds concurrent Directory API load per project
 HTTP_TIMEOUT=60
@@ -33,7 +34,8 @@ HTTP_TIMEOUT=60
 TICK_TOPIC=ws-sync-tick
 SYNC_TOPIC=ws-sync-entity
 DEAD_LETTER_TOPIC=ws-sync-dead-letter
-DEAD_LETTER_SOURCES=(ws-sync-tick-push ws-sync-entity-push)
+NOTIFICATIONS_TOPIC=ws-sync-notifications
+DEAD_LETTER_SOURCES=(ws-sync-tick-push ws-sync-entity-push ws-sync-notifications-push)
 RUNTIME_SA_ID=ws-sync-runtime
 PUSH_SA_ID=ws-sync-push
 DEPLOYER_SA_ID=ws-sync-deployer
@@ -183,6 +185,7 @@ step_functions() {
   deploy_function syncEntity "" --trigger-http --no-allow-unauthenticated --timeout "$SYNC_TIMEOUT" \
     --memory 512Mi --max-instances "$SYNC_MAX_INSTANCES"
   deploy_function deadLetter "" --trigger-http --no-allow-unauthenticated --timeout "$DEAD_LETTER_TIMEOUT"
+  deploy_function deliverNotifications "" --trigger-http --no-allow-unauthenticated --timeout "$NOTIFY_TIMEOUT"
   # The console and both OAuth callbacks reach the api through Hosting (same origin), so its CORS origin and
   # redirect URIs are the hosting origin. Hosting invokes the function as an anonymous caller, hence public.
   local fn
@@ -211,6 +214,9 @@ step_resource_iam() {
   local pubsub_agent="serviceAccount:service-${PROJECT_NUMBER}@gcp-sa-pubsub.iam.gserviceaccount.com"
   local scheduler_agent="serviceAccount:service-${PROJECT_NUMBER}@gcp-sa-cloudscheduler.iam.gserviceaccount.com"
   run gcloud pubsub topics add-iam-policy-binding "$SYNC_TOPIC" --project "$PROJECT" \
+    --member "serviceAccount:${RUNTIME_SA}" --role roles/pubsub.publisher
+  # Sync runs emit notification events; the tick re-publishes stalled ones (functions/src/notifications).
+  run gcloud pubsub topics add-iam-policy-binding "$NOTIFICATIONS_TOPIC" --project "$PROJECT" \
     --member "serviceAccount:${RUNTIME_SA}" --role roles/pubsub.publisher
   # The tick function publishes a tick's shards back on the tick topic (engine/fan-out.ts).
   run gcloud pubsub topics add-iam-policy-binding "$TICK_TOPIC" --project "$PROJECT" \

@@ -23,6 +23,7 @@ export const FUNCTION_NAMES: Readonly<Record<FunctionTarget, string>> = {
   tick: 'tick',
   syncEntity: 'syncEntity',
   deadLetter: 'deadLetter',
+  deliverNotifications: 'deliverNotifications',
 };
 
 /**
@@ -81,6 +82,7 @@ export function pushEndpointsFor(functionsBaseUrl: string): Record<FunctionTarge
     tick: `${base}/${FUNCTION_NAMES.tick}`,
     syncEntity: `${base}/${FUNCTION_NAMES.syncEntity}`,
     deadLetter: `${base}/${FUNCTION_NAMES.deadLetter}`,
+    deliverNotifications: `${base}/${FUNCTION_NAMES.deliverNotifications}`,
   };
 }
 
@@ -262,6 +264,12 @@ export function iamGrants(config: Pick<InfraConfig, 'projectId' | 'pushServiceAc
       role: 'roles/pubsub.publisher',
       resource: `topic:${TOPICS.tick}`,
       why: 'a scheduled tick publishes its shards on the tick topic, and a full shard what is left of its range',
+    },
+    {
+      principal: runtime,
+      role: 'roles/pubsub.publisher',
+      resource: `topic:${TOPICS.notifications}`,
+      why: 'sync runs and the api emit notification events; the tick re-publishes stalled ones',
     },
     ...Object.values(FUNCTION_NAMES).map((fn): IamGrant => ({
       principal: push,

@@ -6,6 +6,7 @@ import { startEmulators, type RunningEmulators } from '../emulators/launcher/lau
 import { GraphSimulatorControl, startGraphSimulator } from '../emulators/graph-simulator/index.js';
 import { startSecretManagerEmulator } from '../emulators/secret-manager/index.js';
 import { startWorkspaceSimulator } from '../emulators/workspace-simulator/index.js';
+import { startSmtpMailbox, type RunningSmtpMailbox } from '../emulators/smtp-mailbox/index.js';
 import { ensureLocalTopology } from '../infra/local-topology.js';
 import { startLocalScheduler } from '../infra/local-scheduler.js';
 import { createApp, setApp, type App } from '../functions/src/app.js';
@@ -24,6 +25,8 @@ export const LOCAL_PORTS = {
   tick: 8202,
   syncEntity: 8203,
   deadLetter: 8204,
+  deliverNotifications: 8205,
+  smtp: 2525,
   simulator: 8190,
   graphSimulator: 8191,
   secretManager: 8195,
@@ -54,6 +57,8 @@ export interface LocalStack {
   env: Record<string, string>;
   app: App;
   demo: DemoTenant | null;
+  /** The local SMTP server notification email goes to; tests read what it received. */
+  mailbox: RunningSmtpMailbox;
   stop(): Promise<void>;
 }
 
@@ -105,6 +110,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     cleanups.push(() => graph.close());
     const secrets = await startSecretManagerEmulator({ port: port('secretManager') });
     cleanups.push(() => secrets.close());
+    const mailbox = await startSmtpMailbox({
+      port: port('smtp'),
+      onMail: (m) => log(`smtp: mail to ${m.to.join(', ')}: ${m.subject}`),
+    });
+    cleanups.push(() => mailbox.close());
 
     // The console's port goes into the OAuth redirect URI, so it listens before the app is configured.
     let apiUrl = '';
@@ -138,6 +148,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       ENTRA_GRAPH_BASE_URL: graph.url,
       ENTRA_REDIRECT_URI: entraRedirectUri,
       METADATA_SERVER_DETECTION: 'none',
+      // Notification email to the local SMTP server (no TLS there); webhooks may go to http://127.0.0.1.
+      SMTP_HOST: mailbox.host,
+      SMTP_PORT: String(mailbox.port),
+      SMTP_SECURITY: 'none',
+      NOTIFY_LOOPBACK_WEBHOOKS: 'true',
       ...emulators.env,
     };
     Object.assign(process.env, env);
@@ -151,6 +166,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       tick: getTestServer('tick'),
       syncEntity: getTestServer('syncEntity'),
       deadLetter: getTestServer('deadLetter'),
+      deliverNotifications: getTestServer('deliverNotifications'),
     };
     // As functions/src/index.ts does in production: the api's server answers the framework's errors as JSON.
     guardServer(servers.api);
@@ -158,6 +174,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     const tickPort = await listen(servers.tick, port('tick'));
     const syncPort = await listen(servers.syncEntity, port('syncEntity'));
     const deadLetterPort = await listen(servers.deadLetter, port('deadLetter'));
+    const notifyPort = await listen(servers.deliverNotifications, port('deliverNotifications'));
     for (const s of Object.values(servers)) cleanups.push(() => close(s));
     apiUrl = `http://127.0.0.1:${apiPort}`;
 
@@ -169,6 +186,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
         tick: `http://127.0.0.1:${tickPort}/projects/${projectId}/topics/${TOPICS.tick}`,
         syncEntity: `http://127.0.0.1:${syncPort}/projects/${projectId}/topics/${TOPICS.sync}`,
         deadLetter: `http://127.0.0.1:${deadLetterPort}/projects/${projectId}/topics/${TOPICS.deadLetter}`,
+        deliverNotifications: `http://127.0.0.1:${notifyPort}/projects/${projectId}/topics/${TOPICS.notifications}`,
       },
     });
     if (opts.scheduler) {
@@ -205,6 +223,7 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       env,
       app,
       demo,
+      mailbox,
       stop,
     };
   } catch (err) {

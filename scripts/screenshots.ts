@@ -8,12 +8,16 @@
  *   result, the typed deprovision phrase, the action history, and those at a phone's width; login users per org
  *   unit: the role and org unit pickers with a conflict explained, the mappings list, the editor at a phone's width;
  *   records: a search with its total, a record's provenance and last changes, a sync started elsewhere with its
- *   percentage on the runs page and the overview, and the records screens at a phone's width.
+ *   percentage on the runs page and the overview, and the records screens at a phone's width; the notification
+ *   settings with the delivery log, wide and at a phone's width.
  */
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { launchBrowser, signIn, viaGoogle } from '../test/console/support/browser.js';
 import { startConsoleStack } from '../test/console/support/console-stack.js';
+import { emitTenantEvent } from '../functions/src/notifications/index.js';
 
 const OUT = fileURLToPath(new URL('../screenshots/', import.meta.url));
 const log = (line: string) => console.log(`[screenshots] ${line}`);
@@ -361,6 +365,53 @@ async function main() {
     }
     await open('/team', 'Team');
     await shot('13-team', true);
+
+    // Notifications: a webhook (a local receiver that fails once, then accepts) and email to the owners; one
+    // failed run delivered both ways, so the delivery log shows a retry.
+    let hookCalls = 0;
+    const hook = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.writeHead(++hookCalls === 1 ? 500 : 204).end());
+    });
+    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
+    try {
+      await api('/notifications', {
+        method: 'PUT',
+        body: JSON.stringify({
+          webhook: {
+            url: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hooks/workspace-sync`,
+            events: ['run.failed', 'run.held', 'run.succeeded_with_errors', 'tenant.needs_reauthorization'],
+          },
+          email: { recipients: null, events: ['run.failed', 'run.held', 'tenant.needs_reauthorization'] },
+        }),
+      });
+      await emitTenantEvent(cs.stack.app.notifyDeps(), cs.tenantId, {
+        type: 'run.failed',
+        data: {
+          runId: 'screenshot-run',
+          mappingId: 'staff',
+          mappingName: 'Staff and students',
+          source: 'google',
+          entity: 'users',
+          status: 'failed',
+          message: 'Google answered 403: Not Authorized to access this resource/api',
+        },
+      });
+      await waitFor(async () => {
+        const log = await api('/notifications/deliveries');
+        return (
+          (log.deliveries as Array<{ outcome: string }>).filter((d) => d.outcome === 'delivered').length >= 2
+        );
+      }, 60_000);
+      await open('/notifications', 'Notifications');
+      await shot('22-notifications', true);
+      await page.setViewportSize({ width: 390, height: 844 });
+      await open('/notifications', 'Notifications');
+      await shot('23-narrow-notifications', true);
+      await page.setViewportSize({ width: 1280, height: 800 });
+    } finally {
+      hook.close();
+    }
 
     // Google revokes the grant: the test finds out and every page says to reconnect.
     await cs.control.revokeGrants(cs.workspace.domain);

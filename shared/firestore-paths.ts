@@ -26,6 +26,10 @@
  *                                                        merged people: objectId "people", id = normalized email)
  *   tenants/{tenantId}/hostLists/{list}                  lists the host product sets for the console's pickers:
  *                                                        "loginRoles" (roles of login users), "objects" (its objects)
+ *   tenants/{tenantId}/notificationSettings/current    webhook and email targets, which events each gets
+ *   tenants/{tenantId}/notificationAudit/{id}            who changed the notification settings, from what to what
+ *   tenants/{tenantId}/notificationOutbox/{eventId}      events to deliver (webhook, email) and each channel's state
+ *   tenants/{tenantId}/notificationDeliveries/{id}       one document per delivery attempt (TTL `expireAt`)
  *   oauthStates/{stateId}                                pending OAuth authorizations (server only)
  *   deadLetters/{messageId}                              messages Pub/Sub gave up delivering (server only)
  *   hostSignatures/{sha256(signature)}                   host signatures already accepted: each is accepted once
@@ -60,6 +64,11 @@ export const paths = {
   heldRemovals: (t: string, r: string) => `tenants/${t}/runs/${r}/heldRemovals`,
   removalReview: (t: string, m: string) => `tenants/${t}/syncState/${m}/removalReview`,
   hostList: (t: string, list: string) => `tenants/${t}/hostLists/${list}`,
+  notificationSettings: (t: string) => `tenants/${t}/notificationSettings/current`,
+  notificationAudit: (t: string) => `tenants/${t}/notificationAudit`,
+  notificationOutbox: (t: string) => `tenants/${t}/notificationOutbox`,
+  notificationEvent: (t: string, eventId: string) => `tenants/${t}/notificationOutbox/${eventId}`,
+  notificationDeliveries: (t: string) => `tenants/${t}/notificationDeliveries`,
 } as const;
 
 export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$|^[a-z0-9]$/;

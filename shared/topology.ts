@@ -6,9 +6,11 @@ export const TOPICS = {
   tick: 'ws-sync-tick',
   sync: 'ws-sync-entity',
   deadLetter: 'ws-sync-dead-letter',
+  /** Outbound notifications (webhooks, email) to deliver: `{tenantId, eventId}` naming an outbox document. */
+  notifications: 'ws-sync-notifications',
 } as const;
 
-export type FunctionTarget = 'tick' | 'syncEntity' | 'deadLetter';
+export type FunctionTarget = 'tick' | 'syncEntity' | 'deadLetter' | 'deliverNotifications';
 
 export interface SubscriptionDefinition {
   name: string;
@@ -53,6 +55,18 @@ export const SUBSCRIPTIONS: readonly SubscriptionDefinition[] = [
     // (Firestore down) is pushed again until the retention below runs out.
     deadLetter: null,
     messageRetentionSeconds: 7 * 24 * 3600,
+  },
+  {
+    // The function retries a failing webhook or SMTP server itself (bounded, with backoff, each attempt in the
+    // delivery log) and acks when it delivered or gave up; a redelivery resumes from the attempts recorded.
+    name: 'ws-sync-notifications-push',
+    topic: TOPICS.notifications,
+    pushTo: 'deliverNotifications',
+    // The in-process retries of one delivery (NOTIFY_* settings) stay well inside this.
+    ackDeadlineSeconds: 600,
+    retry: { minimumBackoffSeconds: 10, maximumBackoffSeconds: 600 },
+    deadLetter: { topic: TOPICS.deadLetter, maxDeliveryAttempts: 5 },
+    messageRetentionSeconds: 3 * 24 * 3600,
   },
 ];
 

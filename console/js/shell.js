@@ -142,6 +142,7 @@ const NAV = [
   ['/records', 'Records'],
   ['/team', 'Team'],
   ['/api', 'API reference'],
+  ['/notifications', 'Notifications'],
 ];
 
 export function renderNav() {

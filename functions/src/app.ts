@@ -17,6 +17,8 @@ import { directoryWatchClient } from './push/directory-watch.js';
 import { notifiedChangesReader } from './push/notified-changes.js';
 import { openFirestore, type Db } from './store/firestore.js';
 import { readGoogleAuth } from './store/tenants.js';
+import type { NotifyDeps } from './notifications/emit.js';
+import { notificationPublisher, type PublishNotification } from './notifications/publisher.js';
 
 /**
  * The composition root: real clients built once per instance from the one validated configuration (a bad
@@ -40,11 +42,17 @@ export interface App {
   syncDeps(): EngineDeps;
   /** Publishes on the tick topic (a tick's shards, engine/fan-out.ts), batched like sync messages. */
   publishTickTopic: ReturnType<typeof tickPublisher>;
+  /** Publishes `{tenantId, eventId}` for the deliverNotifications function. */
+  publishNotification: PublishNotification;
+  /** What emitTenantEvent (functions/src/notifications) needs. */
+  notifyDeps(): NotifyDeps;
   /** The Graph client for an Entra connection (tests pass faster retries). */
   entraGraphClientFor?(connection: EntraConnection): EntraGraphClient;
 }
 
-export function createApp(overrides: Partial<Omit<App, 'syncDeps' | 'publishTickTopic'>> = {}): App {
+export function createApp(
+  overrides: Partial<Omit<App, 'syncDeps' | 'publishTickTopic' | 'notifyDeps'>> = {},
+): App {
   const config = overrides.config ?? loadConfig();
   const db = overrides.db ?? openFirestore(config.projectId);
   let pubsub = overrides.pubsub;
@@ -57,6 +65,14 @@ export function createApp(overrides: Partial<Omit<App, 'syncDeps' | 'publishTick
   if (!overrides.log) setLogLevel(config.log.level);
   const logger = overrides.log ?? log;
   const publishSync = syncPublisher(pubsubClient);
+  const publishNotification = overrides.publishNotification ?? notificationPublisher(pubsubClient);
+  const notify: NotifyDeps = {
+    db,
+    clock,
+    log: logger,
+    publishNotification,
+    emailEnabled: config.notifications.smtp !== null,
+  };
   const sources = {
     google: googleSource({
       db,
@@ -92,6 +108,8 @@ export function createApp(overrides: Partial<Omit<App, 'syncDeps' | 'publishTick
     clock,
     log: logger,
     publishTickTopic: tickPublisher(pubsubClient),
+    publishNotification,
+    notifyDeps: () => notify,
     syncDeps: () => ({
       db,
       config: config.sync,
@@ -99,6 +117,7 @@ export function createApp(overrides: Partial<Omit<App, 'syncDeps' | 'publishTick
       log: logger,
       sources,
       publishSync,
+      notify,
     }),
   };
   return app;

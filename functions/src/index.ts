@@ -5,8 +5,10 @@
  *   tick        Pub/Sub (Cloud Scheduler's topic) -> one sync message per tenant x mapping
  *   syncEntity  Pub/Sub -> one tenant/mapping sync invocation of the engine (resumable), for any source
  *   deadLetter  Pub/Sub (the dead-letter topic) -> records what Pub/Sub gave up on; ends a run it left running
+ *   deliverNotifications  Pub/Sub (the notifications topic) -> signed webhooks and email of one outbox event
  */
 import './entries/api.js';
 import './entries/tick.js';
 import './entries/syncEntity.js';
 import './entries/deadLetter.js';
+import './entries/deliverNotifications.js';

@@ -7,6 +7,7 @@ import { decodeJsonPayload } from './engine/messages.js';
 import { runSync, type SyncOutcome } from './engine/engine.js';
 import { maintainPushChannelsOnTick } from './push/tick.js';
 import { checkCredentialHealthOnTick } from './connection/credential-health.js';
+import { republishStalledNotifications } from './notifications/sweep.js';
 
 const pubsubEventSchema = z.object({
   message: z
@@ -45,6 +46,13 @@ export async function handleTickEvent(app: App, event: CloudEvent<unknown>): Pro
   );
   await maintainPushChannelsOnTick(app, payload);
   await checkCredentialHealthOnTick(app, payload);
+  // Only a scheduled tick (not its shards, not a one-tenant tick) sweeps the notification outbox.
+  const scheduled = (payload as { kind?: unknown; tenantId?: unknown } | undefined) ?? {};
+  if (scheduled.kind === 'tick' && scheduled.tenantId === undefined) {
+    await republishStalledNotifications(app.notifyDeps()).catch((err: unknown) =>
+      d.log.warn('notification sweep failed', { error: err instanceof Error ? err.message : String(err) }),
+    );
+  }
 }
 
 /** Resolving acks the message; throwing (RetryLaterError, transient failures) makes Pub/Sub redeliver it. */

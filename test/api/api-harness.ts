@@ -130,7 +130,14 @@ let registered = false;
 let current: ((req: functions.Request, res: functions.Response) => Promise<void>) | null = null;
 
 export async function startApiHarness(
-  opts: { users?: number; chromeos?: number; mobile?: number; env?: Record<string, string> } = {},
+  opts: {
+    users?: number;
+    chromeos?: number;
+    mobile?: number;
+    env?: Record<string, string>;
+    /** More variables for the app's configuration (e.g. SMTP and NOTIFY_* for the notification tests). */
+    appEnv?: Record<string, string>;
+  } = {},
 ): Promise<ApiHarness> {
   // The server must listen before the config can name its callback URL, so it forwards to a handler set later.
   if (!registered) {
@@ -168,6 +175,7 @@ export async function startApiHarness(
     GOOGLE_OAUTH_CLIENT_ID: DEFAULT_OAUTH_CLIENT.clientId,
     GOOGLE_OAUTH_CLIENT_SECRET: DEFAULT_OAUTH_CLIENT.clientSecret,
     OAUTH_REDIRECT_URI: `${url}/oauth/callback`,
+    ...opts.appEnv,
   });
   const secrets = createSecretStoreFromEnv({
     GOOGLE_CLOUD_PROJECT: projectId,

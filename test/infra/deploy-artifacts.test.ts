@@ -88,6 +88,7 @@ describe('infra/deploy.sh', () => {
       FUNCTION_NAMES.tick,
       FUNCTION_NAMES.syncEntity,
       FUNCTION_NAMES.deadLetter,
+      FUNCTION_NAMES.deliverNotifications,
       'api',
     ]);
     for (const d of deploys) expect(d).toContain('--gen2 --runtime nodejs20');

@@ -59,6 +59,7 @@ describe('ensureLocalTopology in the Pub/Sub emulator', () => {
       tick: `${receiver.url}/tick`,
       syncEntity: `${receiver.url}/syncEntity`,
       deadLetter: `${receiver.url}/deadLetter`,
+      deliverNotifications: `${receiver.url}/deliverNotifications`,
     };
     const first = await ensureLocalTopology(pubsub, { pushEndpoints: endpoints });
     expect(first.changes.map((c) => c.op)).toEqual(
@@ -101,6 +102,7 @@ describe('ensureLocalTopology in the Pub/Sub emulator', () => {
       tick: `${receiver.url}/moved/tick`,
       syncEntity: `${receiver.url}/moved/syncEntity`,
       deadLetter: `${receiver.url}/moved/deadLetter`,
+      deliverNotifications: `${receiver.url}/moved/deliverNotifications`,
     };
     const result = await ensureLocalTopology(pubsub, { pushEndpoints: moved });
     expect(
@@ -109,6 +111,7 @@ describe('ensureLocalTopology in the Pub/Sub emulator', () => {
       'ws-sync-tick-push:push_config',
       'ws-sync-entity-push:push_config',
       'ws-sync-dead-letter-push:push_config',
+      'ws-sync-notifications-push:push_config',
     ]);
 
     await pubsub.topic(TOPICS.sync).publishMessage({ json: { tenantId: 't1' } });

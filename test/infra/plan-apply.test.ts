@@ -151,9 +151,10 @@ describe('infra plan/apply against the Pub/Sub emulator and the Cloud Scheduler 
       ['ws-sync-tick-push', ['push_config']],
       ['ws-sync-entity-push', ['push_config']],
       ['ws-sync-dead-letter-push', ['push_config']],
+      ['ws-sync-notifications-push', ['push_config']],
     ]);
     expect(updates[0]!.changes.map((c) => c.field)).toEqual(['push.endpoint', 'push.audience']);
-    expect(summary(plan)).toHaveLength(3);
+    expect(summary(plan)).toHaveLength(4);
   });
 
   it('never deletes resources it does not own, and lists owned stale ones only with prune', async () => {

@@ -12,6 +12,7 @@ const desired: ResourceSet = {
       tick: 'https://f.example/tick',
       syncEntity: 'https://f.example/syncEntity',
       deadLetter: 'https://f.example/deadLetter',
+      deliverNotifications: 'https://f.example/deliverNotifications',
     },
     pushServiceAccount: 'push@p.iam.gserviceaccount.com',
   }),
@@ -52,7 +53,7 @@ function recordingPorts(): { ports: InfraPorts; calls: string[] } {
 describe('computePlan', () => {
   it('plans nothing when the current state matches', () => {
     expect(formatPlan(computePlan(desired, inSync(), { env: 'prod' }))).toBe(
-      'No changes. 6 resource(s) up to date.',
+      'No changes. 8 resource(s) up to date.',
     );
   });
 
@@ -86,7 +87,7 @@ describe('computePlan', () => {
     current.topics[0]!.labels = {};
     const plan = computePlan(desired, current, { env: 'prod', pubsubCannotUpdate: new Set(['labels']) });
     expect(formatPlan(plan)).toBe(
-      'No changes. 6 resource(s) up to date.\nnote: topic ws-sync-tick: labels.app, labels.env differ but this Pub/Sub endpoint cannot update them',
+      'No changes. 8 resource(s) up to date.\nnote: topic ws-sync-tick: labels.app, labels.env differ but this Pub/Sub endpoint cannot update them',
     );
   });
 
@@ -139,9 +140,11 @@ describe('applyPlan', () => {
       'createTopic ws-sync-tick',
       'createTopic ws-sync-entity',
       'createTopic ws-sync-dead-letter',
+      'createTopic ws-sync-notifications',
       'createSubscription ws-sync-tick-push',
       'createSubscription ws-sync-entity-push',
       'createSubscription ws-sync-dead-letter-push',
+      'createSubscription ws-sync-notifications-push',
       'deleteSubscription ws-sync-old-sub',
       'deleteTopic ws-sync-old',
     ]);

@@ -331,6 +331,7 @@ describe('engine contract', () => {
           tick: `http://127.0.0.1:${failingPort}/tick`,
           syncEntity: `http://127.0.0.1:${failingPort}/projects/${projectId}/topics/${TOPICS.sync}`,
           deadLetter: `http://127.0.0.1:${deadLetterPort}/projects/${projectId}/topics/${TOPICS.deadLetter}`,
+          deliverNotifications: `http://127.0.0.1:${failingPort}/deliverNotifications`,
         },
         topology,
       });

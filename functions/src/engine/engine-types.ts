@@ -12,6 +12,7 @@ import type { SyncMessage } from './messages.js';
 import type { RecordSink } from './record-sink.js';
 import type { Source } from './source.js';
 import type { SyncCounts } from './sync-counts.js';
+import type { NotifyDeps } from '../notifications/emit.js';
 
 /** What the engine is given, what it answers, and the state of one run in one invocation. */
 
@@ -24,6 +25,8 @@ export interface EngineDeps {
   publishSync(msg: SyncMessage): Promise<void>;
   /** The tenant's Directory request budget; by default shared across instances through Firestore. */
   requestBudgetFor?(tenantId: string): RequestBudget;
+  /** Run outcomes and record changes for the tenant's webhook and email (functions/src/notifications). */
+  notify?: NotifyDeps;
   /** Test seam to stop an invocation at a page boundary, as a crash or timeout would. */
   afterPageCommitted?(info: { runId: string; pageNo: number }): Promise<void> | void;
 }

@@ -93,6 +93,7 @@ export async function runSync(deps: EngineDeps, payload: unknown): Promise<SyncO
       meter,
       removalReason: source.absentReason(mapping),
       writeRamp: deps.config.writeRamp,
+      notify: deps.notify,
     }),
     startedAt: deps.clock.now(),
     progress: { writtenAt: 0, pendingRetries: 0 },

@@ -8,6 +8,8 @@ import type { Logger } from '../platform/log.js';
 import type { FirestoreMeter } from './firestore-meter.js';
 import type { MappedRecord } from './record-mapper.js';
 import { rampPacer, unpaced, type WritePacer } from './write-pacer.js';
+import type { NotifyDeps } from '../notifications/emit.js';
+import { recordChangeNotifier } from '../notifications/record-changes.js';
 
 /**
  * Where a run puts its records. Change detection (hash index), paging, checkpoints and the removal threshold
@@ -41,6 +43,8 @@ export interface SinkContext {
   writeRamp?: boolean;
   /** Tests pass their own; otherwise made from writeRamp and the clock. */
   pacer?: WritePacer;
+  /** records.changed notifications (notifications/record-changes.ts); absent: none. */
+  notify?: NotifyDeps | undefined;
 }
 
 export function recordSinkFor(ctx: SinkContext): RecordSink {
@@ -70,6 +74,9 @@ export function collectionSink(ctx: SinkContext): RecordSink {
   // Asked once, before this invocation's first write: a first sync into an empty object creates every record it
   // writes, so it skips reading them for their history (a resumed or later invocation finds records and reads).
   let emptyAtStart: Promise<boolean> | null = null;
+  const notifier = ctx.notify
+    ? recordChangeNotifier(ctx.notify, { tenantId, mappingId: mapping.id, runId, objectId })
+    : null;
   return {
     async write(records) {
       emptyAtStart ??= objectHasRecords(db, tenantId, objectId).then((has) => {
@@ -78,6 +85,8 @@ export function collectionSink(ctx: SinkContext): RecordSink {
       });
       const knownNew = await emptyAtStart;
       const now = new Date(clock.now()).toISOString();
+      // Staged before the writes, published after: a crash in between redoes the page and stages the same event.
+      const published = await notifier?.beforeWrite(records);
       // Read into a local first: `+= await` would add to the value read before the await, losing the writes
       // of pages written concurrently (a partitioned pass overlaps them). Each written record is read first, for
       // its history (store/record-history.ts says why and what it costs).
@@ -111,10 +120,12 @@ export function collectionSink(ctx: SinkContext): RecordSink {
       );
       meter.recordWrites += written;
       meter.reads += reads;
+      await published?.();
       return { failed: 0, errors: [] };
     },
     async markRemoved(removals) {
       const removedAt = new Date(clock.now()).toISOString();
+      const published = await notifier?.beforeRemove(removals);
       if (mapping.target.kind === 'loginUsers') {
         // Login users are shared by the tenant's login-users mappings: only this mapping's own are marked.
         const { marked, keptForOthers } = await markOwnLoginUsersRemoved(
@@ -134,6 +145,7 @@ export function collectionSink(ctx: SinkContext): RecordSink {
           ctx.log.info('login users another login-users mapping wrote since were left to it', {
             keptForOthers,
           });
+        await published?.();
         return marked;
       }
       // Marked, never deleted: the host product decides what a removal means (retire an asset, keep history).
@@ -151,6 +163,7 @@ export function collectionSink(ctx: SinkContext): RecordSink {
         { at: removedAt, source: mapping.source, runId, mappingId: mapping.id },
       );
       meter.recordWrites += written;
+      await published?.();
       return removals.length;
     },
   };

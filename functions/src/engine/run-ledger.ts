@@ -31,6 +31,21 @@ import {
 import { hashOfEntry, sourceIdOfEntry } from './page-plan.js';
 import { SourceError } from './source.js';
 import { addCounts, type SyncCounts } from './sync-counts.js';
+import { emitTenantEventSafely } from '../notifications/emit.js';
+import type { RunEventData } from '../notifications/events.js';
+
+/** What a run event says about the run (notifications/events.ts). */
+function runEventData(run: Run, status: RunEventData['status'], extra: Partial<RunEventData>): RunEventData {
+  return {
+    runId: run.lease.runId,
+    mappingId: run.mapping.id,
+    mappingName: run.mapping.name,
+    source: run.mapping.source,
+    entity: run.mapping.entity,
+    status,
+    ...extra,
+  };
+}
 
 /**
  * What a run writes as it goes and when it ends: page checkpoints, progress, completion with the removal
@@ -263,6 +278,26 @@ export async function completeRun(
     }),
   );
   run.meter.bookkeepingWrites += 2;
+  if (verdict.held || counts.failed > 0) {
+    // One event per run outcome (the run id keys it): a redelivery that completes the run again sends nothing new.
+    await emitTenantEventSafely(
+      run.deps.notify,
+      run.msg.tenantId,
+      verdict.held
+        ? {
+            type: 'run.held',
+            data: runEventData(run, 'held', {
+              counts: { ...counts },
+              message: `${verdict.candidates} of ${verdict.previousRecords} records would be removed (over the ${verdict.thresholdPercent}% safety threshold); nothing was removed.`,
+            }),
+          }
+        : {
+            type: 'run.succeeded_with_errors',
+            data: runEventData(run, 'succeeded', { counts: { ...counts } }),
+          },
+      { dedupeKey: run.lease.runId },
+    );
+  }
   run.log.info('sync run finished', {
     counts,
     held: verdict.held,
@@ -316,6 +351,12 @@ export async function handleSourceFailure(run: Run, err: unknown): Promise<SyncO
   switch (kind) {
     case 'reauthorize':
       await run.source.markNeedsReauthorization(run.msg.tenantId, message);
+      await emitTenantEventSafely(
+        run.deps.notify,
+        run.msg.tenantId,
+        { type: 'tenant.needs_reauthorization', data: { source: run.mapping.source, reason: message } },
+        { dedupeKey: `${run.mapping.source}:${run.lease.runId}` },
+      );
       return failRun(run, message);
     case 'not_permitted':
       return failRun(run, message);
@@ -356,5 +397,14 @@ export async function failRun(run: Run, reason: string): Promise<SyncOutcome> {
     failedFields({ requestId: run.msg.requestId, now, final: true }),
   );
   run.log.warn('sync run failed', { reason });
+  await emitTenantEventSafely(
+    run.deps.notify,
+    run.msg.tenantId,
+    {
+      type: 'run.failed',
+      data: runEventData(run, 'failed', { counts: { ...run.counts }, message: reason, errors: [reason] }),
+    },
+    { dedupeKey: run.lease.runId },
+  );
   return { status: 'failed', runId: run.lease.runId, reason };
 }

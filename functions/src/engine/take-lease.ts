@@ -10,6 +10,7 @@ import {
 import type { SyncMessage } from './messages.js';
 import { newRunId } from './run-id.js';
 import type { Source } from './source.js';
+import { emitTenantEventSafely } from '../notifications/emit.js';
 
 /** How often a delivery waiting for a live lease looks again (the holder may finish or hand over sooner). */
 const LEASE_POLL_MS = 1000;
@@ -73,6 +74,24 @@ export async function takeLease(
         // Not ended: another delivery took the run over in between; judge this one again.
         if (!(await endStalledRun(deps.db, { ...msg, runId: result.runId }, reason, now))) continue;
         deps.log.warn('sync run given up', { runId: result.runId, reason });
+        await emitTenantEventSafely(
+          deps.notify,
+          msg.tenantId,
+          {
+            type: 'run.failed',
+            data: {
+              runId: result.runId,
+              mappingId: mapping.id,
+              mappingName: mapping.name,
+              source: mapping.source,
+              entity: mapping.entity,
+              status: 'failed',
+              message: reason,
+              errors: [reason],
+            },
+          },
+          { dedupeKey: result.runId },
+        );
         if (result.thenStart) continue; // another request: it starts a run of its own
         return { status: 'failed', runId: result.runId, reason };
       }

@@ -8,6 +8,7 @@ export const ENTRY_POINTS = {
   tick: () => import('./tick.js'),
   syncEntity: () => import('./syncEntity.js'),
   deadLetter: () => import('./deadLetter.js'),
+  deliverNotifications: () => import('./deliverNotifications.js'),
 } as const;
 
 export type FunctionName = keyof typeof ENTRY_POINTS;

@@ -115,6 +115,24 @@ export const envShape = {
   /** Admin-consent redirect URI; defaults to /oauth/entra/callback on the origin of OAUTH_REDIRECT_URI. */
   ENTRA_REDIRECT_URI: optional(z.url()),
 
+  // notifications
+  /** Attempts per webhook or email delivery before it is given up (each one is in the delivery log). */
+  NOTIFY_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(6),
+  NOTIFY_BACKOFF_INITIAL_MS: intMs(2000),
+  NOTIFY_BACKOFF_MAX_MS: intMs(60_000),
+  /** One webhook request or SMTP conversation may take this long. */
+  NOTIFY_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /** Accept http:// webhook URLs on loopback hosts (the local stack and tests); otherwise https only. */
+  NOTIFY_LOOPBACK_WEBHOOKS: z.enum(['true', 'false']).default('false'),
+  /** SMTP server for notification email; unset: no email is sent (webhooks still are). */
+  SMTP_HOST: optional(z.string().trim().min(1)),
+  SMTP_PORT: z.coerce.number().int().min(1).max(65_535).default(587),
+  /** `starttls` (required), `tls` (implicit TLS, usually port 465) or `none` (only for a local server). */
+  SMTP_SECURITY: z.enum(['starttls', 'tls', 'none']).default('starttls'),
+  /** SMTP user; its password is the Secret Manager secret `ws-smtp-password`. Unset: no authentication. */
+  SMTP_USER: optional(z.string().min(1)),
+  SMTP_FROM: z.string().min(3).default('notifications@workspace-sync.invalid'),
+
   // secrets
   // An empty value (e.g. `SECRET_MANAGER_EMULATOR_HOST=` in a .env file) means "not set".
   SECRET_MANAGER_EMULATOR_HOST: z
@@ -222,6 +240,28 @@ export interface PushConfig {
   renewBeforeMs: number;
 }
 
+/** Outbound notifications (functions/src/notifications). */
+export interface NotificationsConfig {
+  maxAttempts: number;
+  backoff: { initialDelayMs: number; maxDelayMs: number; multiplier: number };
+  timeoutMs: number;
+  allowLoopbackWebhooks: boolean;
+  /** null: email is off. */
+  smtp: SmtpConfig | null;
+}
+
+export interface SmtpConfig {
+  host: string;
+  port: number;
+  security: 'starttls' | 'tls' | 'none';
+  /** With a user, the password is read from Secret Manager (the secret SMTP_PASSWORD_SECRET_ID). */
+  user: string | null;
+  from: string;
+}
+
+/** The Secret Manager secret holding SMTP_USER's password. */
+export const SMTP_PASSWORD_SECRET_ID = 'ws-smtp-password';
+
 export interface LogConfig {
   level: LogLevel;
 }
@@ -237,6 +277,7 @@ export interface RuntimeConfig {
   secrets: SecretsConfig;
   log: LogConfig;
   push: PushConfig;
+  notifications: NotificationsConfig;
 }
 
 export interface ConfigIssue {
@@ -321,6 +362,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
       receiverUrl: e.PUSH_RECEIVER_URL ?? null,
       channelTtlSeconds: e.PUSH_CHANNEL_TTL_SECONDS,
       renewBeforeMs: e.PUSH_RENEW_BEFORE_SECONDS * 1000,
+    },
+    notifications: {
+      maxAttempts: e.NOTIFY_MAX_ATTEMPTS,
+      backoff: {
+        initialDelayMs: e.NOTIFY_BACKOFF_INITIAL_MS,
+        maxDelayMs: e.NOTIFY_BACKOFF_MAX_MS,
+        multiplier: 2,
+      },
+      timeoutMs: e.NOTIFY_TIMEOUT_MS,
+      allowLoopbackWebhooks: e.NOTIFY_LOOPBACK_WEBHOOKS === 'true',
+      smtp: e.SMTP_HOST
+        ? {
+            host: e.SMTP_HOST,
+            port: e.SMTP_PORT,
+            security: e.SMTP_SECURITY,
+            user: e.SMTP_USER ?? null,
+            from: e.SMTP_FROM,
+          }
+        : null,
     },
   };
 }

@@ -17,6 +17,10 @@ export function lazySecretStore(config: SecretsConfig): SecretStore & { close():
       (await get()).getRefreshToken(tenantId, provider),
     destroyRefreshToken: async (tenantId: string, provider?: IdentityProvider) =>
       (await get()).destroyRefreshToken(tenantId, provider),
+    putWebhookSecret: async (tenantId: string, secret: string) =>
+      (await get()).putWebhookSecret(tenantId, secret),
+    getWebhookSecret: async (tenantId: string) => (await get()).getWebhookSecret(tenantId),
+    getServiceSecret: async (secretId: string) => (await get()).getServiceSecret(secretId),
     // Closing a store that was never used must not load the client just to close it.
     close: async () => {
       if (store) await (await store).close();

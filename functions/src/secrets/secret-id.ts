@@ -41,3 +41,16 @@ export function secretIdForTenant(tenantId: string, provider: IdentityProvider =
   }
   return secretId;
 }
+
+/** `ws-tenant-<tenantId>-webhook-signing`: the key the tenant's outbound webhooks are signed with. */
+export function webhookSecretIdForTenant(tenantId: string): string {
+  assertValidTenantId(tenantId);
+  return `ws-tenant-${tenantId}-webhook-signing`;
+}
+
+/** A service-wide secret's id as given in code (e.g. `ws-smtp-password`); checked, never derived from input. */
+export function assertServiceSecretId(secretId: string): void {
+  if (!SECRET_ID.test(secretId)) {
+    throw new SecretStoreError('INTERNAL', 'Invalid service secret id.');
+  }
+}

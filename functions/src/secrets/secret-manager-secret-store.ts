@@ -1,7 +1,7 @@
 import { status } from '@grpc/grpc-js';
 import { SecretManagerServiceClient, type protos } from '@google-cloud/secret-manager';
 import { crc32c } from './crc32c.js';
-import { secretIdForTenant } from './secret-id.js';
+import { assertServiceSecretId, secretIdForTenant, webhookSecretIdForTenant } from './secret-id.js';
 import type { IdentityProvider, SecretStore } from './secret-store.js';
 import { SecretStoreError, type SecretStoreErrorCode } from './secret-store-error.js';
 
@@ -12,7 +12,8 @@ const APP_LABEL = 'workspace-sync';
 
 interface SecretRef {
   tenantId: string;
-  provider: IdentityProvider;
+  /** The label saying what the secret is: an identity provider's refresh token, or `webhook-signing`. */
+  provider: IdentityProvider | 'webhook-signing' | 'service';
   secretId: string;
   /** projects/<project>/secrets/<secretId> */
   name: string;
@@ -45,7 +46,43 @@ export class SecretManagerSecretStore implements SecretStore {
   }
 
   async getRefreshToken(tenantId: string, provider: IdentityProvider = 'google'): Promise<string | null> {
-    const secret = this.secretRef(tenantId, provider);
+    return this.latestEnabled(this.secretRef(tenantId, provider));
+  }
+
+  async putWebhookSecret(tenantId: string, value: string): Promise<{ version: string }> {
+    const secret = this.webhookRef(tenantId);
+    const data = encodeToken(value);
+    const added = await this.addVersionCreatingSecret(secret, data, value);
+    const number = versionNumber(added.name);
+    await this.destroyVersions(secret, (version) => versionNumber(version.name) < number);
+    return { version: String(number) };
+  }
+
+  async getWebhookSecret(tenantId: string): Promise<string | null> {
+    return this.latestEnabled(this.webhookRef(tenantId));
+  }
+
+  async getServiceSecret(secretId: string): Promise<string | null> {
+    assertServiceSecretId(secretId);
+    return this.latestEnabled({
+      tenantId: '',
+      provider: 'service',
+      secretId,
+      name: `projects/${this.projectId}/secrets/${secretId}`,
+    });
+  }
+
+  private webhookRef(tenantId: string): SecretRef {
+    const secretId = webhookSecretIdForTenant(tenantId);
+    return {
+      tenantId,
+      provider: 'webhook-signing',
+      secretId,
+      name: `projects/${this.projectId}/secrets/${secretId}`,
+    };
+  }
+
+  private async latestEnabled(secret: SecretRef): Promise<string | null> {
     try {
       return await this.access(secret, 'latest');
     } catch (err) {

@@ -16,4 +16,13 @@ export interface SecretStore {
   getRefreshToken(tenantId: string, provider?: IdentityProvider): Promise<string | null>;
   /** Destroys every version (revocation); idempotent. */
   destroyRefreshToken(tenantId: string, provider?: IdentityProvider): Promise<void>;
+  /**
+   * The tenant's webhook signing secret (`ws-tenant-<t>-webhook-signing`): stores a new version and destroys
+   * older ones, like a refresh token.
+   */
+  putWebhookSecret(tenantId: string, secret: string): Promise<{ version: string }>;
+  /** Latest enabled version, or null when the tenant has none. */
+  getWebhookSecret(tenantId: string): Promise<string | null>;
+  /** A secret of the service itself by its id (e.g. the SMTP password), or null when it does not exist. */
+  getServiceSecret(secretId: string): Promise<string | null>;
 }

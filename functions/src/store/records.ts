@@ -392,3 +392,28 @@ export async function recordIdsBySourceId(
       if (d.get('_sync.status') !== 'removed') out.set(String(d.get('_sync.sourceId')), d.id);
   return out;
 }
+
+/**
+ * The synced fields and `_sync.status` of some records as stored now (null: no such document), read in one
+ * round trip per 500: what a records.changed notification compares a page's writes with.
+ */
+export async function readRecordsForDiff(
+  db: Firestore,
+  tenantId: string,
+  objectId: string,
+  ids: readonly string[],
+): Promise<Map<string, { fields: DocumentData; status: unknown } | null>> {
+  const out = new Map<string, { fields: DocumentData; status: unknown } | null>();
+  for (let i = 0; i < ids.length; i += BATCH_LIMIT) {
+    const refs = ids.slice(i, i + BATCH_LIMIT).map((id) => db.doc(paths.record(tenantId, objectId, id)));
+    if (refs.length === 0) continue;
+    for (const snap of await db.getAll(...refs)) {
+      if (!snap.exists) out.set(snap.id, null);
+      else {
+        const { _sync, ...fields } = snap.data()!;
+        out.set(snap.id, { fields, status: (_sync as { status?: unknown } | undefined)?.status });
+      }
+    }
+  }
+  return out;
+}

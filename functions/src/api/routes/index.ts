@@ -16,6 +16,7 @@ import { runRoutes } from './run-routes.js';
 import { syncWebhookRoutes } from './sync-webhook.js';
 import { tenantRoutes } from './tenant-routes.js';
 import { hostListRoutes } from './host-list-routes.js';
+import { notificationRoutes } from '../../notifications/routes.js';
 
 export const API_ROUTES: Array<Route<RouteContext>> = [
   ...authRoutes,
@@ -34,4 +35,5 @@ export const API_ROUTES: Array<Route<RouteContext>> = [
   ...removalReviewRoutes,
   ...hostListRoutes,
   ...openApiRoutes,
+  ...notificationRoutes,
 ];
