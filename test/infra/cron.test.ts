@@ -51,14 +51,15 @@ describe('isValidTimeZone and describeCron', () => {
 });
 
 describe('cronMatches', () => {
-  it('matches the topology tick schedule at its five daily passes (UTC)', () => {
+  it('matches the topology tick schedule every quarter of an hour (UTC)', () => {
     const tick = SCHEDULER_JOBS[0]!;
     const fires = [];
     for (let m = 0; m < 24 * 60; m++) {
       const t = new Date(Date.UTC(2025, 0, 6, 0, m));
       if (cronMatches(tick.schedule, t, tick.timeZone)) fires.push(t.toISOString().slice(11, 16));
     }
-    expect(fires).toEqual(['05:00', '09:00', '12:00', '15:00', '19:00']);
+    expect(fires).toHaveLength(96);
+    expect(fires.slice(0, 5)).toEqual(['00:00', '00:15', '00:30', '00:45', '01:00']);
   });
 
   it('evaluates wall-clock time in the job time zone', () => {

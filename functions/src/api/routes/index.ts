@@ -13,6 +13,7 @@ import { recordRoutes } from './record-routes.js';
 import { runRoutes } from './run-routes.js';
 import { syncWebhookRoutes } from './sync-webhook.js';
 import { tenantRoutes } from './tenant-routes.js';
+import { settingsRoutes } from './settings-routes.js';
 
 export const API_ROUTES: Array<Route<RouteContext>> = [
   ...authRoutes,
@@ -28,4 +29,5 @@ export const API_ROUTES: Array<Route<RouteContext>> = [
   ...recordRoutes,
   ...deviceActionRoutes,
   ...pushRoutes,
+  ...settingsRoutes,
 ];
