@@ -1,5 +1,5 @@
 // Workspace Sync admin console: boot, sign-in, tenant selection and routing.
-import { ApiError, clearToken, get, getToken } from './js/api.js';
+import { ApiError, clearToken, get, getToken, post } from './js/api.js';
 import { h, replace } from './js/dom.js';
 import { currentRoute, defineRoutes, match, navigate } from './js/router.js';
 import {
@@ -21,6 +21,7 @@ import { renderEditor } from './js/editor.js';
 import { renderRuns } from './js/runs.js';
 import { renderRecords } from './js/records.js';
 import { renderTeam } from './js/team.js';
+import { renderSettings } from './js/settings.js';
 import { renderAction, renderActionHistory, renderRecord } from './js/device-views.js';
 
 const EXPIRED = 'Your session has expired. Sign in again to continue.';
@@ -39,6 +40,7 @@ defineRoutes([
   ['/t/:t/devices/actions', renderActionHistory],
   ['/t/:t/devices/actions/:actionId', renderAction],
   ['/t/:t/team', renderTeam],
+  ['/t/:t/settings', renderSettings],
 ]);
 
 /** Reads what the sign-in and connect redirects left in the query string, then tidies the URL. */
@@ -120,11 +122,17 @@ function signInView(reason) {
   focusPage('Sign in');
 }
 
-function signOut() {
+/** Ends the server session (everywhere: every browser of this account) and shows the sign-in page. */
+async function signOut(everywhere = false) {
+  try {
+    await post(everywhere === true ? '/api/auth/signout-everywhere' : '/api/auth/signout');
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 401)) return showError(err, 'Signing out did not work');
+  }
   clearToken();
   sessionStorage.removeItem('ws.tenant');
   history.replaceState(null, '', '/');
-  signInView('You have signed out.');
+  signInView(everywhere === true ? 'You have signed out on every device.' : 'You have signed out.');
 }
 
 function home(r, el) {
@@ -232,11 +240,12 @@ async function boot() {
     clearToken();
     if (state.me) signInView(EXPIRED);
   });
-  if (!getToken()) return signInView(problem);
+  if (problem) return signInView(problem);
   try {
+    // The session cookie is HttpOnly: asking who is signed in is how the console finds out.
     state.me = await get('/api/me');
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) return signInView(EXPIRED);
+    if (err instanceof ApiError && err.status === 401) return signInView(getToken() ? EXPIRED : null);
     return showError(err, 'Workspace Sync could not load your account');
   }
   window.addEventListener('hashchange', render);

@@ -189,6 +189,7 @@ export async function renderRuns(route, el) {
       'Sync runs',
       button(only ? `Sync ${names.get(only) ?? 'mapping'} now` : 'Sync all now', {
         class: 'btn btn-primary',
+        'data-needs': 'write',
         disabled: tenant.status !== 'active' || !mappings.length,
         onclick: (e) => startSync(t, e.currentTarget, only || undefined),
       }),
@@ -294,6 +295,7 @@ function runDetails(t, run, errors, name) {
         ),
         button('Confirm removals', {
           class: 'btn btn-primary',
+          'data-needs': 'write',
           onclick: async (e) => {
             const btn = e.currentTarget;
             const ok = await confirmDialog({

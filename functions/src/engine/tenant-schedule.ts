@@ -62,8 +62,9 @@ function shortestGapMinutes(cron: string): number | null {
 /** What the tenant document holds under `schedule`, leniently: anything invalid reads as the default. */
 const storedScheduleSchema = z
   .object({
-    cron: z.string(),
-    timeZone: z.string(),
+    // Absent until an owner sets a schedule: the fan-out records its runs of the default schedule too.
+    cron: z.string().optional(),
+    timeZone: z.string().optional(),
     /** Epoch ms of the tick that last started the tenant's scheduled syncs. */
     lastScheduledAt: z.number().int().nonnegative().optional(),
   })
