@@ -195,7 +195,7 @@ export function renderHeader(onSignOut) {
     me && [
       h('span', { class: 'account-name', title: me.email }, me.name || me.email),
       button('Sign out', { class: 'btn btn-ghost', onclick: () => onSignOut(false) }),
-      button('Sign out everywhere', {
+      button('End all sessions', {
         class: 'btn btn-ghost btn-small',
         title: 'End your sessions in every browser',
         onclick: () => onSignOut(true),
