@@ -27,7 +27,6 @@ const SCOPES = {
   customer: 'Customer details',
 };
 
-
 const dl = (rows) =>
   h(
     'dl',

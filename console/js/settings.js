@@ -69,7 +69,9 @@ export async function renderSettings(route, el) {
   const zone = h(
     'select',
     { id: 'settings-zone', name: 'timeZone' },
-    timeZones(s.schedule.timeZone).map((z) => h('option', { value: z, selected: z === s.schedule.timeZone }, z)),
+    timeZones(s.schedule.timeZone).map((z) =>
+      h('option', { value: z, selected: z === s.schedule.timeZone }, z),
+    ),
   );
   const threshold = h('input', {
     id: 'settings-threshold',
@@ -90,7 +92,10 @@ export async function renderSettings(route, el) {
   );
 
   const showErrors = (err) => {
-    for (const e of Object.values(errors)) (e.hidden = true), (e.textContent = '');
+    for (const e of Object.values(errors)) {
+      e.hidden = true;
+      e.textContent = '';
+    }
     const details = err instanceof ApiError ? err.details : [];
     let shown = false;
     for (const d of details) {
@@ -113,7 +118,11 @@ export async function renderSettings(route, el) {
     else document.querySelector('.field-error:not([hidden])')?.previousElementSibling?.focus();
   };
 
-  const save = h('button', { type: 'submit', class: 'btn btn-primary', id: 'settings-save' }, 'Save settings');
+  const save = h(
+    'button',
+    { type: 'submit', class: 'btn btn-primary', id: 'settings-save' },
+    'Save settings',
+  );
   const form = h(
     'form',
     {
@@ -155,7 +164,12 @@ export async function renderSettings(route, el) {
         { class: 'muted' },
         'Syncs start at these times in the tenant’s time zone (within a quarter of an hour). You can also start one at any time with Sync now.',
       ),
-      h('p', { id: 'schedule-description' }, h('strong', null, s.schedule.description), ` · ${s.schedule.timeZone}`),
+      h(
+        'p',
+        { id: 'schedule-description' },
+        h('strong', null, s.schedule.description),
+        ` · ${s.schedule.timeZone}`,
+      ),
       s.schedule.nextRunAt && h('p', { class: 'muted small' }, 'Next run: ', time(s.schedule.nextRunAt)),
       field('settings-preset', 'Schedule', null, preset),
       field(

@@ -219,9 +219,7 @@ export function focusPage(title) {
 /** The signed-in person's role in the current tenant, or null (not known yet). */
 export function currentRole() {
   return (
-    state.tenant?.role ??
-    (state.me?.tenants ?? []).find((x) => x.tenantId === state.tenantId)?.role ??
-    null
+    state.tenant?.role ?? (state.me?.tenants ?? []).find((x) => x.tenantId === state.tenantId)?.role ?? null
   );
 }
 

@@ -98,7 +98,9 @@ describe('console sessions', () => {
     expect((await me(a)).status).toBe(401);
     expect((await me(b)).status).toBe(200);
     // Signing out again (a stale tab) is harmless.
-    expect((await h.request('POST', '/api/auth/signout', { headers: { cookie: a, ...csrf } })).status).toBe(200);
+    expect((await h.request('POST', '/api/auth/signout', { headers: { cookie: a, ...csrf } })).status).toBe(
+      200,
+    );
   });
 
   it('sign-out everywhere ends every session of the account, and only of that account', async () => {

@@ -108,8 +108,15 @@ describe('tenant settings', () => {
     // The same values again change nothing and leave no entry; a partial change touches only its field.
     const same = await h.request('PUT', settingsPath, { token: owner, body: { removalThresholdPercent: 5 } });
     expect(same.body).toMatchObject({ version: 2, changed: [] });
-    const cleared = await h.request('PUT', settingsPath, { token: owner, body: { removalThresholdPercent: null } });
-    expect(cleared.body).toMatchObject({ version: 3, changed: ['removalThresholdPercent'], removalThresholdPercent: null });
+    const cleared = await h.request('PUT', settingsPath, {
+      token: owner,
+      body: { removalThresholdPercent: null },
+    });
+    expect(cleared.body).toMatchObject({
+      version: 3,
+      changed: ['removalThresholdPercent'],
+      removalThresholdPercent: null,
+    });
     expect((await h.db.doc(paths.tenant('acme')).get()).get('removalThresholdPercent')).toBeUndefined();
     const entries = (await h.request('GET', `${settingsPath}/audit`, { token: owner })).body.entries;
     expect(entries.map((e: { version: number }) => e.version)).toEqual([3, 2]);
@@ -129,11 +136,19 @@ describe('tenant settings', () => {
   });
 
   it.each([
-    [{ schedule: { cron: '0 6 * * *', timeZone: 'Mars/Olympus_Mons' } }, 'schedule.timeZone', /IANA time zone/],
+    [
+      { schedule: { cron: '0 6 * * *', timeZone: 'Mars/Olympus_Mons' } },
+      'schedule.timeZone',
+      /IANA time zone/,
+    ],
     [{ schedule: { cron: '0 6 * * *', timeZone: '+02:00' } }, 'schedule.timeZone', /IANA time zone/],
     [{ schedule: { cron: '0 25 * * *', timeZone: 'Etc/UTC' } }, 'schedule.cron', /hour/],
     [{ schedule: { cron: '0 0 6 * * *', timeZone: 'Etc/UTC' } }, 'schedule.cron', /5-part/],
-    [{ schedule: { cron: '*/10 * * * *', timeZone: 'Etc/UTC' } }, 'schedule.cron', /at least 60 minutes apart/],
+    [
+      { schedule: { cron: '*/10 * * * *', timeZone: 'Etc/UTC' } },
+      'schedule.cron',
+      /at least 60 minutes apart/,
+    ],
     [{ schedule: { cron: '0 0 30 2 *', timeZone: 'Etc/UTC' } }, 'schedule.cron', /never runs/],
     [{ schedule: { cron: '0 6 * * *' } }, 'schedule.timeZone', /./],
     [{ removalThresholdPercent: 101 }, 'removalThresholdPercent', /100/],
@@ -172,7 +187,10 @@ describe('tenant settings', () => {
       schedule: { cron: '30 5,11,17 * * *', timeZone: 'Europe/Berlin' },
     });
     expect(res.status).toBe(200);
-    expect(res.body.schedule).toMatchObject({ timeZone: 'Europe/Berlin', description: 'At 05:30, 11:30 and 17:30' });
+    expect(res.body.schedule).toMatchObject({
+      timeZone: 'Europe/Berlin',
+      description: 'At 05:30, 11:30 and 17:30',
+    });
     const [latest] = (await h.request('GET', `${settingsPath}/audit?limit=1`, { token: owner })).body.entries;
     expect(latest.by).toBe(`host-product:${HOST_KEY_ID}`);
   });

@@ -71,7 +71,11 @@ describe('tenant status', () => {
       'scopes',
       'state',
     ]);
-    const expectedNext = nextCronTime(DEFAULT_SCHEDULE.cron, new Date(), DEFAULT_SCHEDULE.timeZone)!.toISOString();
+    const expectedNext = nextCronTime(
+      DEFAULT_SCHEDULE.cron,
+      new Date(),
+      DEFAULT_SCHEDULE.timeZone,
+    )!.toISOString();
     expect(res.body.schedule.nextRunAt).toBe(expectedNext);
     expect(res.body.mappings).toEqual([
       {

@@ -151,10 +151,14 @@ describe('console: settings, sessions and roles', () => {
         const doc = document.documentElement;
         const nav = document.getElementById('nav')!;
         const out = [...document.querySelectorAll('body *')]
-          .filter((e) => e.getBoundingClientRect().right > doc.clientWidth + 0.5 && !e.closest('.table-wrap'))
+          .filter(
+            (e) =>
+              e.getBoundingClientRect().right > doc.clientWidth && !e.parentElement?.closest('.table-wrap'),
+          )
           .slice(0, 5)
-          .map((e) => `${e.tagName.toLowerCase()}.${e.className}#${e.id}`);
-        return { page: doc.scrollWidth <= doc.clientWidth, nav: nav.scrollWidth <= nav.clientWidth, out };
+          .map((e) => `${e.tagName.toLowerCase()}.${e.className}#${e.id} ${e.getBoundingClientRect().right}`);
+        const page = doc.scrollWidth <= doc.clientWidth || `${doc.scrollWidth} > ${doc.clientWidth}`;
+        return { page, nav: nav.scrollWidth <= nav.clientWidth, out };
       });
     const fitsAll = { page: true, nav: true, out: [] };
     const reason = /view-only access to this tenant/;

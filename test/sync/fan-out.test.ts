@@ -263,7 +263,8 @@ describe('tick fan-out over every tenant (Pub/Sub and Firestore emulators)', () 
     // requests again, which the engine drops.
     const tenants = await h.db.collection('tenants').get();
     for (const t of tenants.docs) await t.ref.update({ schedule: FieldValue.delete() });
-    const redelivered = (await deliver(d, await fanOutTick(d, { kind: 'tick', job: JOB }, 'tick-2', tickAt))).syncs;
+    const redelivered = (await deliver(d, await fanOutTick(d, { kind: 'tick', job: JOB }, 'tick-2', tickAt)))
+      .syncs;
     for (const t of tenants.docs) await t.ref.update({ schedule: FieldValue.delete() });
     for (const shard of round.shards)
       redelivered.push(...(await deliver(d, await fanOutTick(d, shard.payload, shard.messageId))).syncs);
@@ -348,7 +349,9 @@ describe('per-tenant schedules (Firestore and Pub/Sub emulators)', () => {
     await clearFirestore(h.env.GOOGLE_CLOUD_PROJECT!);
   });
 
-  const seedScheduled = async (tenants: Array<{ id: string; cron: string; timeZone: string; last: string }>) => {
+  const seedScheduled = async (
+    tenants: Array<{ id: string; cron: string; timeZone: string; last: string }>,
+  ) => {
     for (const t of tenants) {
       await h.db.doc(paths.tenant(t.id)).set({
         name: t.id,
