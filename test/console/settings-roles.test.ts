@@ -178,7 +178,7 @@ describe('console: settings, sessions and roles', () => {
     expect(await fits()).toEqual(fitsAll);
 
     await goto('/mappings', 'Mappings', viewer);
-    await poll(() => viewer.getByRole('button', { name: 'Sync now' }).first().isDisabled()).toBe(true);
+    await poll(() => viewer.getByRole('button', { name: 'Sync Staff now' }).isDisabled()).toBe(true);
     expect(await fits()).toEqual(fitsAll);
     await viewer.getByRole('link', { name: 'Staff' }).click();
     await poll(() => heading(viewer).textContent()).toBe('Staff');
