@@ -85,7 +85,8 @@ export type ApiResult = (
   | { kind: 'json'; status: number; body: unknown; headers?: Record<string, string> }
   | { kind: 'redirect'; location: string; headers?: Record<string, string> }
   | { kind: 'html'; status: number; html: string; headers?: Record<string, string> }
-  | { kind: 'empty'; status: number; headers?: Record<string, string> }) & { cookies?: string[] };
+  | { kind: 'empty'; status: number; headers?: Record<string, string> }
+) & { cookies?: string[] };
 
 export const json = (status: number, body: unknown, headers?: Record<string, string>): ApiResult => ({
   kind: 'json',

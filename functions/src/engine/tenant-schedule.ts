@@ -79,7 +79,9 @@ export interface EffectiveSchedule extends TenantSchedule {
 export function scheduleOfTenant(tenant: Record<string, unknown>): EffectiveSchedule {
   const stored = storedScheduleSchema.safeParse(tenant.schedule);
   const lastScheduledAt = stored.success ? (stored.data.lastScheduledAt ?? null) : null;
-  const valid = stored.success ? scheduleSchema.safeParse({ cron: stored.data.cron, timeZone: stored.data.timeZone }) : null;
+  const valid = stored.success
+    ? scheduleSchema.safeParse({ cron: stored.data.cron, timeZone: stored.data.timeZone })
+    : null;
   if (valid?.success) return { ...valid.data, lastScheduledAt, custom: true };
   return { ...DEFAULT_SCHEDULE, lastScheduledAt, custom: false };
 }
@@ -111,6 +113,7 @@ export function scheduleView(schedule: EffectiveSchedule, now: number, active: b
     description: describeCron(schedule.cron),
     custom: schedule.custom,
     nextRunAt: next ? next.toISOString() : null,
-    lastScheduledAt: schedule.lastScheduledAt === null ? null : new Date(schedule.lastScheduledAt).toISOString(),
+    lastScheduledAt:
+      schedule.lastScheduledAt === null ? null : new Date(schedule.lastScheduledAt).toISOString(),
   };
 }

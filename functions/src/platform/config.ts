@@ -94,9 +94,19 @@ export const envShape = {
   SYNC_WEBHOOK_MAX_REQUESTS: z.coerce.number().int().min(1).max(1000).default(10),
   SYNC_WEBHOOK_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
   /** A console session ends after this long without a request (api/session-auth.ts). */
-  SESSION_IDLE_SECONDS: z.coerce.number().int().min(60).max(30 * 86_400).default(8 * 3600),
+  SESSION_IDLE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 86_400)
+    .default(8 * 3600),
   /** and at the latest this long after sign-in, however active. */
-  SESSION_MAX_SECONDS: z.coerce.number().int().min(60).max(90 * 86_400).default(7 * 86_400),
+  SESSION_MAX_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(90 * 86_400)
+    .default(7 * 86_400),
 
   // push
   /**

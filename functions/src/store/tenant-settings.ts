@@ -126,7 +126,12 @@ export async function updateTenantSettings(
     }
     if (changes.length === 0) return { kind: 'updated', stored: { settings: before, version }, changes };
     const at = new Date(meta.now).toISOString();
-    tx.update(ref, { ...update, settingsVersion: version + 1, settingsUpdatedAt: at, settingsUpdatedBy: meta.by });
+    tx.update(ref, {
+      ...update,
+      settingsVersion: version + 1,
+      settingsUpdatedAt: at,
+      settingsUpdatedBy: meta.by,
+    });
     tx.create(db.doc(`${paths.settingsAudit(tenantId)}/${auditId(meta.now)}`), {
       at,
       by: meta.by,
@@ -193,7 +198,9 @@ export async function recordScheduledRuns(
     return false;
   });
   for (const tenantId of tenantIds)
-    void writer.update(db.doc(paths.tenant(tenantId)), { 'schedule.lastScheduledAt': tickAt }).catch(() => undefined);
+    void writer
+      .update(db.doc(paths.tenant(tenantId)), { 'schedule.lastScheduledAt': tickAt })
+      .catch(() => undefined);
   await writer.close();
   if (failure) throw failure instanceof Error ? failure : new Error(String(failure));
 }

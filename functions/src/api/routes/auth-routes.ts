@@ -19,12 +19,7 @@ import { parseQuery, queryObject } from '../request-body.js';
 import { requireAdmin, type RouteContext } from '../route-context.js';
 import type { Route } from '../router.js';
 import { safeReturnTo } from '../signin-page.js';
-import {
-  assertNotCrossSite,
-  clearedSessionCookie,
-  sessionCookie,
-  sessionIdFrom,
-} from '../session-auth.js';
+import { assertNotCrossSite, clearedSessionCookie, sessionCookie, sessionIdFrom } from '../session-auth.js';
 import { createSession, endSession, endSessionsOf } from '../../store/sessions.js';
 import { IdTokenError, IdTokenVerifierUnavailable } from '../id-token-verifier.js';
 import { acceptSigninState, issueSigninState, SIGNIN_STATE_TTL_MS, signinStateKey } from '../signin-state.js';
@@ -161,7 +156,10 @@ async function me(ctx: RouteContext): Promise<ApiResult> {
     return [{ tenantId: m.tenantId, name: tenant.name, role: m.role, status: tenant.status }];
   });
   tenants.sort((a, b) => a.name.localeCompare(b.name) || a.tenantId.localeCompare(b.tenantId));
-  const session = ctx.caller.kind === 'admin' && ctx.caller.sessionId ? { expiresAt: new Date(identity.expiresAt).toISOString() } : null;
+  const session =
+    ctx.caller.kind === 'admin' && ctx.caller.sessionId
+      ? { expiresAt: new Date(identity.expiresAt).toISOString() }
+      : null;
   return json(200, { email: identity.email, name: identity.name, tenants, session });
 }
 
@@ -181,7 +179,10 @@ async function signOutEverywhere(ctx: RouteContext): Promise<ApiResult> {
   const { identity } = requireAdmin(ctx);
   const ended = await endSessionsOf(ctx.app.db, identity.email);
   ctx.log.info('admin signed out everywhere', { email: identity.email, sessions: ended });
-  return { ...json(200, { signedOut: true, sessionsEnded: ended }), cookies: [clearedSessionCookie(ctx.api.consoleOrigin)] };
+  return {
+    ...json(200, { signedOut: true, sessionsEnded: ended }),
+    cookies: [clearedSessionCookie(ctx.api.consoleOrigin)],
+  };
 }
 
 export const authRoutes: Array<Route<RouteContext>> = [
