@@ -1,5 +1,5 @@
 // Workspace Sync admin console: boot, sign-in, tenant selection and routing.
-import { ApiError, clearToken, get, getToken } from './js/api.js';
+import { ApiError, clearToken, get, getToken, post } from './js/api.js';
 import { h, replace } from './js/dom.js';
 import { currentRoute, defineRoutes, match, navigate } from './js/router.js';
 import {
@@ -23,6 +23,7 @@ import { renderRemovalReview } from './js/removal-review.js';
 import { renderRecords } from './js/records.js';
 import { renderTeam } from './js/team.js';
 import { renderNotifications } from './js/notifications.js';
+import { renderSettings } from './js/settings.js';
 import { renderAction, renderActionHistory, renderRecord } from './js/device-views.js';
 import { renderApiReference } from './js/api-reference.js';
 
@@ -45,6 +46,7 @@ defineRoutes([
   ['/t/:t/team', renderTeam],
   ['/t/:t/api', renderApiReference],
   ['/t/:t/notifications', renderNotifications],
+  ['/t/:t/settings', renderSettings],
 ]);
 
 /** Reads what the sign-in and connect redirects left in the query string, then tidies the URL. */
@@ -126,11 +128,17 @@ function signInView(reason) {
   focusPage('Sign in');
 }
 
-function signOut() {
+/** Ends the server session (everywhere: every browser of this account) and shows the sign-in page. */
+async function signOut(everywhere = false) {
+  try {
+    await post(everywhere === true ? '/api/auth/signout-everywhere' : '/api/auth/signout');
+  } catch (err) {
+    if (!(err instanceof ApiError && err.status === 401)) return showError(err, 'Signing out did not work');
+  }
   clearToken();
   sessionStorage.removeItem('ws.tenant');
   history.replaceState(null, '', '/');
-  signInView('You have signed out.');
+  signInView(everywhere === true ? 'You have signed out on every device.' : 'You have signed out.');
 }
 
 function home(r, el) {
@@ -238,11 +246,12 @@ async function boot() {
     clearToken();
     if (state.me) signInView(EXPIRED);
   });
-  if (!getToken()) return signInView(problem);
+  if (problem) return signInView(problem);
   try {
+    // The session cookie is HttpOnly: asking who is signed in is how the console finds out.
     state.me = await get('/api/me');
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) return signInView(EXPIRED);
+    if (err instanceof ApiError && err.status === 401) return signInView(getToken() ? EXPIRED : null);
     return showError(err, 'Workspace Sync could not load your account');
   }
   window.addEventListener('hashchange', render);

@@ -15,7 +15,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { launchBrowser, signIn, viaGoogle } from '../test/console/support/browser.js';
+import { launchBrowser, sessionHeaders, signIn, viaGoogle } from '../test/console/support/browser.js';
 import { startConsoleStack } from '../test/console/support/console-stack.js';
 import { emitTenantEvent } from '../functions/src/notifications/index.js';
 
@@ -81,11 +81,11 @@ async function main() {
       await page.waitForLoadState('networkidle');
     };
     const api = async (path: string, init: RequestInit = {}) => {
-      const token = await page.evaluate(() => sessionStorage.getItem('ws.idToken'));
+      const session = await sessionHeaders(page, cs.consoleUrl);
       const res = await fetch(`${cs.consoleUrl}/api/tenants/${cs.tenantId}${path}`, {
         ...init,
         headers: {
-          authorization: `Bearer ${token}`,
+          ...session,
           'content-type': 'application/json',
           ...(init.headers as Record<string, string> | undefined),
         },
@@ -354,7 +354,22 @@ async function main() {
     await shot('44-narrow-records-search');
     await open(renamedRoute, decodeURIComponent(renamed!.recordId));
     await shot('45-narrow-record-detail', true);
+
+    await open('/runs', 'Sync runs');
+    await shot('50-narrow-runs');
+    await open('/settings', 'Settings');
+    await shot('51-narrow-settings', true);
     await page.setViewportSize({ width: 1280, height: 800 });
+
+    // Tenant settings (owner): the schedule in the tenant's zone, the removal ceiling, people precedence.
+    await api('/settings', {
+      method: 'PUT',
+      body: JSON.stringify({ schedule: { cron: '0 7,10,13,16 * * MON-FRI', timeZone: 'America/Chicago' } }),
+    });
+    await open('/settings', 'Settings');
+    await shot('24-settings', true);
+    await open('', cs.tenantName);
+    await shot('25-overview-schedule-sync-now');
 
     // The team, with a colleague and a viewer added.
     for (const [email, role] of [

@@ -36,6 +36,11 @@
  *                                                        (TTL `expireAt`, server only)
  *   idempotencyKeys/{sha256(tenant, caller, key)}        a host request's Idempotency-Key and its first answer
  *                                                        (TTL `expireAt`, server only)
+ *   tenants/{tenantId}/settingsAudit/{id}                 every change of the tenant's settings: who, when, what
+ *                                                        (tenant fields peoplePrecedence, removalThresholdPercent,
+ *                                                        schedule {cron, timeZone, lastScheduledAt})
+ *   sessions/{sha256(session id)}                        console sign-in sessions: email, expiry (TTL `expireAt`,
+ *                                                        server only)
  */
 export const paths = {
   tenant: (t: string) => `tenants/${t}`,
@@ -69,6 +74,9 @@ export const paths = {
   notificationOutbox: (t: string) => `tenants/${t}/notificationOutbox`,
   notificationEvent: (t: string, eventId: string) => `tenants/${t}/notificationOutbox/${eventId}`,
   notificationDeliveries: (t: string) => `tenants/${t}/notificationDeliveries`,
+  settingsAudit: (t: string) => `tenants/${t}/settingsAudit`,
+  session: (hash: string) => `sessions/${hash}`,
+  sessions: () => 'sessions',
 } as const;
 
 export const TENANT_ID_PATTERN = /^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$|^[a-z0-9]$/;

@@ -1,4 +1,4 @@
-// The API client: same-origin JSON, bearer ID token from sessionStorage, one error shape.
+// The API client: same-origin JSON, signed in by the session cookie (HttpOnly, set at sign-in), one error shape.
 
 export const TOKEN_KEY = 'ws.idToken';
 
@@ -38,7 +38,8 @@ export function normalizePath(p) {
  */
 export async function request(method, path, opts = {}) {
   /** @type {Record<string, string>} */
-  const headers = { accept: 'application/json', ...opts.headers };
+  // The session cookie's CSRF check (functions/src/api/session-auth.ts): a page of another site cannot send it.
+  const headers = { accept: 'application/json', 'x-requested-with': 'workspace-sync', ...opts.headers };
   const token = getToken();
   if (token) headers.authorization = `Bearer ${token}`;
   if (opts.body !== undefined) headers['content-type'] = 'application/json';

@@ -31,7 +31,8 @@ export async function renderEditor(route, el) {
   const entities = entitiesOf(sources, saved?.source);
   const draft = initialFormState(saved, entities);
 
-  const form = h('form', { novalidate: true, 'aria-label': 'Mapping' });
+  // Viewers see the mapping read-only (shell.js applyRoleGates), not a form that ends in a 403.
+  const form = h('form', { novalidate: true, 'aria-label': 'Mapping', 'data-needs': 'write' });
   const errors = errorReport(form);
   const preview = mappingPreview(tenantId, () => mappingBody(draft), errors, saved?.id ?? null);
   const onConflict = () => reloadAfterConflict(el, () => renderEditor(route, el));

@@ -29,7 +29,8 @@ export async function renderMappings(route, el) {
   const mappings = listOf(data, 'mappings');
   const lastRuns = new Map((tenant.mappings ?? []).map((m) => [m.id, m.lastRun]));
   const off = tenant.status !== 'active' && 'Connect Google Workspace first';
-  const newLink = (label) => h('a', { class: 'btn btn-primary', href: `#/t/${t}/mappings/new` }, label);
+  const newLink = (label) =>
+    h('a', { class: 'btn btn-primary', href: `#/t/${t}/mappings/new`, 'data-needs': 'write' }, label);
 
   el.append(
     pageHeader(
@@ -37,6 +38,7 @@ export async function renderMappings(route, el) {
       [
         mappings.length > 0 &&
           button('Sync all now', {
+            'data-needs': 'write',
             disabled: !!off,
             title: off,
             onclick: (e) => startSync(t, e.currentTarget),
@@ -74,6 +76,7 @@ export async function renderMappings(route, el) {
                 : 'Never',
               button('Sync now', {
                 class: 'btn btn-small',
+                'data-needs': 'write',
                 disabled: !!off || m.enabled === false,
                 title: off,
                 'aria-label': `Sync ${m.name} now`,

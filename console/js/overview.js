@@ -18,6 +18,7 @@ import {
 } from './dom.js';
 import { connectButton, loadTenant, notify, showError } from './shell.js';
 import { connectionOptionsCard } from './connection.js';
+import { startSync } from './runs.js';
 
 const SCOPES = {
   user: 'Users',
@@ -28,14 +29,6 @@ const SCOPES = {
   group: 'Groups',
   customer: 'Customer details',
 };
-
-/** "0 5,9 * * *" -> "Every day at 05:00 and 09:00"; anything else is shown as written. */
-export function describeCron(cron) {
-  const m = /^(\d+) ([\d,]+) \* \* \*$/.exec(cron ?? '');
-  if (!m) return cron ?? '—';
-  const times = (m[2] ?? '').split(',').map((x) => `${x.padStart(2, '0')}:${(m[1] ?? '').padStart(2, '0')}`);
-  return `Every day at ${times.length > 1 ? `${times.slice(0, -1).join(', ')} and ${times.at(-1)}` : times[0]}`;
-}
 
 const dl = (rows) =>
   h(
@@ -84,6 +77,7 @@ export async function renderOverview(route, el) {
 
   const revoke = button('Revoke access', {
     class: 'btn btn-danger-outline',
+    'data-needs': 'write',
     onclick: async (e) => {
       const btn = e.currentTarget;
       const ok = await confirmDialog({
@@ -123,6 +117,7 @@ export async function renderOverview(route, el) {
   const canManage = tenant.role === 'owner' || tenant.role === 'admin';
   const devices = button(devicesOn ? 'Turn off device management' : 'Turn on device management', {
     class: 'btn',
+    'data-needs': 'write',
     onclick: (e) =>
       busy(e.currentTarget, async () => {
         try {
@@ -183,14 +178,31 @@ export async function renderOverview(route, el) {
   const entra = entraCard(route, el, tenant);
   const more = connectionOptionsCard(t, tenant);
 
+  // The tenant's own schedule, described in words by the API (cronstrue on the server: no build step here).
   const s = tenant.schedule;
   const schedule = card(
     'Schedule',
     dl([
-      ['Runs', s ? describeCron(s.cron) : 'Not scheduled'],
+      ['Runs', s ? (s.description ?? s.cron) : 'Not scheduled'],
       ['Time zone', s?.timeZone],
       ['Next run', status === 'active' ? time(s?.nextRunAt) : 'Not while disconnected'],
     ]),
+    [
+      button('Sync now', {
+        class: 'btn btn-primary',
+        id: 'overview-sync-now',
+        'data-needs': 'write',
+        disabled: status !== 'active' || !mappings.some((m) => m.enabled),
+        title:
+          status !== 'active'
+            ? 'Connect Google Workspace first'
+            : mappings.some((m) => m.enabled)
+              ? 'Sync every enabled mapping now'
+              : 'No mapping is enabled',
+        onclick: (e) => startSync(t, e.currentTarget),
+      }),
+      h('a', { class: 'btn', href: `#/t/${t}/settings`, 'data-needs': 'owner' }, 'Change schedule'),
+    ],
   );
 
   const list = card(
@@ -221,7 +233,7 @@ export async function renderOverview(route, el) {
           ]),
         )
       : h('p', { class: 'muted' }, 'No mappings yet. A mapping chooses what to sync and where it goes.'),
-    h('a', { class: 'btn', href: `#/t/${t}/mappings/new` }, 'New mapping'),
+    h('a', { class: 'btn', href: `#/t/${t}/mappings/new`, 'data-needs': 'write' }, 'New mapping'),
   );
 
   const done = (d, title, text) =>
@@ -271,6 +283,7 @@ function entraCard(route, el, tenant) {
   if (!tenant.entraAvailable && !e) return null;
   const connect = button(e ? 'Connect again' : 'Connect Microsoft Entra', {
     class: e?.state === 'connected' ? 'btn' : 'btn btn-primary',
+    'data-needs': 'write',
     onclick: (ev) =>
       busy(ev.currentTarget, async () => {
         try {
@@ -283,6 +296,7 @@ function entraCard(route, el, tenant) {
   });
   const disconnect = button('Disconnect', {
     class: 'btn btn-danger-outline',
+    'data-needs': 'write',
     onclick: async (ev) => {
       const btn = ev.currentTarget;
       const ok = await confirmDialog({

@@ -270,6 +270,7 @@ export async function renderRuns(route, el) {
       'Sync runs',
       button(only ? `Sync ${names.get(only) ?? 'mapping'} now` : 'Sync all now', {
         class: 'btn btn-primary',
+        'data-needs': 'write',
         disabled: tenant.status !== 'active' || !mappings.length,
         onclick: (e) => startSync(t, e.currentTarget, only || undefined),
       }),

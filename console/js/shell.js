@@ -57,6 +57,7 @@ export function startAuthorize(btn) {
 export const connectButton = (label) =>
   button(label, {
     class: 'btn btn-primary',
+    'data-needs': 'write',
     onclick: (e) => startAuthorize(e.currentTarget),
   });
 
@@ -143,6 +144,7 @@ const NAV = [
   ['/team', 'Team'],
   ['/api', 'API reference'],
   ['/notifications', 'Notifications'],
+  ['/settings', 'Settings'],
 ];
 
 export function renderNav() {
@@ -193,8 +195,13 @@ export function renderHeader(onSignOut) {
   replace(
     $('account'),
     me && [
-      h('span', { title: me.email }, me.name || me.email),
-      button('Sign out', { class: 'btn btn-ghost', onclick: onSignOut }),
+      h('span', { class: 'account-name', title: me.email }, me.name || me.email),
+      button('Sign out', { class: 'btn btn-ghost', onclick: () => onSignOut(false) }),
+      button('End all sessions', {
+        class: 'btn btn-ghost btn-small',
+        title: 'End your sessions in every browser',
+        onclick: () => onSignOut(true),
+      }),
     ],
   );
 }
@@ -203,4 +210,67 @@ export function renderHeader(onSignOut) {
 export function focusPage(title) {
   document.title = `${title} · Workspace Sync`;
   viewEl().querySelector('h1')?.focus();
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Role awareness: what the signed-in role may not do is turned off before anyone fills in a form, with the reason.
+// A page marks what changes things with data-needs="write" (owners and admins) or data-needs="owner"; the gates
+// below disable such buttons and form controls (a form marked so becomes read-only) and hide such links, and one
+// note at the top of the page says why. The API still decides (403); this only spares people the surprise.
+
+/** The signed-in person's role in the current tenant, or null (not known yet). */
+export function currentRole() {
+  return (
+    state.tenant?.role ?? (state.me?.tenants ?? []).find((x) => x.tenantId === state.tenantId)?.role ?? null
+  );
+}
+
+/** Why the current role may not do what `need` asks, or null when it may. */
+export function roleShortfall(need) {
+  const role = currentRole();
+  if (!role) return null;
+  if (need === 'owner' && role !== 'owner')
+    return `Only owners can change this; you are ${role === 'admin' ? 'an admin' : 'a viewer'} in this tenant.`;
+  if (need === 'write' && role === 'viewer')
+    return 'You have view-only access to this tenant: ask an owner or admin to make changes.';
+  return null;
+}
+
+const CONTROLS = 'input, select, textarea, button';
+
+function gate(el, reason) {
+  el.dataset.gated = 'true';
+  if (el.tagName === 'A') {
+    el.hidden = true;
+    return;
+  }
+  const targets = el.tagName === 'FORM' || el.tagName === 'FIELDSET' ? el.querySelectorAll(CONTROLS) : [el];
+  for (const c of targets) {
+    if (c.dataset.read !== undefined) continue;
+    c.disabled = true;
+    c.title = reason;
+    c.setAttribute('aria-describedby', 'role-note');
+  }
+}
+
+/** Applies the gates to everything marked inside `root`, and shows the reason once per page. */
+export function applyRoleGates(root = viewEl()) {
+  if (!root) return;
+  let reason = null;
+  for (const el of root.querySelectorAll('[data-needs]')) {
+    const why = roleShortfall(el.getAttribute('data-needs'));
+    // Again for a gated form: its sections re-render their controls.
+    if (!why) continue;
+    gate(el, why);
+    reason ??= why;
+  }
+  const view = viewEl();
+  if (reason && view && !document.getElementById('role-note')) {
+    view.prepend(h('p', { id: 'role-note', class: 'role-note', role: 'note' }, reason));
+  }
+}
+
+// Pages render in parts (a card after its data arrives): gate whatever is added to the view.
+if (typeof MutationObserver !== 'undefined' && viewEl()) {
+  new MutationObserver(() => applyRoleGates()).observe(viewEl(), { childList: true, subtree: true });
 }

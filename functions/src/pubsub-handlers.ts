@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { App } from './app.js';
 import { handleDeadLetter } from './engine/dead-letters.js';
 import { fanOutTick } from './engine/fan-out.js';
-import { decodeJsonPayload } from './engine/messages.js';
+import { decodeJsonPayload, tickMessageSchema } from './engine/messages.js';
 import { runSync, type SyncOutcome } from './engine/engine.js';
 import { maintainPushChannelsOnTick } from './push/tick.js';
 import { checkCredentialHealthOnTick } from './connection/credential-health.js';
@@ -20,18 +20,24 @@ const pubsubEventSchema = z.object({
     .loose(),
 });
 
-function payloadOf(event: CloudEvent<unknown>): { payload: unknown; messageId: string } {
+function payloadOf(event: CloudEvent<unknown>): {
+  payload: unknown;
+  messageId: string;
+  publishedAt: number | undefined;
+} {
   const parsed = pubsubEventSchema.safeParse(event.data);
-  if (!parsed.success) return { payload: undefined, messageId: event.id };
+  if (!parsed.success) return { payload: undefined, messageId: event.id, publishedAt: undefined };
+  const published = Date.parse(parsed.data.message.publishTime ?? '');
   return {
     payload: decodeJsonPayload(parsed.data.message.data),
     messageId: parsed.data.message.messageId ?? event.id,
+    publishedAt: Number.isFinite(published) ? published : undefined,
   };
 }
 
 /** A tick or a shard of one (engine/fan-out.ts); shards are published back on the tick topic. */
 export async function handleTickEvent(app: App, event: CloudEvent<unknown>): Promise<void> {
-  const { payload, messageId } = payloadOf(event);
+  const { payload, messageId, publishedAt } = payloadOf(event);
   const d = app.syncDeps();
   await fanOutTick(
     {
@@ -43,9 +49,18 @@ export async function handleTickEvent(app: App, event: CloudEvent<unknown>): Pro
     },
     payload,
     messageId,
+    // The tick's time decides which tenants' schedules are due; a redelivery carries the same publish time.
+    publishedAt,
   );
-  await maintainPushChannelsOnTick(app, payload);
-  await checkCredentialHealthOnTick(app, payload);
+  // The scheduler ticks every 15 minutes for the per-tenant schedules; channel upkeep walks every tenant, so it
+  // keeps to the first tick of each hour (PUSH_RENEW_BEFORE_SECONDS is far longer than an hour).
+  // A tenant's own tick (sync now, the initial sync) maintains that tenant's channels whenever it comes.
+  const forOneTenant = tickMessageSchema.safeParse(payload).data?.tenantId !== undefined;
+  if (forOneTenant || publishedAt === undefined || new Date(publishedAt).getUTCMinutes() < 15) {
+    await maintainPushChannelsOnTick(app, payload);
+    // Credential health walks the tenants due a check: hourly too (a check is due every 4 h).
+    await checkCredentialHealthOnTick(app, payload);
+  }
   // Only a scheduled tick (not its shards, not a one-tenant tick) sweeps the notification outbox.
   const scheduled = (payload as { kind?: unknown; tenantId?: unknown } | undefined) ?? {};
   if (scheduled.kind === 'tick' && scheduled.tenantId === undefined) {

@@ -27,6 +27,7 @@ import type { SyncMessage } from '../../functions/src/engine/messages.js';
 import { paths } from '../../shared/firestore-paths.js';
 import { TOPICS } from '../../shared/topology.js';
 import { emulatorEnv, testFirestore, testPubSub, uniqueProjectId } from '../support/emulator-clients.js';
+import { authorizeAgainstSimulator } from '../support/google-oauth.js';
 
 export const CONSOLE_ORIGIN = 'http://console.test';
 export const HOST_KEY_ID = 'host-1';
@@ -91,8 +92,13 @@ export interface ApiHarness {
   ): Promise<HttpResult>;
   /** Starts sign-in and consents at Google: where Google sends the browser back, and the browser's binding cookie. */
   startSignIn(email?: string, returnTo?: string): Promise<{ back: string; cookie: string }>;
-  /** Signs in through /api/auth/login -> Google -> /api/auth/callback and returns the handed-off ID token. */
+  /**
+   * A Google ID token of the account, as a bearer client holds it (Google's OAuth flow against the simulator; the
+   * console's own sign-in ends in a session cookie instead, see signInSession).
+   */
   signIn(email: string): Promise<string>;
+  /** Signs in through /api/auth/login -> Google -> /api/auth/callback; returns the session cookie (`name=value`). */
+  signInSession(email: string): Promise<string>;
   createTenant(tenantId: string, ownerEmail: string, name?: string): Promise<void>;
   addMember(tenantId: string, email: string, role: 'owner' | 'admin' | 'viewer'): Promise<void>;
   addUser(email: string): Promise<string>;
@@ -245,13 +251,22 @@ export async function startApiHarness(
   };
 
   const signIn = async (email: string): Promise<string> => {
+    const { idToken } = await authorizeAgainstSimulator(config, email, []);
+    if (!idToken) throw new Error(`no ID token for ${email}`);
+    return idToken;
+  };
+
+  const signInSession = async (email: string): Promise<string> => {
     const { back, cookie } = await startSignIn(email);
     const res = await fetch(back, { redirect: 'manual', headers: { cookie } });
-    const html = await res.text();
-    const m = /sessionStorage\.setItem\('ws\.idToken', "([^"]+)"\)/.exec(html);
-    if (res.status !== 200 || !m?.[1])
-      throw new Error(`sign-in failed: ${res.status} ${res.headers.get('location') ?? html}`);
-    return m[1];
+    await res.text();
+    const session = res.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0]!)
+      .find((c) => c.startsWith('__session=ws_s_'));
+    if (res.status !== 302 || !session)
+      throw new Error(`sign-in failed: ${res.status} ${res.headers.get('location') ?? ''}`);
+    return session;
   };
 
   const authorize: ApiHarness['authorize'] = async (tenantId, token, loginHint) => {
@@ -341,6 +356,7 @@ export async function startApiHarness(
     hostRequest,
     startSignIn,
     signIn,
+    signInSession,
     async createTenant(tenantId, ownerEmail, name = `Tenant ${tenantId}`) {
       const res = await hostRequest('POST', '/api/tenants', { tenantId, name, ownerEmail });
       if (res.status !== 201) throw new Error(`createTenant failed: ${res.status} ${res.text}`);

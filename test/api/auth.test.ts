@@ -83,28 +83,31 @@ describe('sign-in', () => {
     h.clock.offsetMs = 0;
     // The refusals spent nothing: the genuine state and code still sign in.
     const ok = await fetch(back, { redirect: 'manual', headers: { cookie } });
-    expect(ok.status).toBe(200);
-    expect(await ok.text()).toContain('eyJ');
+    expect(ok.status).toBe(302);
+    expect(ok.headers.getSetCookie().some((c) => c.startsWith('__session=ws_s_'))).toBe(true);
   });
 
-  it('the callback hands the verified ID token to the console page and goes to returnTo', async () => {
+  it('the callback starts a server session in an HttpOnly cookie and goes to returnTo, without the ID token', async () => {
     const { back, cookie } = await h.startSignIn(h.ws.adminEmail, '/tenants/acme?tab=runs');
     expect(cookie).toMatch(/^__session=[A-Za-z0-9_-]{43}$/);
     const res = await fetch(back, { redirect: 'manual', headers: { cookie } });
-    const html = await res.text();
-    expect(res.status).toBe(200);
-    expect(res.headers.get('content-type')).toMatch(/text\/html/);
+    const body = await res.text();
+    expect(res.status).toBe(302);
+    expect(res.headers.get('location')).toBe(`${CONSOLE_ORIGIN}/tenants/acme?tab=runs`);
     expect(res.headers.get('cache-control')).toBe('no-store');
-    expect(res.headers.get('content-security-policy')).toMatch(/script-src 'nonce-/);
-    expect(res.headers.get('set-cookie')).toMatch(
-      /^__session=; Max-Age=0; Path=\/api\/auth\/callback; HttpOnly; SameSite=Lax/,
+    expect(body).not.toContain('eyJ');
+    const cookies = res.headers.getSetCookie();
+    expect(cookies).toHaveLength(2);
+    expect(cookies[0]).toMatch(/^__session=; Max-Age=0; Path=\/api\/auth\/callback; HttpOnly; SameSite=Lax/);
+    // A week at most; Secure, since the console origin is not this machine.
+    expect(cookies[1]).toMatch(
+      /^__session=ws_s_[A-Za-z0-9_-]{43}; Max-Age=604800; Path=\/api; HttpOnly; SameSite=Lax; Secure$/,
     );
-    expect(html).toMatch(/sessionStorage\.setItem\('ws\.idToken', "eyJ/);
-    expect(html).toContain('location.replace("/tenants/acme?tab=runs")');
     // Nothing was stored to spend, but Google's code is single-use: a replay signs nobody in.
     const again = await fetch(back, { redirect: 'manual', headers: { cookie } });
     expect(again.status).toBe(302);
     expect(again.headers.get('location')).toBe(`${CONSOLE_ORIGIN}/?signinError=exchange_failed`);
+    expect(again.headers.getSetCookie().some((c) => c.startsWith('__session=ws_s_'))).toBe(false);
   });
 
   it('refuses to finish a sign-in in a browser that did not start it (login CSRF)', async () => {
@@ -153,6 +156,8 @@ describe('admin authentication (Bearer Google ID token)', () => {
       email: h.ws.adminEmail,
       name: 'Workspace Admin',
       tenants: [{ tenantId: 'acme', name: 'Acme School', role: 'owner', status: 'pending' }],
+      // A bearer token is no session (sessions.test.ts).
+      session: null,
     });
   });
 

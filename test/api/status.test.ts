@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCHEDULER_JOBS } from '../../shared/topology.js';
+import { DEFAULT_SCHEDULE } from '../../functions/src/engine/tenant-schedule.js';
 import { nextCronTime } from '../../infra/cron.js';
 import { runSync } from '../../functions/src/engine/engine.js';
 import { startApiHarness, usersMapping, type ApiHarness } from './api-harness.js';
@@ -42,7 +42,6 @@ describe('tenant status', () => {
   it('shows status, connection without secrets, mappings with their last run and the next scheduled sync', async () => {
     const res = await h.request('GET', '/api/tenants/acme', { token: viewer });
     expect(res.status).toBe(200);
-    const job = SCHEDULER_JOBS[0]!;
     expect(res.body).toMatchObject({
       tenantId: 'acme',
       name: 'Acme School',
@@ -55,7 +54,13 @@ describe('tenant status', () => {
         domain: h.ws.domain,
         adminEmail: h.ws.adminEmail,
       },
-      schedule: { cron: job.schedule, timeZone: job.timeZone },
+      // The tenant's own schedule: the default (several times a day) until an owner sets one.
+      schedule: {
+        cron: DEFAULT_SCHEDULE.cron,
+        timeZone: DEFAULT_SCHEDULE.timeZone,
+        description: 'At 06:00, 12:00 and 18:00',
+        custom: false,
+      },
     });
     expect(Object.keys(res.body.connection).sort()).toEqual([
       'adminEmail',
@@ -66,7 +71,11 @@ describe('tenant status', () => {
       'scopes',
       'state',
     ]);
-    const expectedNext = nextCronTime(job.schedule, new Date(), job.timeZone)!.toISOString();
+    const expectedNext = nextCronTime(
+      DEFAULT_SCHEDULE.cron,
+      new Date(),
+      DEFAULT_SCHEDULE.timeZone,
+    )!.toISOString();
     expect(res.body.schedule.nextRunAt).toBe(expectedNext);
     expect(res.body.mappings).toEqual([
       {

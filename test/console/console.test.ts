@@ -6,6 +6,7 @@ import {
   launchBrowser,
   signIn,
   viaGoogle,
+  sessionHeaders,
   watchPageErrors,
 } from './support/browser.js';
 import { startConsoleStack, type ConsoleStack } from './support/console-stack.js';
@@ -184,10 +185,10 @@ describe('admin console', () => {
     const url = page.url();
     const mappingId = decodeURIComponent(url.slice(url.lastIndexOf('/') + 1));
 
-    // Another admin saves a new version (with the same token, through the API).
-    const token = await page.evaluate(() => sessionStorage.getItem('ws.idToken'));
+    // Another admin saves a new version (with the same session, through the API).
+    const session = await sessionHeaders(page, cs.consoleUrl);
     const api = `${cs.consoleUrl}/api/tenants/${cs.tenantId}/mappings/${encodeURIComponent(mappingId)}`;
-    const current = await fetch(api, { headers: { authorization: `Bearer ${token}` } });
+    const current = await fetch(api, { headers: session });
     const {
       id: _id,
       tenantId: _t,
@@ -200,7 +201,7 @@ describe('admin console', () => {
     const put = await fetch(api, {
       method: 'PUT',
       headers: {
-        authorization: `Bearer ${token}`,
+        ...session,
         'content-type': 'application/json',
         'if-match': current.headers.get('etag')!,
       },
@@ -217,11 +218,11 @@ describe('admin console', () => {
 
   /** The mappings API with this admin's session, as another tab or script would call it. */
   const mappingsApi = async (method: string, path = '', body?: unknown) => {
-    const token = await page.evaluate(() => sessionStorage.getItem('ws.idToken'));
+    const session = await sessionHeaders(page, cs.consoleUrl);
     const res = await fetch(`${cs.consoleUrl}/api/tenants/${cs.tenantId}/mappings${path}`, {
       method,
       headers: {
-        authorization: `Bearer ${token}`,
+        ...session,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
@@ -304,7 +305,7 @@ describe('admin console', () => {
       {
         method: 'DELETE',
         headers: {
-          authorization: `Bearer ${await page.evaluate(() => sessionStorage.getItem('ws.idToken'))}`,
+          ...(await sessionHeaders(page, cs.consoleUrl)),
           'if-match': '"2"',
         },
       },
@@ -403,9 +404,9 @@ describe('admin console', () => {
 
     await page.getByRole('combobox', { name: `Role of ${mateId}` }).selectOption('admin');
     await expect.poll(() => notice().textContent()).toContain(`${mateId} is now admin`);
-    const token = await page.evaluate(() => sessionStorage.getItem('ws.idToken'));
+    const session = await sessionHeaders(page, cs.consoleUrl);
     const members = await fetch(`${cs.consoleUrl}/api/tenants/${cs.tenantId}/members`, {
-      headers: { authorization: `Bearer ${token}` },
+      headers: session,
     }).then((r) => r.json());
     expect(members.members).toContainEqual(expect.objectContaining({ email: mateId, role: 'admin' }));
 

@@ -6,6 +6,7 @@ import {
   launchBrowser,
   signIn,
   viaGoogle,
+  sessionHeaders,
   watchPageErrors,
 } from './support/browser.js';
 import { startConsoleStack, type ConsoleStack } from './support/console-stack.js';
@@ -27,11 +28,11 @@ describe('admin console: device management', () => {
   const objectId = 'chromebooks';
 
   const api = async (method: string, path: string, body?: unknown) => {
-    const token = await page.evaluate(() => sessionStorage.getItem('ws.idToken'));
+    const session = await sessionHeaders(page, cs.consoleUrl);
     const res = await fetch(`${cs.consoleUrl}/api/tenants/${cs.tenantId}${path}`, {
       method,
       headers: {
-        authorization: `Bearer ${token}`,
+        ...session,
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),

@@ -78,6 +78,7 @@ describe('loadConfig', () => {
       ]),
       signinRedirectUri: 'https://sync.acme.example/api/auth/callback',
       syncRateLimit: { maxRequests: 20, windowMs: 60_000 },
+      session: { idleMs: 8 * 3600_000, maxMs: 7 * 86_400_000 },
     });
     expect(config.entra).toEqual({
       clientId: ENTRA_APP,

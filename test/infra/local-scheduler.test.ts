@@ -123,6 +123,6 @@ describe('startLocalScheduler publishing to the Pub/Sub emulator', () => {
 
   it('refuses a job whose schedule does not parse', () => {
     const broken = { ...SCHEDULER_JOBS[0]!, schedule: '0 25 * * *' };
-    expect(() => startLocalScheduler({ pubsub, jobs: [broken] })).toThrow(/hour 25/);
+    expect(() => startLocalScheduler({ pubsub, jobs: [broken] })).toThrow(/hour: 25/);
   });
 });

@@ -1,4 +1,4 @@
-import type { Firestore } from '@google-cloud/firestore';
+import { FieldValue, type Firestore } from '@google-cloud/firestore';
 import type { PubSub } from '@google-cloud/pubsub';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
@@ -252,10 +252,20 @@ describe('tick fan-out over every tenant (Pub/Sub and Firestore emulators)', () 
     await seed(h.db, tenantsToSeed(10));
     const d = deps({ shardMappings: 4 });
 
-    const round = await deliver(d, await fanOutTick(d, { kind: 'tick', job: JOB }, 'tick-2'));
+    // Redelivery carries the tick's publish time, so it judges every schedule as the first delivery did.
+    const tickAt = Date.now();
+    const round = await deliver(d, await fanOutTick(d, { kind: 'tick', job: JOB }, 'tick-2', tickAt));
     const first = round.syncs;
-    // The tick again (same message id, so its shards again), then every shard of the first round again.
-    const redelivered = (await deliver(d, await fanOutTick(d, { kind: 'tick', job: JOB }, 'tick-2'))).syncs;
+    // Delivered again after the due tenants were recorded as run: nothing is due any more.
+    const late = await fanOutTick(d, { kind: 'tick', job: JOB }, 'tick-2', tickAt);
+    expect((await deliver(d, late)).syncs).toEqual([]);
+    // Delivered again as if that record had been lost (the first delivery failed after publishing): the same
+    // requests again, which the engine drops.
+    const tenants = await h.db.collection('tenants').get();
+    for (const t of tenants.docs) await t.ref.update({ schedule: FieldValue.delete() });
+    const redelivered = (await deliver(d, await fanOutTick(d, { kind: 'tick', job: JOB }, 'tick-2', tickAt)))
+      .syncs;
+    for (const t of tenants.docs) await t.ref.update({ schedule: FieldValue.delete() });
     for (const shard of round.shards)
       redelivered.push(...(await deliver(d, await fanOutTick(d, shard.payload, shard.messageId))).syncs);
 
@@ -322,6 +332,123 @@ describe('tick fan-out over every tenant (Pub/Sub and Firestore emulators)', () 
     expect(warnings.every((w) => w.startsWith('rejected malformed tick-topic message'))).toBe(true);
     expect(await pullOnce('sync-pull', 100, true)).toEqual([]);
     expect(await pullOnce('tick-pull', 100, true)).toEqual([]);
+  });
+});
+
+describe('per-tenant schedules (Firestore and Pub/Sub emulators)', () => {
+  let h: SyncHarness;
+  const QUARTER = 15 * 60_000;
+
+  beforeAll(async () => {
+    h = await startSyncHarness({ users: 5, chromeos: 0, mobile: 0 });
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+  beforeEach(async () => {
+    await clearFirestore(h.env.GOOGLE_CLOUD_PROJECT!);
+  });
+
+  const seedScheduled = async (
+    tenants: Array<{ id: string; cron: string; timeZone: string; last: string }>,
+  ) => {
+    for (const t of tenants) {
+      await h.db.doc(paths.tenant(t.id)).set({
+        name: t.id,
+        status: 'active',
+        statusReason: null,
+        schedule: { cron: t.cron, timeZone: t.timeZone, lastScheduledAt: Date.parse(t.last) },
+      });
+      await h.db.doc(paths.mapping(t.id, 'users-1')).set({
+        ...usersMapping('users-1'),
+        version: 1,
+        createdAt: 'x',
+        updatedAt: 'x',
+        updatedBy: 'test',
+      });
+    }
+  };
+
+  /** Every quarter-hour tick from `from` for `hours`, as Cloud Scheduler sends them; which tenants each started. */
+  const tickThrough = async (from: string, hours: number, skip: readonly string[] = []) => {
+    const started: string[] = [];
+    const d = h.app.syncDeps();
+    for (let at = Date.parse(from); at < Date.parse(from) + hours * 3600_000; at += QUARTER) {
+      const iso = new Date(at).toISOString();
+      if (skip.includes(iso)) continue;
+      const published: SyncMessage[] = [];
+      await fanOutTick(
+        { db: h.db, log: d.log, sources: d.sources, publishSync: async (m) => void published.push(m) },
+        { kind: 'tick', job: JOB },
+        `tick-${at}`,
+        at,
+      );
+      for (const m of published) {
+        expect(m.requestId).toBe(`${JOB}:tick-${at}:${m.mappingId}`);
+        started.push(`${m.tenantId}@${iso.slice(11, 16)}`);
+      }
+    }
+    return started;
+  };
+
+  it('starts each tenant at its own times in its own zone, across a spring-forward day', async () => {
+    // New York springs forward at 02:00 local (07:00 UTC) on 2026-03-08: 06:00 local is 11:00 UTC the day
+    // before and 10:00 UTC that day. Berlin is still on winter time (UTC+1).
+    await seedScheduled([
+      { id: 'new-york', cron: '0 6,12,18 * * *', timeZone: 'America/New_York', last: '2026-03-07T23:00:00Z' },
+      { id: 'berlin', cron: '0 6,12,18 * * *', timeZone: 'Europe/Berlin', last: '2026-03-07T17:00:00Z' },
+      { id: 'utc', cron: '30 2 * * *', timeZone: 'Etc/UTC', last: '2026-03-07T02:30:00Z' },
+    ]);
+    const started = await tickThrough('2026-03-08T00:00:00Z', 24);
+    expect(started).toEqual([
+      'utc@02:30',
+      'berlin@05:00',
+      'new-york@10:00',
+      'berlin@11:00',
+      'new-york@16:00',
+      'berlin@17:00',
+      'new-york@22:00',
+    ]);
+    expect((await h.db.doc(paths.tenant('new-york')).get()).get('schedule.lastScheduledAt')).toBe(
+      Date.parse('2026-03-08T22:00:00Z'),
+    );
+  });
+
+  it('on a fall-back day runs a fixed time once, and a missed tick’s due time at the next tick', async () => {
+    // New York falls back from 02:00 EDT to 01:00 EST on 2026-11-01 (06:00 UTC): 01:30 local happens twice.
+    await seedScheduled([
+      { id: 'night', cron: '30 1 * * *', timeZone: 'America/New_York', last: '2026-10-31T05:30:00Z' },
+      { id: 'day', cron: '0 6,12,18 * * *', timeZone: 'America/New_York', last: '2026-10-31T22:00:00Z' },
+    ]);
+    // The 11:00 UTC tick (06:00 EST) is lost: its run starts at 11:15.
+    const started = await tickThrough('2026-11-01T00:00:00Z', 24, ['2026-11-01T11:00:00.000Z']);
+    expect(started).toEqual(['night@05:30', 'day@11:15', 'day@17:00', 'day@23:00']);
+  });
+
+  it('a tick redelivered with its publish time starts nothing twice; a schedule counts from its last run', async () => {
+    await seedScheduled([
+      { id: 'due', cron: '0 6,12,18 * * *', timeZone: 'Etc/UTC', last: '2026-05-04T05:00:00Z' },
+      { id: 'not-due', cron: '0 6,12,18 * * *', timeZone: 'Etc/UTC', last: '2026-05-04T06:00:00Z' },
+    ]);
+    const d = h.app.syncDeps();
+    const published: SyncMessage[] = [];
+    const deps: FanOutDeps = {
+      db: h.db,
+      log: d.log,
+      sources: d.sources,
+      publishSync: async (m) => void published.push(m),
+    };
+    const at = Date.parse('2026-05-04T06:00:20Z');
+    await fanOutTick(deps, { kind: 'tick', job: JOB }, 'tick-a', at);
+    await fanOutTick(deps, { kind: 'tick', job: JOB }, 'tick-a', at);
+    expect(published.map((m) => m.tenantId)).toEqual(['due']);
+    expect((await h.db.doc(paths.tenant('due')).get()).get('schedule.lastScheduledAt')).toBe(at);
+    // A tick for one tenant (sync now) is not a scheduled run: it neither needs nor moves the schedule.
+    await fanOutTick(deps, { kind: 'tick', job: JOB, tenantId: 'not-due' }, 'now-1');
+    expect(published.map((m) => `${m.tenantId}:${m.trigger}`)).toEqual(['due:schedule', 'not-due:manual']);
+    expect((await h.db.doc(paths.tenant('not-due')).get()).get('schedule.lastScheduledAt')).toBe(
+      Date.parse('2026-05-04T06:00:00Z'),
+    );
   });
 });
 

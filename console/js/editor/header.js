@@ -16,6 +16,7 @@ export const editorHeader = ({ tenantId, title, saved, onDelete }) => [
     saved && [
       saved.enabled === false && badge('disabled'),
       button('Sync now', {
+        'data-needs': 'write',
         disabled: state.tenant?.status !== 'active',
         onclick: (e) => startSync(tenantId, e.currentTarget, saved.id),
       }),
@@ -26,6 +27,7 @@ export const editorHeader = ({ tenantId, title, saved, onDelete }) => [
       ),
       button('Delete', {
         class: 'btn btn-danger-outline',
+        'data-needs': 'write',
         onclick: (e) => onDelete(e.currentTarget),
       }),
     ],

@@ -6,6 +6,8 @@ import { hasHostSignature, verifyHostSignature } from './host-hmac.js';
 import type { ApiRequest } from './http.js';
 import { IdTokenError, IdTokenVerifierUnavailable } from './id-token-verifier.js';
 import { roleFallsShort } from './membership.js';
+import { assertNotCrossSite, sessionIdFrom } from './session-auth.js';
+import { useSession } from '../store/sessions.js';
 import type { Access } from './router.js';
 import type { ApiServices, Caller, TenantScope } from './route-context.js';
 import type { App } from '../app.js';
@@ -46,6 +48,10 @@ export async function authenticate(
       'this endpoint is for the host product: sign the request (X-WS-Signature)',
     );
   }
+  if (!bearer && !req.header('authorization')) {
+    const sessionId = sessionIdFrom(req.header('cookie'));
+    if (sessionId) return acceptSession(req, sessionId, app, api);
+  }
   if (!bearer) {
     throw signInRequired(
       req.header('authorization') ? 'Authorization must be "Bearer <Google ID token>"' : 'sign in required',
@@ -62,6 +68,37 @@ export async function authenticate(
       throw new ApiError('unavailable', 'cannot verify sign-in right now; try again');
     throw err;
   }
+}
+
+/**
+ * A console session (api/session-auth.ts, store/sessions.ts): the identity Google's ID token showed at sign-in,
+ * for as long as the session lives. Roles are not part of it: tenant routes read the caller's membership on every
+ * request (resolveTenantScope), so a removal or a role change applies to the next request.
+ */
+async function acceptSession(
+  req: ApiRequest,
+  sessionId: string,
+  app: App,
+  api: ApiConfig,
+): Promise<Authenticated> {
+  const session = await useSession(app.db, sessionId, app.clock.now(), api.session);
+  if (!session) throw signInRequired('your session has ended; sign in again');
+  assertNotCrossSite(req, api.consoleOrigin);
+  return {
+    caller: {
+      kind: 'admin',
+      identity: {
+        sub: session.sub,
+        email: session.email,
+        name: session.name,
+        hd: null,
+        nonce: null,
+        expiresAt: session.expiresAt,
+      },
+      sessionId,
+    },
+    spendSignature: nothingToSpend,
+  };
 }
 
 /**

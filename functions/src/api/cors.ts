@@ -6,8 +6,9 @@ import { errorResult, type ApiRequest, type ApiResult } from './http.js';
  * so the browser withholds the answer; server-to-server callers (the host product) send no Origin at all.
  */
 // Idempotency-Key / Idempotent-Replayed: the console retries device actions safely (devices/device-actions.ts).
+// X-Requested-With: the CSRF header of session-cookie requests (session-auth.ts).
 const ALLOWED_HEADERS =
-  'Authorization, Content-Type, If-Match, Idempotency-Key, X-WS-Key-Id, X-WS-Timestamp, X-WS-Nonce, X-WS-Signature';
+  'Authorization, Content-Type, If-Match, Idempotency-Key, X-WS-Key-Id, X-WS-Timestamp, X-WS-Nonce, X-WS-Signature, X-Requested-With';
 const EXPOSED_HEADERS = 'ETag, Retry-After, Location, Idempotent-Replayed, X-Next-Page-Token';
 
 export function corsHeaders(req: ApiRequest, consoleOrigin: string): Record<string, string> {

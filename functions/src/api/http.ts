@@ -80,13 +80,15 @@ export function toApiRequest(req: Request, rawBody: Buffer): ApiRequest {
   };
 }
 
-export type ApiResult =
+/** `cookies`: Set-Cookie values, one header each (a record of headers holds only one). */
+export type ApiResult = (
   | { kind: 'json'; status: number; body: unknown; headers?: Record<string, string> }
   | { kind: 'redirect'; location: string; headers?: Record<string, string> }
   | { kind: 'html'; status: number; html: string; headers?: Record<string, string> }
   | { kind: 'empty'; status: number; headers?: Record<string, string> }
   /** A download (the records' CSV export); `contentType` names the charset. */
-  | { kind: 'text'; status: number; contentType: string; text: string; headers?: Record<string, string> };
+  | { kind: 'text'; status: number; contentType: string; text: string; headers?: Record<string, string> }
+) & { cookies?: string[] };
 
 export const json = (status: number, body: unknown, headers?: Record<string, string>): ApiResult => ({
   kind: 'json',
@@ -110,6 +112,7 @@ export const BASE_HEADERS = {
 
 export function send(res: Response, result: ApiResult, extraHeaders: Record<string, string>): void {
   res.set({ ...BASE_HEADERS, ...extraHeaders, ...result.headers });
+  if (result.cookies?.length) res.append('set-cookie', result.cookies);
   switch (result.kind) {
     case 'json':
       res.status(result.status).type('application/json').send(JSON.stringify(result.body));

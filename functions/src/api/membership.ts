@@ -12,7 +12,7 @@ export type RoleNeed = 'read' | 'write' | 'owner';
 
 /** Why `role` is not enough for `need`, or null when it is. */
 export function roleFallsShort(role: Role, need: RoleNeed): string | null {
-  if (need === 'owner' && role !== 'owner') return 'only owners can manage the team';
+  if (need === 'owner' && role !== 'owner') return 'only owners can manage the team and the tenant settings';
   if (need === 'write' && !canWrite(role)) return 'only owners and admins can make changes';
   return null;
 }

@@ -11,6 +11,8 @@ import type { DocumentData } from '../store/firestore.js';
 export interface AdminCaller {
   kind: 'admin';
   identity: VerifiedIdToken;
+  /** Set when the caller came with the console's session cookie rather than a bearer token. */
+  sessionId?: string;
 }
 
 export type Caller = AdminCaller | HostCaller | { kind: 'anonymous' };

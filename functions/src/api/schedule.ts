@@ -1,10 +1,10 @@
-import { SCHEDULER_JOBS } from '../../../shared/topology.js';
-import { nextCronTime } from '../../../infra/cron.js';
+import { scheduleOfTenant, scheduleView } from '../engine/tenant-schedule.js';
 
-/** When the scheduled sync of every active tenant runs next (the Cloud Scheduler tick job). */
-export function syncSchedule(now: number): { cron: string; timeZone: string; nextRunAt: string | null } {
-  const job = SCHEDULER_JOBS[0];
-  if (!job) return { cron: '', timeZone: 'Etc/UTC', nextRunAt: null };
-  const next = nextCronTime(job.schedule, new Date(now), job.timeZone);
-  return { cron: job.schedule, timeZone: job.timeZone, nextRunAt: next ? next.toISOString() : null };
+/**
+ * When the tenant's scheduled sync runs next, from its own schedule and time zone (engine/tenant-schedule.ts),
+ * with the schedule in words (cronstrue, on the server: the console has no build step). Only active tenants are
+ * picked up by the scheduled tick.
+ */
+export function tenantSchedule(tenant: Record<string, unknown>, status: string, now: number) {
+  return scheduleView(scheduleOfTenant(tenant), now, status === 'active');
 }

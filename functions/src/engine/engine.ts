@@ -4,6 +4,7 @@ import { listEnabledLoginUsersMappings, readMapping } from '../store/mappings.js
 import { sharedRequestBudget, type RequestBudget } from '../store/request-budget.js';
 import { loadPageDocs, recordRunError, runRef } from '../store/runs.js';
 import { readTenant, type TenantDoc } from '../store/tenants.js';
+import { removalCeilingOf } from '../store/tenant-settings.js';
 import { backoffDelay } from './backoff-delay.js';
 import { afterPage } from './decisions.js';
 import {
@@ -57,8 +58,14 @@ export async function runSync(deps: EngineDeps, payload: unknown): Promise<SyncO
   const log = deps.log.child({ tenantId: msg.tenantId, mappingId: msg.mappingId, requestId: msg.requestId });
   const tenant = await readTenant(deps.db, msg.tenantId);
   if (!tenant) return { status: 'dropped', reason: 'tenant is unknown' };
-  const mapping = await readMapping(deps.db, msg.tenantId, msg.mappingId);
-  if (!mapping || !mapping.enabled) return { status: 'dropped', reason: 'mapping missing or disabled' };
+  const stored = await readMapping(deps.db, msg.tenantId, msg.mappingId);
+  if (!stored || !stored.enabled) return { status: 'dropped', reason: 'mapping missing or disabled' };
+  // The tenant's removal ceiling (its settings, store/tenant-settings.ts) applies where it is stricter.
+  const ceiling = removalCeilingOf(tenant);
+  const mapping =
+    ceiling !== null && ceiling < stored.removalThresholdPercent
+      ? { ...stored, removalThresholdPercent: ceiling }
+      : stored;
   const source = deps.sources[mapping.source];
   if (!source.connected(tenant)) return { status: 'dropped', reason: source.whyNotConnected(tenant) };
 

@@ -7,9 +7,11 @@ import {
   type MappingSummary,
 } from '../store/mappings.js';
 import { readTenant, readTenants } from '../store/tenants.js';
+import { recordScheduledRuns } from '../store/tenant-settings.js';
 import { tickTopicMessageSchema, type ShardMessage, type SyncMessage, type TickMessage } from './messages.js';
 import { continuationCuts } from './tenant-key-space.js';
 import { syncsOf, tenantSyncs, type ConnectedSources } from './tenant-syncs.js';
+import { isScheduleDue, scheduleOfTenant } from './tenant-schedule.js';
 
 export interface FanOutLimits {
   /** Enabled mappings one invocation reads and publishes: its bounded work. */
@@ -40,6 +42,8 @@ export interface FanOutDeps {
    */
   publishShard?(msg: ShardMessage): Promise<unknown>;
   limits?: Partial<FanOutLimits>;
+  /** The clock for a tick that does not say when it was published (tests, tools). */
+  now?: () => number;
 }
 
 export interface FanOutResult {
@@ -63,11 +67,19 @@ export interface FanOutResult {
  * Every request id is `job:tickId:mappingId`, with tickId the scheduled tick's message id whatever shard
  * published it: a redelivered tick or shard (even one cut differently, say after a mapping was added) asks
  * for runs the engine has already seen, and its request dedupe (store/sync-state.ts) drops them.
+ *
+ * Per-tenant schedules (engine/tenant-schedule.ts): Cloud Scheduler ticks every 15 minutes, and a scheduled tick
+ * publishes only the syncs of tenants whose schedule is due at the tick's time (`tickAt`: the tick message's
+ * publish time, carried by its shards, so a redelivery decides the same). Due is judged from the tenant
+ * documents the shard reads anyway, so a schedule costs no read; the due tenants get `lastScheduledAt = tickAt`
+ * in batched writes after their syncs are published. A failure before that write redelivers the message, which
+ * publishes the same request ids again (dropped by the engine); after it, the tenants are no longer due.
  */
 export async function fanOutTick(
   deps: FanOutDeps,
   payload: unknown,
   messageId: string,
+  publishedAt?: number,
 ): Promise<FanOutResult> {
   const parsed = tickTopicMessageSchema.safeParse(payload);
   if (!parsed.success) {
@@ -78,8 +90,9 @@ export async function fanOutTick(
   }
   const msg = parsed.data;
   if (msg.kind === 'tick' && msg.tenantId) return tickOneTenant(deps, msg, msg.tenantId, messageId);
+  const tickAt = publishedAt ?? (deps.now ?? Date.now)();
   const shard: ShardMessage =
-    msg.kind === 'shard' ? msg : { kind: 'shard', job: msg.job, tickId: messageId, from: '' };
+    msg.kind === 'shard' ? msg : { kind: 'shard', job: msg.job, tickId: messageId, from: '', tickAt };
   return dispatch(deps, msg, await runShard(deps, shard));
 }
 
@@ -127,14 +140,22 @@ async function runShard(deps: FanOutDeps, shard: ShardMessage): Promise<ShardOut
   const batches: string[][] = [];
   for (let i = 0; i < tenantIds.length; i += TENANT_BATCH) batches.push(tenantIds.slice(i, i + TENANT_BATCH));
   const messages: SyncMessage[] = [];
+  const due: string[] = [];
+  // A shard published before schedules were per tenant carries no tickAt: every tenant is due, as it was then.
+  const tickAt = shard.tickAt;
   await forEachBounded(batches, BATCHES_AT_ONCE, async (batch) => {
     const tenants = await readTenants(deps.db, batch);
     for (const tenantId of batch) {
-      for (const m of syncsOf(tenants.get(tenantId), byTenant.get(tenantId) ?? [], deps.sources))
+      const tenant = tenants.get(tenantId);
+      if (!tenant) continue;
+      if (tickAt !== undefined && !isScheduleDue(scheduleOfTenant(tenant), tickAt)) continue;
+      due.push(tenantId);
+      for (const m of syncsOf(tenant, byTenant.get(tenantId) ?? [], deps.sources))
         messages.push(syncMessage(shard, tenantId, m.id, 'schedule'));
     }
   });
   await forEachBounded(messages, limits.publishConcurrency, deps.publishSync);
+  if (tickAt !== undefined) await recordScheduledRuns(deps.db, due, tickAt);
   const published = messages.length;
 
   const rest: ShardMessage[] = [];
@@ -155,6 +176,7 @@ async function runShard(deps: FanOutDeps, shard: ShardMessage): Promise<ShardOut
     from: shard.from,
     to: shard.to ?? null,
     mappings: page.mappings.length,
+    dueTenants: due.length,
     published,
     shards: rest.length,
   });

@@ -32,6 +32,8 @@ export const shardMessageSchema = z
       .regex(/^[^/]{1,100}$/)
       .optional(),
     to: tenantKey.optional(),
+    /** The scheduled tick's time (epoch ms): tenants whose schedule is due then are synced (fan-out.ts). */
+    tickAt: z.number().int().nonnegative().optional(),
   })
   .refine((m) => m.to === undefined || m.from < m.to, { message: 'an empty tenant range' })
   .refine((m) => m.after === undefined || m.from !== '', { message: '`after` names a mapping of `from`' });

@@ -93,6 +93,20 @@ export const envShape = {
   SIGNIN_REDIRECT_URI: z.url().optional(),
   SYNC_WEBHOOK_MAX_REQUESTS: z.coerce.number().int().min(1).max(1000).default(10),
   SYNC_WEBHOOK_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
+  /** A console session ends after this long without a request (api/session-auth.ts). */
+  SESSION_IDLE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(30 * 86_400)
+    .default(8 * 3600),
+  /** and at the latest this long after sign-in, however active. */
+  SESSION_MAX_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(90 * 86_400)
+    .default(7 * 86_400),
 
   // push
   /**
@@ -214,6 +228,8 @@ export interface ApiSettings {
   hostProductKeys: ReadonlyMap<string, string>;
   signinRedirectUri: string | null;
   syncRateLimit: { maxRequests: number; windowMs: number };
+  /** Console sessions: idle timeout and absolute lifetime. */
+  session: { idleMs: number; maxMs: number };
 }
 
 /** The service's Entra app registration. The secret is handed to the token endpoint only, never logged. */
@@ -342,6 +358,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): RuntimeConfig 
         maxRequests: e.SYNC_WEBHOOK_MAX_REQUESTS,
         windowMs: e.SYNC_WEBHOOK_WINDOW_SECONDS * 1000,
       },
+      session: { idleMs: e.SESSION_IDLE_SECONDS * 1000, maxMs: e.SESSION_MAX_SECONDS * 1000 },
     },
     entra:
       e.ENTRA_CLIENT_ID && e.ENTRA_CLIENT_SECRET

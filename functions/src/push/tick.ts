@@ -4,7 +4,7 @@ import { reconcilePushChannels } from './channels.js';
 import { pushDepsOf } from './push-deps.js';
 
 /**
- * Channel upkeep rides on the scheduler tick (five a day): PUSH_RENEW_BEFORE_SECONDS is longer than the longest
+ * Channel upkeep rides on the scheduler tick (hourly: pubsub-handlers.ts skips the quarter-hour ticks): PUSH_RENEW_BEFORE_SECONDS is longer than the longest
  * gap between ticks, so a channel is replaced at least one tick before it expires. A tenant tick (sync now,
  * the initial sync) maintains that tenant only. Never fails the tick: the next one tries again.
  */

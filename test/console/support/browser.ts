@@ -77,3 +77,16 @@ export async function signIn(page: Page, consoleUrl: string, accountEmail?: stri
   await viaGoogle(page, consoleUrl, () => link.click(), 'approve', accountEmail);
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
 }
+
+/**
+ * Headers that call the API as the page's signed-in admin from outside the page (another tab, a script): the
+ * session cookie the browser holds (HttpOnly, so read from the browser context) and the CSRF header that
+ * cookie-authenticated writes need (functions/src/api/session-auth.ts).
+ */
+export async function sessionHeaders(page: Page, consoleUrl: string): Promise<Record<string, string>> {
+  const cookies = await page.context().cookies(`${consoleUrl}/api/me`);
+  return {
+    cookie: cookies.map((c) => `${c.name}=${c.value}`).join('; '),
+    'x-requested-with': 'workspace-sync',
+  };
+}

@@ -18,7 +18,9 @@ import { readTenantSummaries } from '../../store/tenants.js';
 import { parseQuery, queryObject } from '../request-body.js';
 import { requireAdmin, type RouteContext } from '../route-context.js';
 import type { Route } from '../router.js';
-import { safeReturnTo, signinHandoffPage } from '../signin-page.js';
+import { safeReturnTo } from '../signin-page.js';
+import { assertNotCrossSite, clearedSessionCookie, sessionCookie, sessionIdFrom } from '../session-auth.js';
+import { createSession, endSession, endSessionsOf } from '../../store/sessions.js';
 import { IdTokenError, IdTokenVerifierUnavailable } from '../id-token-verifier.js';
 import { acceptSigninState, issueSigninState, SIGNIN_STATE_TTL_MS, signinStateKey } from '../signin-state.js';
 
@@ -84,12 +86,16 @@ function signinFailed(ctx: RouteContext, code: string): ApiResult {
   return redirect(url.toString());
 }
 
-/** GET /api/auth/callback: code -> verified ID token -> handed to the console page. The binding cookie goes. */
+/**
+ * GET /api/auth/callback: code -> verified ID token -> a server session (store/sessions.ts) whose id goes to the
+ * browser in an HttpOnly cookie (api/session-auth.ts), and back to the console. The ID token itself goes nowhere:
+ * it expires in an hour, the session lives on. The binding cookie goes.
+ */
 async function callback(ctx: RouteContext): Promise<ApiResult> {
   const result = await completeSignin(ctx);
   return {
     ...result,
-    headers: { ...result.headers, 'set-cookie': clearedCookie(SIGNIN_COOKIE, signinRedirectUri(ctx)) },
+    cookies: [clearedCookie(SIGNIN_COOKIE, signinRedirectUri(ctx)), ...(result.cookies ?? [])],
   };
 }
 
@@ -115,8 +121,19 @@ async function completeSignin(ctx: RouteContext): Promise<ApiResult> {
     });
     if (!tokens.idToken) return signinFailed(ctx, 'google_error');
     const identity = await ctx.services.idTokens.verify(tokens.idToken, { nonce: signin.nonce });
+    const now = ctx.app.clock.now();
+    const session = await createSession(
+      ctx.app.db,
+      { email: identity.email, name: identity.name, sub: identity.sub },
+      now,
+      ctx.api.session,
+    );
     ctx.log.info('admin signed in', { email: identity.email });
-    return signinHandoffPage(tokens.idToken, signin.returnTo);
+    const back = new URL(signin.returnTo, ctx.api.consoleOrigin).toString();
+    return {
+      ...redirect(back),
+      cookies: [sessionCookie(session.id, ctx.api.session.maxMs / 1000, ctx.api.consoleOrigin)],
+    };
   } catch (err) {
     if (err instanceof GoogleOAuthError) return signinFailed(ctx, 'exchange_failed');
     if (err instanceof IdTokenError) return signinFailed(ctx, 'invalid_id_token');
@@ -139,7 +156,33 @@ async function me(ctx: RouteContext): Promise<ApiResult> {
     return [{ tenantId: m.tenantId, name: tenant.name, role: m.role, status: tenant.status }];
   });
   tenants.sort((a, b) => a.name.localeCompare(b.name) || a.tenantId.localeCompare(b.tenantId));
-  return json(200, { email: identity.email, name: identity.name, tenants });
+  const session =
+    ctx.caller.kind === 'admin' && ctx.caller.sessionId
+      ? { expiresAt: new Date(identity.expiresAt).toISOString() }
+      : null;
+  return json(200, { email: identity.email, name: identity.name, tenants, session });
+}
+
+/**
+ * POST /api/auth/signout: ends this browser's session and clears its cookie. Public, so a browser whose session
+ * already ended can still clear its cookie; as a cookie-carrying write it must pass the CSRF check.
+ */
+async function signOut(ctx: RouteContext): Promise<ApiResult> {
+  assertNotCrossSite(ctx.req, ctx.api.consoleOrigin);
+  const sessionId = sessionIdFrom(ctx.req.header('cookie'));
+  if (sessionId) await endSession(ctx.app.db, sessionId);
+  return { ...json(200, { signedOut: true }), cookies: [clearedSessionCookie(ctx.api.consoleOrigin)] };
+}
+
+/** POST /api/auth/signout-everywhere: ends every session of the signed-in email, in every browser. */
+async function signOutEverywhere(ctx: RouteContext): Promise<ApiResult> {
+  const { identity } = requireAdmin(ctx);
+  const ended = await endSessionsOf(ctx.app.db, identity.email);
+  ctx.log.info('admin signed out everywhere', { email: identity.email, sessions: ended });
+  return {
+    ...json(200, { signedOut: true, sessionsEnded: ended }),
+    cookies: [clearedSessionCookie(ctx.api.consoleOrigin)],
+  };
 }
 
 export const authRoutes: Array<Route<RouteContext>> = [
@@ -190,6 +233,26 @@ export const authRoutes: Array<Route<RouteContext>> = [
           }),
         },
       },
+    },
+  },
+  {
+    method: 'POST',
+    pattern: '/api/auth/signout',
+    access: { kind: 'public' },
+    handle: signOut,
+    doc: {
+      summary: 'Signs this browser out: ends its session and clears the session cookie',
+      responses: { 204: { description: 'Signed out.' } },
+    },
+  },
+  {
+    method: 'POST',
+    pattern: '/api/auth/signout-everywhere',
+    access: { kind: 'signedIn' },
+    handle: signOutEverywhere,
+    doc: {
+      summary: 'Ends every session of the signed-in admin, in every browser',
+      responses: { 200: { description: 'How many sessions were ended.' } },
     },
   },
 ];

@@ -17,6 +17,7 @@ import { syncWebhookRoutes } from './sync-webhook.js';
 import { tenantRoutes } from './tenant-routes.js';
 import { hostListRoutes } from './host-list-routes.js';
 import { notificationRoutes } from '../../notifications/routes.js';
+import { settingsRoutes } from './settings-routes.js';
 
 export const API_ROUTES: Array<Route<RouteContext>> = [
   ...authRoutes,
@@ -36,4 +37,5 @@ export const API_ROUTES: Array<Route<RouteContext>> = [
   ...hostListRoutes,
   ...openApiRoutes,
   ...notificationRoutes,
+  ...settingsRoutes,
 ];

@@ -10,7 +10,7 @@ import { parseBody } from '../request-body.js';
 import { actorOf, requireTenant, type RouteContext } from '../route-context.js';
 import type { Route } from '../router.js';
 import { runSummary } from '../run-views.js';
-import { syncSchedule } from '../schedule.js';
+import { tenantSchedule } from '../schedule.js';
 
 export const createTenantBody = z.strictObject({
   tenantId: z
@@ -135,14 +135,8 @@ async function tenantStatus(ctx: RouteContext): Promise<ApiResult> {
     // Whether this service can connect Microsoft Entra at all (ENTRA_CLIENT_ID set).
     entraAvailable: ctx.api.entra !== null,
     mappings,
-    schedule: scheduleFor(scope.tenant.status, ctx.app.clock.now()),
+    schedule: tenantSchedule(scope.raw, scope.tenant.status, ctx.app.clock.now()),
   });
-}
-
-/** Only active tenants are picked up by the scheduled tick. */
-function scheduleFor(status: string, now: number) {
-  const s = syncSchedule(now);
-  return status === 'active' ? s : { ...s, nextRunAt: null };
 }
 
 export const tenantRoutes: Array<Route<RouteContext>> = [
