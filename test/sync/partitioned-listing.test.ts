@@ -43,7 +43,8 @@ function sequentialDeps(h: SyncHarness): Partial<EngineDeps> {
 async function contentOf(h: SyncHarness, objectId: string) {
   const out = new Map<string, unknown>();
   for (const [id, { data }] of await recordsOf(h.db, h.tenantId, objectOf(objectId))) {
-    const { _sync, ...fields } = data as { _sync: Record<string, unknown> };
+    // `_history` names the run and mapping that wrote each change, which differ between the two listings.
+    const { _sync, _history, ...fields } = data as { _sync: Record<string, unknown>; _history: unknown };
     out.set(id, { fields, status: _sync.status, sourceId: _sync.sourceId, removedAt: _sync.removedAt });
   }
   return out;

@@ -151,18 +151,49 @@ async function deliveries(ctx: RouteContext): Promise<ApiResult> {
 
 const base = '/api/tenants/:tenantId/notifications';
 export const notificationRoutes: Array<Route<RouteContext>> = [
-  { method: 'GET', pattern: base, access: { kind: 'tenant', need: 'read', allowHost: true }, handle: get },
-  { method: 'PUT', pattern: base, access: { kind: 'tenant', need: 'owner', allowHost: true }, handle: put },
+  {
+    method: 'GET',
+    pattern: base,
+    access: { kind: 'tenant', need: 'read', allowHost: true },
+    handle: get,
+    doc: {
+      summary: "The tenant's notification targets: the webhook (URL, events) and email (recipients, events)",
+      responses: { 200: { description: 'The notification settings (never the webhook secret).' } },
+    },
+  },
+  {
+    method: 'PUT',
+    pattern: base,
+    access: { kind: 'tenant', need: 'owner', allowHost: true },
+    handle: put,
+    doc: {
+      summary: 'Sets the notification targets (validated; the change is audited)',
+      body: settingsBody(false),
+      responses: { 200: { description: 'The stored settings.' } },
+    },
+  },
   {
     method: 'POST',
     pattern: `${base}/webhook-secret`,
     access: { kind: 'tenant', need: 'owner', allowHost: true },
     handle: rotateSecret,
+    doc: {
+      summary:
+        'Creates a new webhook signing secret (Standard Webhooks `whsec_…`), shown once; the old one stops signing',
+      body: z.strictObject({}),
+      bodyOptional: true,
+      responses: { 200: { description: '`{secret}`, this once.' } },
+    },
   },
   {
     method: 'GET',
     pattern: `${base}/deliveries`,
     access: { kind: 'tenant', need: 'read', allowHost: true },
     handle: deliveries,
+    doc: {
+      summary: 'The delivery log: each webhook and email attempt, newest first',
+      query: deliveriesQuery,
+      responses: { 200: { description: '`{deliveries, nextPageToken}`.' } },
+    },
   },
 ];

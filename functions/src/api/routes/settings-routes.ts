@@ -124,17 +124,31 @@ export const settingsRoutes: Array<Route<RouteContext>> = [
     pattern: '/api/tenants/:tenantId/settings',
     access: { kind: 'tenant', need: 'read', allowHost: true },
     handle: getSettings,
+    doc: {
+      summary: "The tenant's settings: people precedence, removal thresholds, schedule and time zone",
+      responses: { 200: { description: 'The settings, with the schedule described in words.' } },
+    },
   },
   {
     method: 'PUT',
     pattern: '/api/tenants/:tenantId/settings',
     access: { kind: 'tenant', need: 'owner', allowHost: true },
     handle: putSettings,
+    doc: {
+      summary: 'Changes tenant settings (validated, IANA time zone; audited with who, when and what changed)',
+      body: settingsBody,
+      responses: { 200: { description: 'The stored settings.' } },
+    },
   },
   {
     method: 'GET',
     pattern: '/api/tenants/:tenantId/settings/audit',
     access: { kind: 'tenant', need: 'read', allowHost: true },
     handle: getAudit,
+    doc: {
+      summary: 'Who changed the tenant settings, when, from what to what (newest first)',
+      query: auditQuery,
+      responses: { 200: { description: '`{entries}`.' } },
+    },
   },
 ];
