@@ -256,7 +256,15 @@ async function compareRecords(tenantId: string, objectId: string) {
   let differing = 0;
   let removedMarks = 0;
   for (const doc of mine.docs) {
-    const { _sync: sync, ...data } = doc.data() as { _sync: { status: string; hash: string } };
+    // `_history` (the last changes of each record, store/record-history.ts) is ours alone: not compared.
+    const {
+      _sync: sync,
+      _history,
+      ...data
+    } = doc.data() as {
+      _sync: { status: string; hash: string };
+      _history?: unknown;
+    };
     if (sync.status === 'removed') removedMarks++;
     const other = expected.get(doc.id);
     expected.delete(doc.id);
