@@ -1,5 +1,5 @@
 // Workspace Sync admin console: boot, sign-in, tenant selection and routing.
-import { ApiError, clearToken, get, getToken, post } from './js/api.js';
+import { ApiError, get, post } from './js/api.js';
 import { h, replace } from './js/dom.js';
 import { currentRoute, defineRoutes, match, navigate } from './js/router.js';
 import {
@@ -135,7 +135,6 @@ async function signOut(everywhere = false) {
   } catch (err) {
     if (!(err instanceof ApiError && err.status === 401)) return showError(err, 'Signing out did not work');
   }
-  clearToken();
   sessionStorage.removeItem('ws.tenant');
   history.replaceState(null, '', '/');
   signInView(everywhere === true ? 'You have signed out on every device.' : 'You have signed out.');
@@ -243,7 +242,6 @@ async function boot() {
     document.getElementById('main')?.focus();
   });
   window.addEventListener('ws:unauthorized', () => {
-    clearToken();
     if (state.me) signInView(EXPIRED);
   });
   if (problem) return signInView(problem);
@@ -251,7 +249,9 @@ async function boot() {
     // The session cookie is HttpOnly: asking who is signed in is how the console finds out.
     state.me = await get('/api/me');
   } catch (err) {
-    if (err instanceof ApiError && err.status === 401) return signInView(getToken() ? EXPIRED : null);
+    // The cookie is HttpOnly: the API tells a session that ended (cookie sent, session gone) from none at all.
+    if (err instanceof ApiError && err.status === 401)
+      return signInView(/session has ended/.test(err.message) ? EXPIRED : null);
     return showError(err, 'Workspace Sync could not load your account');
   }
   window.addEventListener('hashchange', render);

@@ -1,7 +1,5 @@
 // The API client: same-origin JSON, signed in by the session cookie (HttpOnly, set at sign-in), one error shape.
 
-export const TOKEN_KEY = 'ws.idToken';
-
 export class ApiError extends Error {
   /**
    * @param {number} status HTTP status (0 when the service could not be reached)
@@ -17,9 +15,6 @@ export class ApiError extends Error {
     this.details = details;
   }
 }
-
-export const getToken = () => sessionStorage.getItem(TOKEN_KEY);
-export const clearToken = () => sessionStorage.removeItem(TOKEN_KEY);
 
 /** `fieldMap[0].source`, `/fieldMap/0/source` and `['fieldMap', 0, 'source']` all become `fieldMap.0.source`. */
 export function normalizePath(p) {
@@ -40,8 +35,6 @@ export async function request(method, path, opts = {}) {
   /** @type {Record<string, string>} */
   // The session cookie's CSRF check (functions/src/api/session-auth.ts): a page of another site cannot send it.
   const headers = { accept: 'application/json', 'x-requested-with': 'workspace-sync', ...opts.headers };
-  const token = getToken();
-  if (token) headers.authorization = `Bearer ${token}`;
   if (opts.body !== undefined) headers['content-type'] = 'application/json';
   if (opts.ifMatch) headers['if-match'] = opts.ifMatch;
   let res;

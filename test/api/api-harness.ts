@@ -251,7 +251,8 @@ export async function startApiHarness(
   };
 
   const signIn = async (email: string): Promise<string> => {
-    const { idToken } = await authorizeAgainstSimulator(config, email, []);
+    // The console's sign-in scopes (openid email profile): `profile` is what puts the name in the ID token.
+    const { idToken } = await authorizeAgainstSimulator(config, email, ['profile']);
     if (!idToken) throw new Error(`no ID token for ${email}`);
     return idToken;
   };

@@ -24,7 +24,8 @@ it('no token, code, verifier or secret reaches a log line or an HTTP answer', as
   const answers: string[] = [];
   const keep = (...texts: string[]) => answers.push(...texts);
 
-  // Sign-in, by hand so the code and the ID token can be captured.
+  // Sign-in, by hand so the code and the session id can be captured: the callback answers with a redirect and
+  // an HttpOnly session cookie, never the ID token itself.
   const login = await h.request('GET', `/api/auth/login?loginHint=${encodeURIComponent(h.ws.adminEmail)}`);
   keep(login.text, login.headers.get('location') ?? '');
   const signinBack = await h.consent(login.headers.get('location')!);
@@ -33,8 +34,16 @@ it('no token, code, verifier or secret reaches a log line or an HTTP answer', as
     redirect: 'manual',
     headers: { cookie: (login.headers.get('set-cookie') ?? '').split(';')[0]! },
   });
-  const html = await page.text();
-  const idToken = /"(eyJ[^"]+)"/.exec(html)![1]!;
+  keep(await page.text(), page.headers.get('location') ?? '');
+  const sessionCookie = page.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0]!)
+    .find((c) => c.startsWith('__session=ws_s_'));
+  expect(sessionCookie, 'the sign-in ends in a session cookie').toBeDefined();
+  const sessionId = sessionCookie!.slice('__session='.length);
+  keep((await h.request('GET', '/api/me', { headers: { cookie: sessionCookie! } })).text);
+  // The API's other callers (hosts' tools, scripts) send a Google ID token as a bearer token.
+  const idToken = await h.signIn(h.ws.adminEmail);
   idTokens.push(idToken);
   const token = idToken;
 
@@ -148,6 +157,11 @@ it('no token, code, verifier or secret reaches a log line or an HTTP answer', as
   for (const text of [logs, ...answers]) {
     expect(text).not.toMatch(/ya29\.|1\/\/0|4\/0A/);
     expect(text.includes(idToken)).toBe(false);
+  }
+  // The session id travels only in its cookie: no log line and no answer body names it.
+  for (const text of [logs, ...answers]) {
+    const at = text.indexOf(sessionId);
+    expect(at, `session id leaked: …${text.slice(Math.max(0, at - 120), at)}`).toBe(-1);
   }
   // Firestore holds none of them either (a verifier only until its state is used).
   for (const [path, json] of await h.dump()) {

@@ -5,6 +5,7 @@ import {
   hasChromium,
   CHROMIUM_PATH,
   launchBrowser,
+  sessionHeaders,
   signIn,
   viaGoogle,
   watchPageErrors,
@@ -33,11 +34,11 @@ describe('admin console: records and progress', () => {
     path: string,
     body?: unknown,
   ): Promise<{ status: number; body: Json }> => {
-    const token = await page.evaluate(() => sessionStorage.getItem('ws.idToken'));
+    // As the page itself calls the API: with its session cookie and the CSRF header.
     const res = await fetch(`${cs.consoleUrl}/api/tenants/${cs.tenantId}${path}`, {
       method,
       headers: {
-        authorization: `Bearer ${token}`,
+        ...(await sessionHeaders(page, cs.consoleUrl)),
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),

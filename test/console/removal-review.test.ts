@@ -4,6 +4,7 @@ import {
   hasChromium,
   CHROMIUM_PATH,
   launchBrowser,
+  sessionHeaders,
   signIn,
   viaGoogle,
   watchPageErrors,
@@ -38,11 +39,11 @@ describe('admin console: removal review and identifier changes', () => {
     path: string,
     body?: unknown,
   ): Promise<{ status: number; body: Json }> => {
-    const token = await page.evaluate(() => sessionStorage.getItem('ws.idToken'));
+    // As the page itself calls the API: with its session cookie and the CSRF header.
     const res = await fetch(`${cs.consoleUrl}/api/tenants/${cs.tenantId}${path}`, {
       method,
       headers: {
-        authorization: `Bearer ${token}`,
+        ...(await sessionHeaders(page, cs.consoleUrl)),
         ...(body === undefined ? {} : { 'content-type': 'application/json' }),
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),

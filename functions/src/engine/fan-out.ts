@@ -155,6 +155,7 @@ async function runShard(deps: FanOutDeps, shard: ShardMessage): Promise<ShardOut
     }
   });
   await forEachBounded(messages, limits.publishConcurrency, deps.publishSync);
+  // A page holds whole tenants (store/mappings.ts), so each due tenant's syncs all went out above.
   if (tickAt !== undefined) await recordScheduledRuns(deps.db, due, tickAt);
   const published = messages.length;
 

@@ -1,5 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { FieldPath, type DocumentData, type Firestore, type Transaction } from '@google-cloud/firestore';
+import {
+  FieldPath,
+  type DocumentData,
+  type Firestore,
+  type QueryDocumentSnapshot,
+  type Transaction,
+} from '@google-cloud/firestore';
 import { z } from 'zod';
 import { SOURCE_KINDS, type SourceKind } from '../../../shared/entities.js';
 import { paths } from '../../../shared/firestore-paths.js';
@@ -101,8 +107,10 @@ function enabledMappingsIn(db: Firestore, range: MappingRange) {
 }
 
 /**
- * One page (at most `limit`) of the enabled mappings in `range`, reading only the fields the fan-out needs.
- * `full` says the range may hold more after the page's last mapping.
+ * One page (about `limit`) of the enabled mappings in `range`, reading only the fields the fan-out needs.
+ * `full` says the range may hold more after the page's last mapping. A page never ends inside a tenant: when
+ * the limit falls among a tenant's mappings, the rest of that tenant's (at most the per-tenant maximum) join
+ * the page, so the fan-out decides and records each tenant's scheduled run in one place.
  */
 export async function pageEnabledMappings(
   db: Firestore,
@@ -110,14 +118,29 @@ export async function pageEnabledMappings(
   limit: number,
 ): Promise<{ mappings: MappingSummary[]; full: boolean }> {
   const snap = await enabledMappingsIn(db, range).select('source', 'enabled').limit(limit).get();
-  const mappings = snap.docs.flatMap((d): MappingSummary[] => {
-    const tenant = d.ref.parent.parent;
-    // Only tenants/{t}/mappings/{m} is a mapping; a collection of that name elsewhere is not.
-    if (!tenant || tenant.parent.id !== 'tenants' || tenant.parent.parent !== null) return [];
-    const parsed = summarySchema.safeParse(d.data());
-    return parsed.success ? [{ tenantId: tenant.id, id: d.id, ...parsed.data }] : [];
-  });
-  return { mappings, full: snap.size === limit };
+  const mappings = snap.docs.flatMap(summaryOf);
+  const full = snap.size === limit;
+  const last = snap.docs.at(-1);
+  const lastTenant = last?.ref.parent.parent;
+  if (full && last && lastTenant) {
+    const rest = await lastTenant
+      .collection('mappings')
+      .where('enabled', '==', true)
+      .orderBy(FieldPath.documentId())
+      .startAfter(last.id)
+      .select('source', 'enabled')
+      .get();
+    mappings.push(...rest.docs.flatMap(summaryOf));
+  }
+  return { mappings, full };
+}
+
+function summaryOf(d: QueryDocumentSnapshot): MappingSummary[] {
+  const tenant = d.ref.parent.parent;
+  // Only tenants/{t}/mappings/{m} is a mapping; a collection of that name elsewhere is not.
+  if (!tenant || tenant.parent.id !== 'tenants' || tenant.parent.parent !== null) return [];
+  const parsed = summarySchema.safeParse(d.data());
+  return parsed.success ? [{ tenantId: tenant.id, id: d.id, ...parsed.data }] : [];
 }
 
 /** How many enabled mappings `range` holds (an aggregation: about one read per thousand). */

@@ -37,12 +37,17 @@ export interface StoredRecord {
 
 const BOOKKEEPING = new Set(['_sync', HISTORY_FIELD, '_people']);
 
-function storedRecord(id: string, data: DocumentData): StoredRecord {
+/** A record document's mapped fields, without the bookkeeping. */
+function mappedFields(data: DocumentData): DocumentData {
   const fields: DocumentData = {};
   for (const [k, v] of Object.entries(data)) if (!BOOKKEEPING.has(k)) fields[k] = v;
+  return fields;
+}
+
+function storedRecord(id: string, data: DocumentData): StoredRecord {
   return {
     id,
-    fields,
+    fields: mappedFields(data),
     sync: data._sync as unknown,
     history: parseHistory(data[HISTORY_FIELD]).slice(-HISTORY_LIMIT),
     people: data._people as unknown,
@@ -232,8 +237,7 @@ export async function replaceRecords(
     chunk.forEach(({ body }, k) => {
       const prior = previous?.[k];
       const before = prior?.exists ? storedRecord(prior.id, prior.data()!) : null;
-      const fields: DocumentData = {};
-      for (const [key, v] of Object.entries(body)) if (!BOOKKEEPING.has(key)) fields[key] = v;
+      const fields = mappedFields(body);
       const from = originOf(body);
       const entry = changeEntry(
         { ...from, ...origin, at: origin?.at ?? from.at },
@@ -410,8 +414,12 @@ export async function readRecordsForDiff(
     for (const snap of await db.getAll(...refs)) {
       if (!snap.exists) out.set(snap.id, null);
       else {
-        const { _sync, ...fields } = snap.data()!;
-        out.set(snap.id, { fields, status: (_sync as { status?: unknown } | undefined)?.status });
+        // The mapped fields only: bookkeeping (`_sync`, `_history`, `_people`) is not a change a host sees.
+        const data = snap.data()!;
+        out.set(snap.id, {
+          fields: mappedFields(data),
+          status: (data._sync as { status?: unknown } | undefined)?.status,
+        });
       }
     }
   }
