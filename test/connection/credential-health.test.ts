@@ -10,7 +10,7 @@ import { startApiHarness, type ApiHarness } from '../api/api-harness.js';
 /**
  * Credential health: the periodic check (a fresh token and one users.get of the authorizing admin) finds a
  * credential that stopped working before the next sync does, marks the tenant, shows it in GET /api/tenants/:t,
- * and calls the notification hook (onCredentialHealthChanged, which logs until notifications are wired) on every
+ * and calls onCredentialHealthChanged (which logs, and notifies a turn to failing: notifications.test.ts) on every
  * transition.
  */
 

@@ -292,9 +292,14 @@ describe('webhook delivery', () => {
     });
     expect(theirs.status).toBe(200);
     expect(theirs.body.deliveries).toEqual([]);
-    // An event for a tenant with no settings writes nothing and sends nothing.
-    expect(await emitTenantEvent(h.app.notifyDeps(), 'other', runEvent('run-other'))).toBeNull();
+    // An event no channel of the tenant wants (record changes are opt-in) writes nothing and sends nothing.
+    const changes = {
+      type: 'records.changed' as const,
+      data: { runId: 'r', mappingId: 'm', objectId: 'o', created: ['a'], updated: [], removed: [] },
+    };
+    expect(await emitTenantEvent(h.app.notifyDeps(), 'other', changes)).toBeNull();
     expect(await pullNotifications()).toEqual([]);
+    expect((await h.db.collection(paths.notificationOutbox('other')).get()).size).toBe(0);
     await rejectedUnchanged(
       h,
       () => h.request('GET', `${base}/deliveries?after=../../x`, { token: owner }),
@@ -347,6 +352,51 @@ describe('email', () => {
     const mail = await mailbox.waitFor((m) => m.text.includes('run-mail'));
     expect(mail.envelopeTo).toEqual([ADMIN]);
     expect(mail.subject).toBe('A sync run failed: Staff · Acme School');
+  });
+});
+
+describe('by default', () => {
+  it('emails the owners of a tenant that set nothing when the Google connection stops working', async () => {
+    const t = 'untouched';
+    const ivy = 'ivy.it@school.example';
+    await h.control.addUser(h.ws.customerId, {
+      primaryEmail: ivy,
+      givenName: 'Ivy',
+      familyName: 'Admin',
+      isAdmin: true,
+    });
+    await h.createTenant(t, h.ws.adminEmail, 'Untouched School');
+    const back = await h.connect(t, owner, ivy);
+    expect(back.searchParams.get('connected'), back.toString()).toBe('1');
+    const check = () => h.request('POST', `/api/tenants/${t}/connection/health-check`, { token: owner });
+    expect((await check()).body.health.state).toBe('healthy');
+    expect(await deliverPublished()).toEqual([]);
+
+    // No longer an admin: the grant stands, the connection does not work.
+    await h.control.updateUser(h.ws.customerId, ivy, { isAdmin: false });
+    expect((await check()).body.health.state).toBe('failing');
+    // Checked again while still failing: no second event.
+    await check();
+    const failing = await deliverPublished();
+    expect(failing).toHaveLength(1);
+    const mail = await mailbox.waitFor((m) => m.subject.includes('Untouched School'));
+    expect(mail.envelopeTo).toEqual([h.ws.adminEmail]);
+    expect(mail.subject).toBe('The Google Workspace connection stopped working · Untouched School');
+    expect(mail.text).toContain('no longer a Google Workspace administrator');
+
+    // Suspended: Google refuses the grant itself, and the owners are asked to reconnect.
+    await h.control.updateUser(h.ws.customerId, ivy, { isAdmin: true });
+    expect((await check()).body.health.state).toBe('healthy');
+    await h.control.suspendUser(h.ws.customerId, ivy);
+    await check();
+    expect((await h.db.doc(paths.tenant(t)).get()).get('status')).toBe('needs_reauth');
+    expect(await deliverPublished()).toHaveLength(1);
+    const reauth = await mailbox.waitFor(
+      (m) => m.subject.includes('Untouched School') && m.subject.includes('re-authorization'),
+    );
+    expect(reauth.text).toContain('Syncing is stopped until an admin reconnects');
+    // The webhook channel stays off until a URL is set.
+    expect(receiver.received).toEqual([]);
   });
 });
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { App } from '../app.js';
 import { tickMessageSchema } from '../engine/messages.js';
+import { emitTenantEventSafely } from '../notifications/emit.js';
 import { directoryClient } from '../sources/google/directory-client.js';
 import { classifyDirectoryError } from '../sources/google/directory-errors.js';
 import { NotConnectedError } from '../sources/google/workspace-auth.js';
@@ -36,12 +37,15 @@ export interface CredentialHealthChange {
   tenantId: string;
   previous: CredentialHealth | null;
   current: CredentialHealth;
+  /** Google refused the grant itself: the tenant was marked needs_reauth. */
+  needsReauth: boolean;
 }
 
 /**
- * THE hook for notifications: called once for every health transition (a first check, healthy -> failing,
- * failing -> healthy, or the authorizing admin's status changing), after the new health is stored. The
- * notification channels of the admin-experience work are wired in here; until then the transition is logged.
+ * Called once for every health transition (a first check, healthy -> failing, failing -> healthy, or the
+ * authorizing admin's status changing), after the new health is stored: logs it, and tells the tenant
+ * (notifications/) when it turned failing: `tenant.needs_reauthorization` when the grant is gone,
+ * `tenant.connection_failing` otherwise (the admin lost admin rights, a scope or API access is refused).
  * It must not throw into the check: failures are logged by the caller.
  */
 export async function onCredentialHealthChanged(app: App, change: CredentialHealthChange): Promise<void> {
@@ -54,8 +58,29 @@ export async function onCredentialHealthChanged(app: App, change: CredentialHeal
     adminStatus: current.admin.status,
     reason: current.reason,
   };
-  if (current.state === 'failing') app.log.warn('Google credential stopped working', fields);
-  else app.log.info('Google credential health changed', fields);
+  if (current.state !== 'failing') {
+    app.log.info('Google credential health changed', fields);
+    return;
+  }
+  app.log.warn('Google credential stopped working', fields);
+  const reason = current.reason ?? 'Google refused the stored credential';
+  // One event per check that found it failing: the same transition seen again by a retried tick is one event.
+  const dedupeKey = `health:${current.checkedAt}`;
+  await emitTenantEventSafely(
+    app.notifyDeps(),
+    tenantId,
+    change.needsReauth
+      ? { type: 'tenant.needs_reauthorization', data: { source: 'google', reason } }
+      : {
+          type: 'tenant.connection_failing',
+          data: {
+            source: 'google',
+            reason,
+            admin: { email: current.admin.email, status: current.admin.status },
+          },
+        },
+    { dedupeKey },
+  );
 }
 
 const adminUserSchema = z
@@ -216,7 +241,12 @@ export async function checkCredentialHealth(app: App, tenantId: string): Promise
   );
   if (previous?.state !== current.state || previous.admin.status !== current.admin.status) {
     try {
-      await onCredentialHealthChanged(app, { tenantId, previous, current });
+      await onCredentialHealthChanged(app, {
+        tenantId,
+        previous,
+        current,
+        needsReauth: verdict.needsReauth !== null,
+      });
     } catch (err) {
       app.log.warn('credential health hook failed', { tenantId, error: String(err) });
     }

@@ -12,6 +12,7 @@ export const EVENT_TYPES = [
   'run.held',
   'run.succeeded_with_errors',
   'tenant.needs_reauthorization',
+  'tenant.connection_failing',
   'records.changed',
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
@@ -22,6 +23,7 @@ export const EVENT_LABELS: Record<EventType, string> = {
   'run.held': 'A sync run is held for removal review',
   'run.succeeded_with_errors': 'A sync run completed with failed records',
   'tenant.needs_reauthorization': 'The tenant needs re-authorization',
+  'tenant.connection_failing': 'The Google Workspace connection stopped working',
   'records.changed': 'Records were created, updated or removed',
 };
 
@@ -55,10 +57,19 @@ export interface ReauthorizationData {
   reason: string;
 }
 
+/** The credential health check found the Google connection failing while its grant still stands. */
+export interface ConnectionFailingData {
+  source: string;
+  reason: string;
+  /** The admin whose authorization the connection uses, and what Google says of them. */
+  admin: { email: string | null; status: string };
+}
+
 export type TenantEvent =
   | { type: 'run.failed' | 'run.held' | 'run.succeeded_with_errors'; data: RunEventData }
   | { type: 'records.changed'; data: RecordsChangedData }
-  | { type: 'tenant.needs_reauthorization'; data: ReauthorizationData };
+  | { type: 'tenant.needs_reauthorization'; data: ReauthorizationData }
+  | { type: 'tenant.connection_failing'; data: ConnectionFailingData };
 
 /**
  * The event id (Standard Webhooks' `webhook-id`, the outbox document id): derived from what makes the event

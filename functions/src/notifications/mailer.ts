@@ -1,7 +1,13 @@
 import type { Transporter } from 'nodemailer';
 import { SMTP_PASSWORD_SECRET_ID, type SmtpConfig } from '../platform/config.js';
 import type { SecretStore } from '../secrets/secret-store.js';
-import { EVENT_LABELS, type EventBody, type RecordsChangedData, type RunEventData } from './events.js';
+import {
+  EVENT_LABELS,
+  type ConnectionFailingData,
+  type EventBody,
+  type RecordsChangedData,
+  type RunEventData,
+} from './events.js';
 
 /** Sends one message; resolves when the SMTP server accepted it for every recipient, throws otherwise. */
 export type SendMail = (mail: { to: string[]; subject: string; text: string }) => Promise<void>;
@@ -72,6 +78,15 @@ export function emailFor(
         `${d.source === 'entra' ? 'Microsoft Entra' : 'Google Workspace'} no longer accepts the stored authorization: ${d.reason}`,
         '',
         `Syncing is stopped until an admin reconnects: ${link}`,
+      );
+      break;
+    }
+    case 'tenant.connection_failing': {
+      const d = event.data as ConnectionFailingData;
+      lines.push(
+        `The periodic check of the Google Workspace connection failed: ${d.reason}`,
+        '',
+        `Syncs will fail until this is fixed; the connection page says what to do: ${link}`,
       );
       break;
     }

@@ -28,12 +28,25 @@ export const notificationSettingsSchema = z.strictObject({
 });
 export type NotificationSettings = z.infer<typeof notificationSettingsSchema>;
 
-/** A tenant that never set anything is told nothing: both channels are opt-in. */
+/**
+ * A tenant that never set anything: its owners are emailed (when SMTP is configured) what needs an admin (a
+ * failed or held run, a connection that stopped working), so a broken sync is not found weeks later by someone
+ * missing from the host product. The webhook and record changes are opt-in.
+ */
 export const DEFAULT_NOTIFICATION_SETTINGS: NotificationSettings = {
   webhook: { url: null, events: [], secretSetAt: null },
-  email: { recipients: null, events: [] },
+  email: {
+    recipients: null,
+    events: ['run.failed', 'run.held', 'tenant.needs_reauthorization', 'tenant.connection_failing'],
+  },
   updatedAt: null,
   updatedBy: null,
+};
+
+/** What an unreadable settings document means: nobody is told, rather than somebody it was not meant for. */
+const NOTHING: NotificationSettings = {
+  ...DEFAULT_NOTIFICATION_SETTINGS,
+  email: { recipients: null, events: [] },
 };
 
 export async function readNotificationSettings(
@@ -43,8 +56,7 @@ export async function readNotificationSettings(
   const snap = await db.doc(paths.notificationSettings(tenantId)).get();
   if (!snap.exists) return DEFAULT_NOTIFICATION_SETTINGS;
   const parsed = notificationSettingsSchema.safeParse(snap.data());
-  // A document this code cannot read notifies nobody rather than somebody it was not meant for.
-  return parsed.success ? parsed.data : DEFAULT_NOTIFICATION_SETTINGS;
+  return parsed.success ? parsed.data : NOTHING;
 }
 
 /** Stores the settings and their audit entry in one batch. */
