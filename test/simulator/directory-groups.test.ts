@@ -246,12 +246,13 @@ describe('scopes', () => {
       'https://www.googleapis.com/auth/admin.directory.user.readonly',
     ]);
     const noGroups = directoryClient(f.sim, users.auth);
+    // Made one at a time: a request started early could be refused before anything awaits it (unhandled).
     for (const call of [
-      noGroups.groups.list({ customer: 'my_customer' }),
-      noGroups.groups.get({ groupKey: 'all-staff@groups.example' }),
-      noGroups.members.list({ groupKey: 'all-staff@groups.example' }),
+      () => noGroups.groups.list({ customer: 'my_customer' }),
+      () => noGroups.groups.get({ groupKey: 'all-staff@groups.example' }),
+      () => noGroups.members.list({ groupKey: 'all-staff@groups.example' }),
     ]) {
-      expect(await expectApiError(call)).toMatchObject({ status: 403, reason: 'insufficientPermissions' });
+      expect(await expectApiError(call())).toMatchObject({ status: 403, reason: 'insufficientPermissions' });
     }
     const memberOnly = directoryClient(
       f.sim,

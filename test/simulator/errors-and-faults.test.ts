@@ -66,13 +66,14 @@ describe('authentication and authorization errors', () => {
     ]);
     const admin = directoryClient(f.sim, auth);
     await admin.orgunits.list({ customerId: 'my_customer' });
+    // Made one at a time: a request started early could be refused before anything awaits it (unhandled).
     for (const call of [
-      admin.users.list({ customer: 'my_customer' }),
-      admin.chromeosdevices.list({ customerId: 'my_customer' }),
-      admin.mobiledevices.list({ customerId: 'my_customer' }),
-      admin.customers.get({ customerKey: 'my_customer' }),
+      () => admin.users.list({ customer: 'my_customer' }),
+      () => admin.chromeosdevices.list({ customerId: 'my_customer' }),
+      () => admin.mobiledevices.list({ customerId: 'my_customer' }),
+      () => admin.customers.get({ customerKey: 'my_customer' }),
     ]) {
-      const err = await expectApiError(call);
+      const err = await expectApiError(call());
       expect(err).toMatchObject({ status: 403, reason: 'insufficientPermissions' });
     }
   });
