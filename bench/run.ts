@@ -147,6 +147,10 @@ const configFor = (projectId: string) =>
     GOOGLE_CLOUD_PROJECT: projectId,
     WORKSPACE_ENDPOINT: sim.url,
     SECRET_MANAGER_EMULATOR_HOST: secretsEmu.host,
+    // To try another listing concurrency than the default (README "Benchmark").
+    ...(process.env.SYNC_LISTING_CONCURRENCY
+      ? { SYNC_LISTING_CONCURRENCY: process.env.SYNC_LISTING_CONCURRENCY }
+      : {}),
   });
 const config = configFor('demo-bench');
 const db = new Firestore({ projectId: config.projectId });

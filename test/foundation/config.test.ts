@@ -101,7 +101,7 @@ describe('loadConfig', () => {
       tenantQpm: 1500,
       budgetWindowMs: 60_000,
       backoff: { maxAttempts: 8, initialDelayMs: 1000, maxDelayMs: 32_000, multiplier: 2 },
-      listingConcurrency: 16,
+      listingConcurrency: 32,
       writeRamp: true,
     });
     expect(config.api.hostProductKeys.size).toBe(0);

@@ -77,7 +77,7 @@ export const envShape = {
   /** Smaller pages than the API maximum, only to exercise paging in tests and benchmarks. */
   SYNC_PAGE_SIZE: z.coerce.number().int().positive().optional(),
   /** Partitions of a full pass (org units, email prefixes) listed at once; 1 lists sequentially, unpartitioned. */
-  SYNC_LISTING_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(16),
+  SYNC_LISTING_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(32),
   /** Firestore's 500/50/5 write ramp for record writes; `auto`: on, except against the Firestore emulator. */
   SYNC_WRITE_RAMP: z.enum(['on', 'off', 'auto']).default('auto'),
 

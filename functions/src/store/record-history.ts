@@ -87,7 +87,11 @@ export function diffFields(
   return changes;
 }
 
-/** The entry for a record written from `after` over `before` (null: it did not exist). */
+/**
+ * The entry for a record written from `after` over `before` (null: it did not exist). A "created" entry names no
+ * field values: they are the record's own until an update, whose `from` then keeps them, so repeating them here
+ * would double every new document (a first sync writes tens of thousands) and tell nothing more.
+ */
 export function changeEntry(
   origin: ChangeOrigin,
   before: { fields: Record<string, unknown>; status: string | null } | null,
@@ -98,7 +102,7 @@ export function changeEntry(
     : before.status === 'removed' && after.status !== 'removed'
       ? 'restored'
       : 'updated';
-  const changes = diffFields(before?.fields ?? null, after.fields);
+  const changes = before ? diffFields(before.fields, after.fields) : [];
   if (before && before.status !== after.status && after.status !== 'removed') {
     changes.unshift({ field: '(status)', from: before.status, to: after.status });
   }
