@@ -72,10 +72,18 @@ function listen(server: Server, port: number): Promise<number> {
   });
 }
 
-function close(server: Server): Promise<void> {
+/**
+ * Stops taking requests and lets those under way finish (a sync a push delivered, a burst's last answers), for at
+ * most `graceMs`; then drops what is left. Firestore is terminated only after this (see the cleanups' order).
+ */
+function close(server: Server, graceMs = 15_000): Promise<void> {
   return new Promise((resolve) => {
-    server.closeAllConnections?.();
-    server.close(() => resolve());
+    const force = setTimeout(() => server.closeAllConnections?.(), graceMs);
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections?.();
   });
 }
 
@@ -157,6 +165,11 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
     };
     Object.assign(process.env, env);
     const app = createApp({ config: loadConfig(process.env) });
+    // Registered before the servers, so it runs after they have closed (cleanups run last first).
+    cleanups.push(async () => {
+      await app.db.terminate();
+      await app.pubsub.close();
+    });
     setApp(app);
     await import('../functions/src/index.js');
 
@@ -193,10 +206,6 @@ export async function startLocalStack(opts: LocalStackOptions = {}): Promise<Loc
       const scheduler = startLocalScheduler({ pubsub });
       cleanups.push(async () => scheduler.stop());
     }
-    cleanups.push(async () => {
-      await app.db.terminate();
-      await app.pubsub.close();
-    });
 
     const demo = opts.demo
       ? await provisionDemoTenant({ app, simulatorUrl: sim.url, consoleUrl, size: opts.demoSize, log })

@@ -29,13 +29,23 @@ const calls = Number(arg('calls') ?? 300);
 const tenantId = arg('tenant') ?? DEMO.tenantId;
 const path = `/api/tenants/${tenantId}/sync`;
 
-interface Answer {
+export interface Answer {
   status: number;
   ms: number;
   /** Time to the response's head (status line and headers). */
   ttfbMs: number;
   runs: string | null;
   retryAfter: string | null;
+  contentType: string;
+  text: string;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return null;
+  }
 }
 
 async function one(apiUrl: string): Promise<Answer> {
@@ -50,14 +60,21 @@ async function one(apiUrl: string): Promise<Answer> {
     body: rawBody,
   });
   const ttfbMs = performance.now() - started;
-  const body = (await res.json().catch(() => null)) as {
-    runs?: Array<{ mappingId: string; runId: string }>;
-  } | null;
+  const text = await res.text();
   const ms = performance.now() - started;
+  const body = parseJson(text) as { runs?: Array<{ mappingId: string; runId: string }> } | null;
   const runs = body?.runs
     ? JSON.stringify(body.runs.map((r) => [r.mappingId, r.runId]).sort((a, b) => a[0]!.localeCompare(b[0]!)))
     : null;
-  return { status: res.status, ms, ttfbMs, runs, retryAfter: res.headers.get('retry-after') };
+  return {
+    status: res.status,
+    ms,
+    ttfbMs,
+    runs,
+    retryAfter: res.headers.get('retry-after'),
+    contentType: res.headers.get('content-type') ?? '',
+    text,
+  };
 }
 
 const pctOf = (sorted: number[], p: number) =>
