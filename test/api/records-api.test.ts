@@ -292,10 +292,11 @@ describe('detail view', () => {
       runId: out.runId,
       changes: [{ field: 'firstName', from: 'Plain', to: 'Plainer' }],
     });
+    // The creation names no values (they were the record's own): the update's `from` is the first value.
     expect(res.body.fieldHistory.firstName.map((c: Change) => [c.from, c.to, c.runId])).toEqual([
       ['Plain', 'Plainer', out.runId],
-      [null, 'Plain', firstRun],
     ]);
+    expect(res.body.history[1]).toMatchObject({ kind: 'created', runId: firstRun, changes: [] });
     expect(res.body.data).not.toHaveProperty('_history');
     expect(res.body).not.toHaveProperty('people');
   });
