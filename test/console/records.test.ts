@@ -5,8 +5,8 @@ import {
   hasChromium,
   CHROMIUM_PATH,
   launchBrowser,
-  sessionHeaders,
   signIn,
+  tenantApi,
   viaGoogle,
   watchPageErrors,
 } from './support/browser.js';
@@ -27,24 +27,9 @@ describe('admin console: records and progress', () => {
   let staffId: string;
   let chromebooksId: string;
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, read field by field
-  type Json = any;
-  const api = async (
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: Json }> => {
-    // As the page itself calls the API: with its session cookie and the CSRF header.
-    const res = await fetch(`${cs.consoleUrl}/api/tenants/${cs.tenantId}${path}`, {
-      method,
-      headers: {
-        ...(await sessionHeaders(page, cs.consoleUrl)),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, body: await res.json() };
-  };
+  /** The tenant's API as this page calls it. */
+  const api = (method: string, path: string, body?: unknown) =>
+    tenantApi(page, cs.consoleUrl, cs.tenantId)(method, path, body);
 
   /** Starts a sync the way another admin or the host product would (not from this page) and returns its run id. */
   const startSync = async (mappingId: string) => {

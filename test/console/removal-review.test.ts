@@ -4,8 +4,8 @@ import {
   hasChromium,
   CHROMIUM_PATH,
   launchBrowser,
-  sessionHeaders,
   signIn,
+  tenantApi,
   viaGoogle,
   watchPageErrors,
 } from './support/browser.js';
@@ -32,24 +32,9 @@ describe('admin console: removal review and identifier changes', () => {
   let victims: ApiRecord[];
   const objectId = 'staff';
 
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, read field by field
-  type Json = any;
-  const api = async (
-    method: string,
-    path: string,
-    body?: unknown,
-  ): Promise<{ status: number; body: Json }> => {
-    // As the page itself calls the API: with its session cookie and the CSRF header.
-    const res = await fetch(`${cs.consoleUrl}/api/tenants/${cs.tenantId}${path}`, {
-      method,
-      headers: {
-        ...(await sessionHeaders(page, cs.consoleUrl)),
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    });
-    return { status: res.status, body: await res.json() };
-  };
+  /** The tenant's API as this page calls it. */
+  const api = (method: string, path: string, body?: unknown) =>
+    tenantApi(page, cs.consoleUrl, cs.tenantId)(method, path, body);
   const records = async (): Promise<ApiRecord[]> =>
     (await api('GET', `/objects/${objectId}/records?limit=200`)).body.records ?? [];
   /** A bounded wait for a run to finish (syncs run in the stack's functions). */

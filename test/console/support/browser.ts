@@ -90,3 +90,24 @@ export async function sessionHeaders(page: Page, consoleUrl: string): Promise<Re
     'x-requested-with': 'workspace-sync',
   };
 }
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON answers, read field by field in tests
+type Json = any;
+
+/**
+ * The tenant's API as the signed-in page calls it (its session cookie and the CSRF header), for a test that
+ * sets something up or checks it beside what the page shows.
+ */
+export function tenantApi(page: Page, consoleUrl: string, tenantId: string) {
+  return async (method: string, path: string, body?: unknown): Promise<{ status: number; body: Json }> => {
+    const res = await fetch(`${consoleUrl}/api/tenants/${tenantId}${path}`, {
+      method,
+      headers: {
+        ...(await sessionHeaders(page, consoleUrl)),
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    return { status: res.status, body: await res.json() };
+  };
+}
