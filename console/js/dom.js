@@ -38,6 +38,26 @@ export const fmtNum = (n) => (typeof n === 'number' ? n.toLocaleString() : '—'
 export const time = (iso) =>
   iso ? h('time', { datetime: iso, title: iso }, dateFmt.format(new Date(iso))) : '—';
 
+/**
+ * A <time> in a named IANA zone (a tenant's schedule), with the zone's short name, so 07:00 in Chicago reads
+ * as 7:00 AM CST wherever the admin's browser is. An unknown zone falls back to the browser's own.
+ */
+export function timeIn(iso, timeZone) {
+  if (!iso) return '—';
+  let text;
+  try {
+    text = new Intl.DateTimeFormat(undefined, {
+      dateStyle: 'medium',
+      timeStyle: 'short',
+      timeZone,
+    }).format(new Date(iso));
+    text += ` ${new Intl.DateTimeFormat('en-US', { timeZone, timeZoneName: 'short' }).formatToParts(new Date(iso)).find((p) => p.type === 'timeZoneName')?.value ?? timeZone}`;
+  } catch {
+    text = dateFmt.format(new Date(iso));
+  }
+  return h('time', { datetime: iso, title: iso }, text);
+}
+
 export function fmtDuration(ms) {
   if (typeof ms !== 'number') return '—';
   if (ms < 1000) return `${ms} ms`;

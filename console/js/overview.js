@@ -15,6 +15,7 @@ import {
   replace,
   table,
   time,
+  timeIn,
 } from './dom.js';
 import { connectButton, loadTenant, notify, showError } from './shell.js';
 import { connectionOptionsCard } from './connection.js';
@@ -185,7 +186,7 @@ export async function renderOverview(route, el) {
     dl([
       ['Runs', s ? (s.description ?? s.cron) : 'Not scheduled'],
       ['Time zone', s?.timeZone],
-      ['Next run', status === 'active' ? time(s?.nextRunAt) : 'Not while disconnected'],
+      ['Next run', status === 'active' ? timeIn(s?.nextRunAt, s?.timeZone) : 'Not while disconnected'],
     ]),
     [
       button('Sync now', {

@@ -1,7 +1,7 @@
 // Tenant settings: the sync schedule and its time zone, the removal ceiling, people precedence; owners change them,
 // everyone else sees them (the form is read-only for them, shell.js applyRoleGates). Every change is audited.
 import { ApiError, get, request, tenantPath } from './api.js';
-import { append, busy, card, h, pageHeader, time, uid } from './dom.js';
+import { append, busy, card, h, pageHeader, time, timeIn, uid } from './dom.js';
 import { loadTenant, notify, showError } from './shell.js';
 
 /** Common schedules; "Custom" keeps whatever cron the tenant has. */
@@ -170,7 +170,8 @@ export async function renderSettings(route, el) {
         h('strong', null, s.schedule.description),
         ` · ${s.schedule.timeZone}`,
       ),
-      s.schedule.nextRunAt && h('p', { class: 'muted small' }, 'Next run: ', time(s.schedule.nextRunAt)),
+      s.schedule.nextRunAt &&
+        h('p', { class: 'muted small' }, 'Next run: ', timeIn(s.schedule.nextRunAt, s.schedule.timeZone)),
       field('settings-preset', 'Schedule', null, preset),
       field(
         'settings-cron',

@@ -120,6 +120,9 @@ describe('console: settings, sessions and roles', () => {
     const schedule = page.getByRole('region', { name: 'Schedule' });
     expect(await schedule.textContent()).toContain('At 07:00, 10:00, 13:00 and 16:00, Monday through Friday');
     expect(await schedule.textContent()).toContain('America/New_York');
+    // The next run in the tenant's zone, whatever the browser's (headless Chromium runs in UTC here): one of
+    // the four times, New York time.
+    expect(await schedule.locator('time').textContent()).toMatch(/\b(7|10|1|4):00\s?(AM|PM) E[SD]T$/);
     await poll(() => syncNow.isEnabled()).toBe(true);
     await syncNow.click();
     await poll(() => heading().textContent()).toBe('Sync runs');
