@@ -1,5 +1,11 @@
 import type { Db as Firestore } from '../store/firestore.js';
-import { markRecordsRemoved, objectHasRecords, replaceRecords } from '../store/records.js';
+import {
+  markRecordsRemoved,
+  objectHasRecords,
+  readRecordDocs,
+  recordsForDiff,
+  replaceRecords,
+} from '../store/records.js';
 import { markOwnLoginUsersRemoved } from '../store/login-users.js';
 import { objectIdOf, type Mapping } from '../../../shared/mapping.js';
 import { PeopleStore, type ApplyResult } from '../store/people.js';
@@ -85,12 +91,16 @@ export function collectionSink(ctx: SinkContext): RecordSink {
       });
       const knownNew = await emptyAtStart;
       const now = new Date(clock.now()).toISOString();
+      // The records as stored before, read once (unless the object was empty): for their history, and for the
+      // fields a records.changed event names.
+      const ids = records.map((r) => r.recordId);
+      const previous = knownNew ? null : await readRecordDocs(db, tenantId, objectId, ids);
+      if (previous) meter.reads += ids.length;
       // Staged before the writes, published after: a crash in between redoes the page and stages the same event.
-      const published = await notifier?.beforeWrite(records);
+      const published = await notifier?.beforeWrite(records, previous ? recordsForDiff(previous) : new Map());
       // Read into a local first: `+= await` would add to the value read before the await, losing the writes
-      // of pages written concurrently (a partitioned pass overlaps them). Each written record is read first, for
-      // its history (store/record-history.ts says why and what it costs).
-      const { written, reads } = await replaceRecords(
+      // of pages written concurrently (a partitioned pass overlaps them).
+      const { written } = await replaceRecords(
         db,
         tenantId,
         objectId,
@@ -116,10 +126,9 @@ export function collectionSink(ctx: SinkContext): RecordSink {
           },
         })),
         { source: mapping.source, runId, mappingId: mapping.id, at: now },
-        { knownNew },
+        knownNew ? { knownNew } : { previous: previous! },
       );
       meter.recordWrites += written;
-      meter.reads += reads;
       await published?.();
       return { failed: 0, errors: [] };
     },

@@ -1,4 +1,3 @@
-import { readRecordsForDiff } from '../store/records.js';
 import { readNotificationSettings, type NotificationSettings } from '../store/notification-settings.js';
 import { channelsFor, stageTenantEvent, type NotifyDeps, type StagedEvent } from './emit.js';
 import { RECORDS_PER_EVENT, type RecordsChangedData } from './events.js';
@@ -7,14 +6,19 @@ import { RECORDS_PER_EVENT, type RecordsChangedData } from './events.js';
  * records.changed events for one run's record writes: a page's writes become one event (a few past
  * RECORDS_PER_EVENT) naming the records created, and the records updated with the names of the fields that
  * changed; a removal sweep names the records removed with the reason. The cost is bounded per page, not per
- * record: one outbox write per event, plus, to name changed fields, one batched read of the page's changed
- * records as stored before (the hash index says that a record changed, not which field). A tenant whose
- * channels do not want records.changed pays one settings read per invocation and nothing more.
+ * record: one outbox write per event. The changed fields are named from the page's records as stored before,
+ * which the record sink reads anyway for their history (the hash index says that a record changed, not which
+ * field), so an event costs no read of its own. A tenant whose channels do not want records.changed pays one
+ * settings read per invocation and nothing more.
  */
 export interface RecordChangeNotifier {
-  /** Stages the page's event before its records are written; call the returned function after they are. */
+  /**
+   * Stages the page's event before its records are written; call the returned function after they are.
+   * `before`: the records as stored before this write (store/records.ts recordsForDiff; absent or null: new).
+   */
   beforeWrite(
     records: ReadonlyArray<{ recordId: string; data: Record<string, unknown>; status: string }>,
+    before: ReadonlyMap<string, { fields: Record<string, unknown>; status: unknown } | null>,
   ): Promise<() => Promise<void>>;
   beforeRemove(removals: ReadonlyArray<{ recordId: string; reason: string }>): Promise<() => Promise<void>>;
 }
@@ -68,16 +72,10 @@ export function recordChangeNotifier(
   };
 
   return {
-    async beforeWrite(records) {
+    async beforeWrite(records, before) {
       if (records.length === 0) return nothing;
       const s = await wanted();
       if (!s) return nothing;
-      const before = await readRecordsForDiff(
-        deps.db,
-        ctx.tenantId,
-        ctx.objectId,
-        records.map((r) => r.recordId),
-      );
       const created: string[] = [];
       const updated: Array<{ id: string; fields: string[] }> = [];
       for (const r of records) {

@@ -213,6 +213,22 @@ export async function objectHasRecords(db: Firestore, tenantId: string, objectId
   return !snap.empty;
 }
 
+/** Record documents as stored now, by id (null: none), read in one `getAll` per 500. */
+export async function readRecordDocs(
+  db: Firestore,
+  tenantId: string,
+  objectId: string,
+  ids: readonly string[],
+): Promise<Map<string, DocumentData | null>> {
+  const out = new Map<string, DocumentData | null>();
+  for (let i = 0; i < ids.length; i += BATCH_LIMIT) {
+    const refs = ids.slice(i, i + BATCH_LIMIT).map((id) => db.doc(paths.record(tenantId, objectId, id)));
+    if (refs.length === 0) continue;
+    for (const snap of await db.getAll(...refs)) out.set(snap.id, snap.exists ? snap.data()! : null);
+  }
+  return out;
+}
+
 /**
  * Writes whole record documents, each with its history: the documents are read first (one `getAll` per 500) to
  * know the values they replace, and the new `_history` goes into the same write (store/record-history.ts).
@@ -224,19 +240,29 @@ export async function replaceRecords(
   objectId: string,
   docs: ReadonlyArray<{ id: string; body: DocumentData }>,
   origin?: Omit<ChangeOrigin, 'at'> & { at?: string },
-  /** The caller knows none of these documents exist yet (see objectHasRecords): nothing to read first. */
-  opts: { knownNew?: boolean } = {},
+  opts: {
+    /** The caller knows none of these documents exist yet (see objectHasRecords): nothing to read first. */
+    knownNew?: boolean;
+    /** The documents as the caller has just read them (readRecordDocs): not read again. */
+    previous?: ReadonlyMap<string, DocumentData | null>;
+  } = {},
 ): Promise<{ written: number; reads: number }> {
   let reads = 0;
   for (let i = 0; i < docs.length; i += BATCH_LIMIT) {
     const chunk = docs.slice(i, i + BATCH_LIMIT);
     const refs = chunk.map(({ id }) => db.doc(paths.record(tenantId, objectId, id)));
-    const previous = opts.knownNew ? null : await db.getAll(...refs);
-    reads += previous?.length ?? 0;
+    let priors: Array<DocumentData | null>;
+    if (opts.knownNew) priors = chunk.map(() => null);
+    else if (opts.previous) priors = chunk.map(({ id }) => opts.previous!.get(id) ?? null);
+    else {
+      const snaps = await db.getAll(...refs);
+      reads += snaps.length;
+      priors = snaps.map((snap) => (snap.exists ? snap.data()! : null));
+    }
     const batch = db.batch();
-    chunk.forEach(({ body }, k) => {
-      const prior = previous?.[k];
-      const before = prior?.exists ? storedRecord(prior.id, prior.data()!) : null;
+    chunk.forEach(({ id, body }, k) => {
+      const prior = priors[k];
+      const before = prior ? storedRecord(id, prior) : null;
       const fields = mappedFields(body);
       const from = originOf(body);
       const entry = changeEntry(
@@ -244,7 +270,7 @@ export async function replaceRecords(
         before && { fields: before.fields, status: before.sync ? statusOf({ _sync: before.sync }) : null },
         { fields, status: statusOf(body) },
       );
-      const history = before ? appendHistory(prior!.get(HISTORY_FIELD), entry) : [entry];
+      const history = prior ? appendHistory(prior[HISTORY_FIELD], entry) : [entry];
       batch.set(refs[k]!, { ...body, [HISTORY_FIELD]: history });
     });
     await batch.commit();
@@ -398,30 +424,22 @@ export async function recordIdsBySourceId(
 }
 
 /**
- * The synced fields and `_sync.status` of some records as stored now (null: no such document), read in one
- * round trip per 500: what a records.changed notification compares a page's writes with.
+ * The synced fields and `_sync.status` of record documents (readRecordDocs): what a records.changed
+ * notification compares a page's writes with.
  */
-export async function readRecordsForDiff(
-  db: Firestore,
-  tenantId: string,
-  objectId: string,
-  ids: readonly string[],
-): Promise<Map<string, { fields: DocumentData; status: unknown } | null>> {
+export function recordsForDiff(
+  docs: ReadonlyMap<string, DocumentData | null>,
+): Map<string, { fields: DocumentData; status: unknown } | null> {
   const out = new Map<string, { fields: DocumentData; status: unknown } | null>();
-  for (let i = 0; i < ids.length; i += BATCH_LIMIT) {
-    const refs = ids.slice(i, i + BATCH_LIMIT).map((id) => db.doc(paths.record(tenantId, objectId, id)));
-    if (refs.length === 0) continue;
-    for (const snap of await db.getAll(...refs)) {
-      if (!snap.exists) out.set(snap.id, null);
-      else {
-        // The mapped fields only: bookkeeping (`_sync`, `_history`, `_people`) is not a change a host sees.
-        const data = snap.data()!;
-        out.set(snap.id, {
-          fields: mappedFields(data),
-          status: (data._sync as { status?: unknown } | undefined)?.status,
-        });
-      }
-    }
+  for (const [id, data] of docs) {
+    // The mapped fields only: bookkeeping (`_sync`, `_history`, `_people`) is not a change a host sees.
+    out.set(
+      id,
+      data && {
+        fields: mappedFields(data),
+        status: (data._sync as { status?: unknown } | undefined)?.status,
+      },
+    );
   }
   return out;
 }
