@@ -1,11 +1,5 @@
 import type { Db as Firestore } from '../store/firestore.js';
-import {
-  markRecordsRemoved,
-  objectHasRecords,
-  readRecordDocs,
-  recordsForDiff,
-  replaceRecords,
-} from '../store/records.js';
+import { markRecordsRemoved, objectHasRecords, readRecordDocs, replaceRecords } from '../store/records.js';
 import { markOwnLoginUsersRemoved } from '../store/login-users.js';
 import { objectIdOf, type Mapping } from '../../../shared/mapping.js';
 import { PeopleStore, type ApplyResult } from '../store/people.js';
@@ -97,7 +91,7 @@ export function collectionSink(ctx: SinkContext): RecordSink {
       const previous = knownNew ? null : await readRecordDocs(db, tenantId, objectId, ids);
       if (previous) meter.reads += ids.length;
       // Staged before the writes, published after: a crash in between redoes the page and stages the same event.
-      const published = await notifier?.beforeWrite(records, previous ? recordsForDiff(previous) : new Map());
+      const published = await notifier?.beforeWrite(records, previous ?? new Map());
       // Read into a local first: `+= await` would add to the value read before the await, losing the writes
       // of pages written concurrently (a partitioned pass overlaps them).
       const { written } = await replaceRecords(

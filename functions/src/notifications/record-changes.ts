@@ -1,3 +1,4 @@
+import { recordsForDiff, type StoredRecordDocs } from '../store/records.js';
 import { readNotificationSettings, type NotificationSettings } from '../store/notification-settings.js';
 import { channelsFor, stageTenantEvent, type NotifyDeps, type StagedEvent } from './emit.js';
 import { RECORDS_PER_EVENT, type RecordsChangedData } from './events.js';
@@ -14,11 +15,12 @@ import { RECORDS_PER_EVENT, type RecordsChangedData } from './events.js';
 export interface RecordChangeNotifier {
   /**
    * Stages the page's event before its records are written; call the returned function after they are.
-   * `before`: the records as stored before this write (store/records.ts recordsForDiff; absent or null: new).
+   * `stored`: the record documents as they were before this write (store/records.ts readRecordDocs; absent or
+   * null: new).
    */
   beforeWrite(
     records: ReadonlyArray<{ recordId: string; data: Record<string, unknown>; status: string }>,
-    before: ReadonlyMap<string, { fields: Record<string, unknown>; status: unknown } | null>,
+    stored: StoredRecordDocs,
   ): Promise<() => Promise<void>>;
   beforeRemove(removals: ReadonlyArray<{ recordId: string; reason: string }>): Promise<() => Promise<void>>;
 }
@@ -72,10 +74,12 @@ export function recordChangeNotifier(
   };
 
   return {
-    async beforeWrite(records, before) {
+    async beforeWrite(records, stored) {
       if (records.length === 0) return nothing;
       const s = await wanted();
       if (!s) return nothing;
+      // Only now that someone wants the event: the mapped fields of what is stored, to compare with.
+      const before = recordsForDiff(stored);
       const created: string[] = [];
       const updated: Array<{ id: string; fields: string[] }> = [];
       for (const r of records) {

@@ -213,6 +213,9 @@ export async function objectHasRecords(db: Firestore, tenantId: string, objectId
   return !snap.empty;
 }
 
+/** Record documents by id, as stored (null: none). */
+export type StoredRecordDocs = ReadonlyMap<string, DocumentData | null>;
+
 /** Record documents as stored now, by id (null: none), read in one `getAll` per 500. */
 export async function readRecordDocs(
   db: Firestore,
@@ -244,24 +247,26 @@ export async function replaceRecords(
     /** The caller knows none of these documents exist yet (see objectHasRecords): nothing to read first. */
     knownNew?: boolean;
     /** The documents as the caller has just read them (readRecordDocs): not read again. */
-    previous?: ReadonlyMap<string, DocumentData | null>;
+    previous?: StoredRecordDocs;
   } = {},
 ): Promise<{ written: number; reads: number }> {
+  let previous: StoredRecordDocs = opts.previous ?? new Map();
   let reads = 0;
+  if (!opts.knownNew && !opts.previous) {
+    previous = await readRecordDocs(
+      db,
+      tenantId,
+      objectId,
+      docs.map((d) => d.id),
+    );
+    reads = docs.length;
+  }
   for (let i = 0; i < docs.length; i += BATCH_LIMIT) {
     const chunk = docs.slice(i, i + BATCH_LIMIT);
     const refs = chunk.map(({ id }) => db.doc(paths.record(tenantId, objectId, id)));
-    let priors: Array<DocumentData | null>;
-    if (opts.knownNew) priors = chunk.map(() => null);
-    else if (opts.previous) priors = chunk.map(({ id }) => opts.previous!.get(id) ?? null);
-    else {
-      const snaps = await db.getAll(...refs);
-      reads += snaps.length;
-      priors = snaps.map((snap) => (snap.exists ? snap.data()! : null));
-    }
     const batch = db.batch();
     chunk.forEach(({ id, body }, k) => {
-      const prior = priors[k];
+      const prior = previous.get(id) ?? null;
       const before = prior ? storedRecord(id, prior) : null;
       const fields = mappedFields(body);
       const from = originOf(body);
@@ -428,7 +433,7 @@ export async function recordIdsBySourceId(
  * notification compares a page's writes with.
  */
 export function recordsForDiff(
-  docs: ReadonlyMap<string, DocumentData | null>,
+  docs: StoredRecordDocs,
 ): Map<string, { fields: DocumentData; status: unknown } | null> {
   const out = new Map<string, { fields: DocumentData; status: unknown } | null>();
   for (const [id, data] of docs) {
