@@ -228,16 +228,22 @@ async function listPartitions(ctx: PartitionedPassContext, checkpoint: PassCheck
 
   /** Pages received and not committed yet (PAGES_HELD). */
   let held = 0;
-  const pageOf = async (part: PartitionState, token: string | null): Promise<Fetched<SourcePage>> => {
-    // Room first: each commit that ends frees a page (a page dropped unqueued frees its own at once).
-    while (held >= PAGES_HELD && inFlight.length > 0 && !stop) await inFlight[0];
-    const fetched = await ctx.fetch((): Promise<SourcePage> =>
-      checkpoint.sequential || !reader.partitionPage
-        ? reader.fullPage(token)
-        : reader.partitionPage(part.key, token),
-    );
-    held++;
-    return fetched;
+  const pageOf = (part: PartitionState, token: string | null): Promise<Fetched<SourcePage>> => {
+    const page = (async () => {
+      // Room first: each commit that ends frees a page (a page dropped unqueued frees its own at once).
+      while (held >= PAGES_HELD && inFlight.length > 0 && !stop) await inFlight[0];
+      const fetched = await ctx.fetch((): Promise<SourcePage> =>
+        checkpoint.sequential || !reader.partitionPage
+          ? reader.fullPage(token)
+          : reader.partitionPage(part.key, token),
+      );
+      held++;
+      return fetched;
+    })();
+    // A page fetched ahead is awaited only once the walk is back from its writes, maybe after it failed: marked
+    // handled now, so that failure is not reported as unhandled meanwhile (the walk still gets it when it awaits).
+    page.catch(() => undefined);
+    return page;
   };
 
   const queue = [...pending];
@@ -255,7 +261,7 @@ async function listPartitions(ctx: PartitionedPassContext, checkpoint: PassCheck
     if (workers < Math.max(1, ctx.concurrency)) void worker();
   };
 
-  /** A page fetched ahead and never used frees its room when it arrives; its failure is nobody's concern. */
+  /** A page fetched ahead and never used frees its room when it arrives (a failure holds none). */
   const dropUnused = (fetching: Promise<Fetched<SourcePage>>) =>
     void fetching.then(
       () => void held--,
